@@ -1,0 +1,29 @@
+"""Suite-wide set-up: the claims ledger, hypothesis profiles, determinism.
+
+Hypothesis profiles, chosen with ``NNLAB_HYPOTHESIS_PROFILE``:
+
+- ``quick`` (default): few examples, fresh random seeds each run.
+- ``ci``: more examples, derandomized, so CI is thorough and repeatable.
+"""
+
+import os
+
+import hypothesis_torch  # noqa: F401  (registers torch's RNG, so hypothesis seeds it per example)
+import torch
+from hypothesis import HealthCheck, settings
+
+pytest_plugins = ["tests.ledger"]
+
+# Tensor-building examples are slower than hypothesis expects; its deadline would flag noise, not bugs.
+_common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("quick", max_examples=15, **_common)
+settings.register_profile("ci", max_examples=60, derandomize=True, print_blob=True, **_common)
+settings.load_profile(os.environ.get("NNLAB_HYPOTHESIS_PROFILE", "quick"))
+
+# Two cores here: one intra-op thread per core, no oversubscription by torch's default.
+torch.set_num_threads(min(torch.get_num_threads(), os.cpu_count() or 1))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: trains on the real Fashion-MNIST; deselect with -m 'not slow'")
+    config.addinivalue_line("markers", "gpu: needs CUDA; skipped where none is present")

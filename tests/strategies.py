@@ -1,0 +1,25 @@
+"""Hypothesis strategies shared by the suite."""
+
+import hypothesis_torch as ht
+import torch
+from hypothesis import strategies as st
+
+batch_sizes = st.integers(min_value=1, max_value=16)
+widths = st.integers(min_value=1, max_value=12)
+float_dtypes = st.sampled_from([torch.float32, torch.float64])
+
+
+def tensors(shape, low: float = -10.0, high: float = 10.0, dtype=torch.float32):
+    """Finite tensors of ``shape`` (ints or strategies) with entries in ``[low, high]``."""
+    shape = st.tuples(*(s if isinstance(s, st.SearchStrategy) else st.just(s) for s in shape))
+    width = 32 if dtype == torch.float32 else 64
+    elements = st.floats(low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=width)
+    return ht.tensor_strategy(
+        dtype=dtype, shape=shape, elements=elements, layout=torch.strided, device=torch.device("cpu"), requires_grad=False
+    )
+
+
+@st.composite
+def batches(draw, features: int, low: float = -10.0, high: float = 10.0, dtype=torch.float32):
+    """A ``(batch, features)`` tensor with a drawn batch size."""
+    return draw(tensors((draw(batch_sizes), features), low, high, dtype))

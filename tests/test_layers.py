@@ -1,0 +1,161 @@
+"""Report section 3, custom layers: claims C1 to C3."""
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+
+from nnlab import CenteredLayer, MyLinear, TensorDot
+from tests.strategies import batch_sizes, batches, float_dtypes, tensors, widths
+
+EPS32 = torch.finfo(torch.float32).eps
+
+
+def tensor_dot_loops(W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The report's reference: ``y[b, k] = sum_i sum_j W[i, j, k] x[b, i] x[b, j]``, one scalar at a time."""
+    batch, n = x.shape
+    k_out = W.shape[2]
+    y = torch.zeros(batch, k_out, dtype=x.dtype)
+    for b in range(batch):
+        for k in range(k_out):
+            y[b, k] = sum(W[i, j, k] * x[b, i] * x[b, j] for i in range(n) for j in range(n))
+    return y
+
+
+shapes = st.tuples(st.integers(1, 4), st.integers(1, 5), st.integers(1, 6))
+
+
+@pytest.mark.claim("C1")
+@given(X=tensors((batch_sizes, widths)))
+def test_centered_output_has_mean_zero(X):
+    # float32 summation of n terms of size up to max|X| is off by about n * eps * max|X| in the worst case
+    tolerance = X.numel() * EPS32 * max(X.abs().max().item(), 1.0)
+    assert abs(CenteredLayer()(X).double().mean().item()) <= tolerance
+
+
+@pytest.mark.claim("C1")
+def test_centered_matches_the_report_example():
+    assert torch.equal(CenteredLayer()(torch.tensor([1.0, 2, 3, 4, 5])), torch.tensor([-2.0, -1, 0, 1, 2]))
+
+
+@pytest.mark.claim("C1")
+@given(X=tensors((batch_sizes, widths)), c=st.floats(-100, 100, width=32))
+def test_centered_is_invariant_to_adding_a_constant(X, c):
+    layer = CenteredLayer()
+    scale = max(X.abs().max().item() + abs(c), 1.0)
+    torch.testing.assert_close(layer(X + c), layer(X), rtol=0, atol=4 * X.numel() * EPS32 * scale)
+
+
+@pytest.mark.claim("C1")
+@given(X=batches(8, low=0, high=1))
+def test_centered_after_linear_has_mean_about_zero(X):
+    Y = nn.Sequential(nn.Linear(8, 128), CenteredLayer())(X)
+    assert abs(Y.mean().item()) < 1e-6
+
+
+@pytest.mark.claim("C1")
+def test_centered_refuses_empty_input():
+    with pytest.raises(ValueError, match="non-empty"):
+        CenteredLayer()(torch.empty(0, 3))
+
+
+@pytest.mark.claim("C2")
+@given(X=batches(5), units=widths)
+def test_my_linear_is_relu_of_affine_map_and_never_negative(X, units):
+    layer = MyLinear(5, units)
+    assert layer.weight.shape == (5, units) and layer.bias.shape == (units,)
+    Y = layer(X)
+    torch.testing.assert_close(Y, torch.relu(X @ layer.weight + layer.bias))
+    assert (Y >= 0).all()
+
+
+@pytest.mark.claim("C2")
+def test_my_linear_works_inside_sequential_with_named_parameters():
+    net = nn.Sequential(MyLinear(64, 8), MyLinear(8, 1))
+    assert net(torch.rand(2, 64)).shape == (2, 1)
+    assert [(name, tuple(p.shape)) for name, p in net.named_parameters()] == [
+        ("0.weight", (64, 8)),
+        ("0.bias", (8,)),
+        ("1.weight", (8, 1)),
+        ("1.bias", (1,)),
+    ]
+    assert "in_units=64, units=8" in repr(net)
+
+
+@pytest.mark.claim("C2")
+@pytest.mark.parametrize("sizes", [(0, 3), (3, -1), (2.5, 3)])
+def test_my_linear_refuses_bad_sizes(sizes):
+    with pytest.raises(ValueError, match="must be a positive integer"):
+        MyLinear(*sizes)
+
+
+@pytest.mark.claim("C2")
+def test_my_linear_refuses_wrong_width():
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, 5\); got \(2, 4\)"):
+        MyLinear(5, 3)(torch.rand(2, 4))
+
+
+@pytest.mark.claim("C3")
+@given(shape=shapes, dtype=float_dtypes)
+def test_tensor_dot_equals_triple_loop(shape, dtype):
+    batch, n, k = shape
+    layer = TensorDot(n, k).to(dtype)
+    x = torch.randn(batch, n, dtype=dtype)
+    y = layer(x)
+    assert y.shape == (batch, k) and y.dtype == dtype
+    torch.testing.assert_close(y, tensor_dot_loops(layer.weight.detach(), x))
+
+
+@pytest.mark.claim("C3")
+def test_tensor_dot_defaults_to_square_weight_as_in_the_report():
+    layer = TensorDot(3)
+    assert layer.weight.shape == (3, 3, 3)
+    assert "in_features=3, out_features=3" in repr(layer)
+
+
+@pytest.mark.claim("C3")
+@given(shape=shapes)
+def test_tensor_dot_passes_gradcheck_in_float64(shape):
+    batch, n, k = shape
+    layer = TensorDot(n, k).double()
+    x = torch.randn(batch, n, dtype=torch.float64, requires_grad=True)
+    weight = layer.weight.detach().clone().requires_grad_(True)
+    forward = lambda x, w: torch.func.functional_call(layer, {"weight": w}, (x,))  # noqa: E731
+    assert torch.autograd.gradcheck(forward, (x, weight))
+
+
+@pytest.mark.claim("C3")
+@given(shape=shapes)
+def test_tensor_dot_gradients_are_finite_and_shaped_like_weight(shape):
+    batch, n, k = shape
+    layer = TensorDot(n, k)
+    layer(torch.randn(batch, n)).sum().backward()
+    assert layer.weight.grad.shape == (n, n, k)
+    assert torch.isfinite(layer.weight.grad).all()
+
+
+@pytest.mark.claim("C3", why="Also true: f(c x) = c^2 f(x), and only the part of W symmetric in i, j matters.")
+@given(shape=shapes, c=st.floats(-4, 4))
+def test_tensor_dot_is_homogeneous_of_degree_two(shape, c):
+    batch, n, k = shape
+    layer = TensorDot(n, k).double()
+    x = torch.randn(batch, n, dtype=torch.float64)
+    torch.testing.assert_close(layer(c * x), c**2 * layer(x))
+
+
+@pytest.mark.claim("C3")
+@given(shape=shapes)
+def test_tensor_dot_sees_only_the_symmetric_part_of_weight(shape):
+    batch, n, k = shape
+    layer, transposed = TensorDot(n, k).double(), TensorDot(n, k).double()
+    with torch.no_grad():
+        transposed.weight.copy_(layer.weight.transpose(0, 1))
+    x = torch.randn(batch, n, dtype=torch.float64)
+    torch.testing.assert_close(transposed(x), layer(x))
+
+
+@pytest.mark.claim("C3")
+def test_tensor_dot_refuses_wrong_width_naming_both():
+    with pytest.raises(ValueError, match=r"\(batch, 4\); got \(2, 3\)"):
+        TensorDot(4)(torch.randn(2, 3))
