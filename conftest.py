@@ -25,5 +25,5 @@ torch.set_num_threads(min(torch.get_num_threads(), os.cpu_count() or 1))
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: trains on the real Fashion-MNIST; deselect with -m 'not slow'")
+    config.addinivalue_line("markers", "slow: minutes of work (training on the real Fashion-MNIST, inductor compilation); deselect with -m 'not slow'")
     config.addinivalue_line("markers", "gpu: needs CUDA; skipped where none is present")

@@ -2,7 +2,9 @@
 
 One module per section of the lab: ``blocks`` (layers and blocks),
 ``parameters`` (parameter management), ``layers`` (custom layers) and
-``fileio`` (saving and loading).
+``fileio`` (saving and loading), ``data``, ``classifier``, ``training``,
+``experiment`` and ``plots`` (the Fashion-MNIST experiment), and the tutorial
+chapter's sections under ``nnlab.tutorial``.
 """
 
 from nnlab.blocks import MLP, FixedHiddenMLP, ListSequential, MySequential, NestMLP, ParallelBlock, chimera
@@ -18,17 +20,24 @@ from nnlab.fileio import (
 )
 from nnlab.layers import CenteredLayer, MyLinear, TensorDot
 from nnlab.parameters import count_parameters, freeze, tied_net, unfreeze
+from nnlab.tutorial.architectures import MultiClassifier, ResidualBlock
+from nnlab.tutorial.custom_layers import CustomLinear, SimpleAttention, StatefulLayer
 
 __all__ = [
     "MLP",
     "CenteredLayer",
     "CheckpointMismatchError",
+    "CustomLinear",
     "FixedHiddenMLP",
     "ListSequential",
+    "MultiClassifier",
     "MyLinear",
     "MySequential",
     "NestMLP",
     "ParallelBlock",
+    "ResidualBlock",
+    "SimpleAttention",
+    "StatefulLayer",
     "TensorDot",
     "chimera",
     "count_parameters",

@@ -1,0 +1,80 @@
+"""Tutorial 3.10: claims T19 and T20."""
+
+import contextlib
+import io
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from PIL import Image
+from torch import nn
+
+from nnlab import MultiClassifier
+from nnlab.tutorial.debugging import COLUMNS, PANEL_INCHES, DebugModel, plot_weight_histograms
+from tests.strategies import batches
+
+
+@pytest.mark.claim("T19")
+@given(x=batches(10))
+def test_debug_model_prints_when_on_nothing_when_off_and_same_output(x):
+    model = DebugModel(debug=True)
+    loud_out, quiet_out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(loud_out):
+        loud = model(x)
+    model.debug = False
+    with contextlib.redirect_stdout(quiet_out):
+        quiet = model(x)
+    printed = loud_out.getvalue().splitlines()
+    assert quiet_out.getvalue() == ""
+    assert torch.equal(loud, quiet)
+    stages = [line.split(":")[0] for line in printed]
+    assert stages == ["input", "fc1", "fc1 active fraction", "fc2", "output"]
+    assert f"shape=({x.shape[0]}, 20)" in printed[1] and "mean=" in printed[1] and "std=" in printed[1]
+
+
+def panels_with_bars(path, panels: int) -> int:
+    """Count the grid cells of the image that contain histogram bars (matplotlib's first colour, C0)."""
+    with Image.open(path) as png:
+        image = np.asarray(png.convert("RGB")).astype(int)
+    columns = min(panels, COLUMNS)
+    rows = math.ceil(panels / columns)
+    c0 = np.array([31, 119, 180])  # #1f77b4 at alpha 0.7 over white is (98, 160, 203)
+    blended = (0.7 * c0 + 0.3 * 255).round()
+    bar = (np.abs(image - blended) <= 3).all(axis=-1)
+    height, width = bar.shape
+    return sum(
+        bar[r * height // rows : (r + 1) * height // rows, c * width // columns : (c + 1) * width // columns].sum() > 500
+        for r in range(rows)
+        for c in range(columns)
+    )
+
+
+@pytest.mark.claim("T20", why="One panel per weight tensor; the chapter stopped at three.")
+@pytest.mark.parametrize(
+    ("model", "panels"),
+    [
+        (nn.Linear(3, 2), 1),
+        (MultiClassifier(784, [256, 128], 10), 5),  # three Linear weights and two BatchNorm weights
+        (nn.Sequential(*[nn.Linear(4, 4) for _ in range(7)]), 7),
+    ],
+    ids=["one", "chapter", "seven"],
+)
+def test_one_histogram_panel_per_weight_tensor_written_to_an_image(tmp_path, model, panels):
+    path = plot_weight_histograms(model, tmp_path / "weights.png")
+    columns, rows = min(panels, COLUMNS), math.ceil(panels / COLUMNS)
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.size == (PANEL_INCHES[0] * columns * 100, PANEL_INCHES[1] * rows * 100)
+    assert panels_with_bars(path, panels) == panels
+
+
+@pytest.mark.claim("T20")
+def test_histograms_of_a_named_layer_only(tmp_path):
+    model = MultiClassifier(784, [256, 128], 10)
+    path = plot_weight_histograms(model, tmp_path / "first.png", layer_name="network.0")
+    with Image.open(path) as image:
+        assert image.size == (PANEL_INCHES[0] * 100, PANEL_INCHES[1] * 100)
+    with pytest.raises(ValueError, match="no weight tensors matching 'nowhere'"):
+        plot_weight_histograms(model, tmp_path / "none.png", layer_name="nowhere")
