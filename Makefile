@@ -4,10 +4,10 @@
 PYTHON ?= python3
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data lab test fast
+.PHONY: setup data lab test fast bench
 setup:
 	$(PYTHON) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
-	$(PYTHON) -m pip install --quiet -e ".[test]"
+	$(PYTHON) -m pip install --quiet -e ".[lab,test]"
 
 # Debian's package holds the original Fashion-MNIST files; nnlab finds them there, no download.
 data:
@@ -17,7 +17,12 @@ lab: setup data
 	$(PYTHON) -m nnlab lab
 
 test: setup data
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest --cov=nnlab --cov-branch --cov-report=term-missing:skip-covered
 
 fast: setup
 	$(PYTHON) -m pytest -m "not slow"
+
+# benchmarks/history keeps saved runs; this compares a new run with the last one (30% median regression fails)
+bench: setup data
+	$(PYTHON) -m pytest benchmarks --benchmark-autosave --benchmark-compare --benchmark-compare-fail=median:30%
+	$(PYTHON) benchmarks/report.py --plot docs/tensor_dot_speed.png

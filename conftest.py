@@ -9,6 +9,7 @@ Hypothesis profiles, chosen with ``NNLAB_HYPOTHESIS_PROFILE``:
 import os
 
 import hypothesis_torch  # noqa: F401  (registers torch's RNG, so hypothesis seeds it per example)
+import pytest
 import torch
 from hypothesis import HealthCheck, settings
 
@@ -25,5 +26,22 @@ torch.set_num_threads(min(torch.get_num_threads(), os.cpu_count() or 1))
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: minutes of work (training on the real Fashion-MNIST, inductor compilation); deselect with -m 'not slow'")
+    config.addinivalue_line(
+        "markers",
+        "slow: minutes of work (training on the real Fashion-MNIST, inductor compilation); deselect with -m 'not slow'",
+    )
     config.addinivalue_line("markers", "gpu: needs CUDA; skipped where none is present")
+
+
+@pytest.fixture(scope="session")
+def fashion():
+    """The real Fashion-MNIST in memory. Skipped where absent, unless NNLAB_REQUIRE_DATA=1 (as in CI)."""
+    pytest.importorskip("torchvision", reason="torchvision is not installed for this torch")
+    from nnlab.data import DataNotFoundError, load_fashion_mnist
+
+    try:
+        return load_fashion_mnist()
+    except DataNotFoundError as error:
+        if os.environ.get("NNLAB_REQUIRE_DATA") == "1":
+            pytest.fail(f"NNLAB_REQUIRE_DATA=1 but {error}")
+        pytest.skip(f"real Fashion-MNIST not available: {error}")

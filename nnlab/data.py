@@ -90,9 +90,19 @@ def _torchvision_root(folder: Path) -> Path | None:
     return root
 
 
+def _torchvision_datasets():
+    try:
+        from torchvision import datasets
+    except ImportError as error:
+        raise ImportError(
+            "Fashion-MNIST needs torchvision: pip install 'nnlab[lab]' (a torchvision matching your torch)."
+        ) from error
+    return datasets
+
+
 def find_root(data_dir: str | os.PathLike | None = None, download: bool = False) -> Path:
     """The torchvision root to load from; see the module docstring for the search order."""
-    from torchvision import datasets
+    datasets = _torchvision_datasets()
 
     named = data_dir if data_dir is not None else os.environ.get("NNLAB_DATA_DIR")
     looked = []
@@ -125,9 +135,7 @@ def find_root(data_dir: str | os.PathLike | None = None, download: bool = False)
 
 def load_split(root: Path, train: bool) -> Split:
     """One split as tensors, with ``ToTensor``'s values: ``uint8 / 255`` as float32."""
-    from torchvision import datasets
-
-    dataset = datasets.FashionMNIST(root, train=train, download=False)
+    dataset = _torchvision_datasets().FashionMNIST(root, train=train, download=False)
     images = dataset.data.reshape(len(dataset.data), -1).to(torch.float32).div(255)
     return Split(images, dataset.targets.to(torch.int64))
 

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from nnlab.classifier import FashionMLP
 from nnlab.data import FashionMNIST
-from nnlab.training import History, Recipe, train
+from nnlab.training import REPORT_RECIPE, History, Recipe, train
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def seeds_from(count: int, first: int = REPORT_SEED) -> list[int]:
     return list(range(first, first + count))
 
 
-def run(config: Config, data: FashionMNIST, seed: int, recipe: Recipe = Recipe(), progress=None) -> History:
+def run(config: Config, data: FashionMNIST, seed: int, recipe: Recipe = REPORT_RECIPE, progress=None) -> History:
     """One training run: the seed fixes the initial weights, the batch order and the dropout masks."""
     torch.manual_seed(seed)
     model = config.build().to(data.train.images.device)
@@ -53,7 +53,7 @@ def run(config: Config, data: FashionMNIST, seed: int, recipe: Recipe = Recipe()
 
 
 def run_experiment(
-    data: FashionMNIST, configs: dict[str, Config] = CONFIGS, seeds=(REPORT_SEED,), recipe: Recipe = Recipe()
+    data: FashionMNIST, configs: dict[str, Config] = CONFIGS, seeds=(REPORT_SEED,), recipe: Recipe = REPORT_RECIPE
 ) -> list[dict]:
     """Every configuration with every seed, as ``{"config", "seed", "history"}`` records.
 
@@ -113,12 +113,16 @@ def compare(runs: list[dict]) -> list[str]:
     present = {r["config"] for r in runs}
     lines = []
     if {"relu", "sigmoid"} <= present:
-        lines.append(f"ReLU - Sigmoid, final test accuracy: {describe(paired_differences(runs, 'relu', 'sigmoid', 'test_acc'))}.")
+        lines.append(
+            f"ReLU - Sigmoid, final test accuracy: {describe(paired_differences(runs, 'relu', 'sigmoid', 'test_acc'))}."
+        )
         first = {c: statistics.fmean(r["history"]["test_acc"][0] for r in runs if r["config"] == c) for c in present}
         slowest = min(first, key=first.get)
         lines.append(f"Lowest epoch-1 test accuracy: {CONFIGS[slowest].label} ({first[slowest]:.4f}).")
     if {"relu", "tanh"} <= present:
-        lines.append(f"Tanh - ReLU, final test accuracy: {describe(paired_differences(runs, 'tanh', 'relu', 'test_acc'))}.")
+        lines.append(
+            f"Tanh - ReLU, final test accuracy: {describe(paired_differences(runs, 'tanh', 'relu', 'test_acc'))}."
+        )
     if {"relu", "relu_dropout"} <= present:
         gap = {
             c: [r["history"]["train_acc"][-1] - r["history"]["test_acc"][-1] for r in runs if r["config"] == c]

@@ -66,7 +66,11 @@ def check_fits(module: nn.Module, state_dict: dict[str, torch.Tensor], strict: b
     if missing or unexpected or reshaped:
         problems = [
             f"{label}: {', '.join(keys)}"
-            for label, keys in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", reshaped))
+            for label, keys in (
+                ("missing keys", missing),
+                ("unexpected keys", unexpected),
+                ("shape mismatches", reshaped),
+            )
             if keys
         ]
         raise CheckpointMismatchError(
@@ -119,7 +123,9 @@ def load_checkpoint(
 ) -> Checkpoint:
     """Restore ``model`` (and ``optimizer`` and the CPU RNG state) from ``save_checkpoint``'s file."""
     checkpoint = safe_load(path)
-    absent = [key for key in CHECKPOINT_KEYS if key not in checkpoint] if isinstance(checkpoint, dict) else CHECKPOINT_KEYS
+    absent = (
+        [key for key in CHECKPOINT_KEYS if key not in checkpoint] if isinstance(checkpoint, dict) else CHECKPOINT_KEYS
+    )
     if absent:
         raise CheckpointMismatchError(
             f"{path} is not a checkpoint: it lacks {', '.join(absent)}. "
@@ -175,7 +181,9 @@ def load_matching(module: nn.Module, state_dict: dict[str, torch.Tensor], prefix
     }
     if not selected:
         tops = sorted({key.split(".")[0] for key in state_dict})
-        raise CheckpointMismatchError(f"No key starts with {list(prefixes)}; the state dict's top-level names are {tops}.")
+        raise CheckpointMismatchError(
+            f"No key starts with {list(prefixes)}; the state dict's top-level names are {tops}."
+        )
     unknown = sorted(set(selected) - set(module.state_dict()))
     if unknown:
         raise CheckpointMismatchError(f"{type(module).__name__} has no place for {', '.join(unknown)}.")

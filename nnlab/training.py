@@ -1,7 +1,8 @@
 """Training on in-memory tensors (report section 5), seeded and reproducible.
 
-The report's recipe: cross-entropy, SGD with learning rate 0.01 and momentum
-0.9, batches of 64 drawn in a fresh random order each epoch, 10 epochs. Its
+The report's recipe (``Recipe()``): cross-entropy, SGD with learning rate 0.01
+and momentum 0.9, batches of 64 drawn in a fresh random order each epoch, 10
+epochs; ``FAST_RECIPE`` reaches the same accuracy sooner. The report's
 numbers per epoch: the mean training loss over the batches, the training
 accuracy of those same forward passes (dropout on), and the test accuracy in
 eval mode.
@@ -18,18 +19,38 @@ from tqdm.auto import tqdm
 from nnlab.data import FashionMNIST, Split
 
 
-@dataclass
+@dataclass(frozen=True)
 class Recipe:
-    """The report's hyperparameters."""
+    """How to train; the defaults are the report's.
+
+    ``optimizer`` is ``"sgd"`` (with ``momentum``) or ``"adam"``;
+    ``schedule="onecycle"`` ramps the learning rate up to ``lr`` and anneals it
+    to nearly zero over the whole run (``torch.optim.lr_scheduler.OneCycleLR``).
+    """
 
     epochs: int = 10
     batch_size: int = 64
     lr: float = 0.01
     momentum: float = 0.9
+    optimizer: str = "sgd"
+    schedule: str | None = None
 
     def __post_init__(self):
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or not 0 <= self.momentum < 1:
             raise ValueError(f"Recipe needs epochs >= 1, batch_size >= 1, lr > 0, 0 <= momentum < 1; got {self}.")
+        if self.optimizer not in ("sgd", "adam") or self.schedule not in (None, "onecycle"):
+            raise ValueError(f"Recipe needs optimizer 'sgd' or 'adam' and schedule None or 'onecycle'; got {self}.")
+
+    def optimizer_for(self, parameters) -> torch.optim.Optimizer:
+        # fused: one kernel for the whole update instead of a few per parameter; same arithmetic
+        if self.optimizer == "adam":
+            return torch.optim.Adam(parameters, lr=self.lr, fused=True)
+        return torch.optim.SGD(parameters, lr=self.lr, momentum=self.momentum, fused=True)
+
+
+REPORT_RECIPE = Recipe()
+# Reaches 0.88 test accuracy with the report's architecture in 5 epochs (benchmarks/test_training_speed.py).
+FAST_RECIPE = Recipe(epochs=5, batch_size=256, lr=3e-3, optimizer="adam", schedule="onecycle")
 
 
 @dataclass
@@ -70,7 +91,7 @@ def accuracy(model: nn.Module, split: Split, batch_size: int = 10_000) -> float:
 def train(
     model: nn.Module,
     data: FashionMNIST,
-    recipe: Recipe = Recipe(),
+    recipe: Recipe = REPORT_RECIPE,
     seed: int = 42,
     progress: tqdm | None = None,
 ) -> History:
@@ -84,10 +105,16 @@ def train(
     device = data.train.images.device
     if next(model.parameters()).device != device:
         raise ValueError(f"model is on {next(model.parameters()).device} but the data is on {device}; move one.")
-    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
+    optimizer = recipe.optimizer_for(model.parameters())
     order = torch.Generator(device=device).manual_seed(seed)
     images, labels = data.train.images, data.train.labels
     n = len(labels)
+    batches = -(-n // recipe.batch_size)
+    scheduler = None
+    if recipe.schedule == "onecycle":
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=recipe.lr, total_steps=recipe.epochs * batches
+        )
     history = History()
     for _ in range(recipe.epochs):
         model.train()
@@ -102,9 +129,10 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             loss_sum += loss.detach()
             correct += (logits.argmax(1) == y).sum()
-        batches = -(-n // recipe.batch_size)
         history.train_loss.append(loss_sum.item() / batches)
         history.train_acc.append(correct.item() / n)
         history.test_acc.append(accuracy(model, data.test))

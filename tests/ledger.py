@@ -10,17 +10,17 @@ A claim's verdict combines its tests: ``failed`` if any failed, else the
 strongest verdict among those that passed (refuted > qualified > holds), else
 ``untested``. Tests add measured numbers with the ``evidence`` fixture.
 
-Every run writes ``reports/ledger.json`` and ``reports/ledger.md`` (change the
+Every run that includes claim tests writes ``reports/ledger.json`` and ``reports/ledger.md`` (change the
 folder with ``--ledger-dir``) and ends its terminal summary with the count per
 verdict.
 """
 
 import json
-import tomllib
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
+import tomllib
 import torch
 
 CATALOGUE = Path(__file__).with_name("claims.toml")
@@ -48,7 +48,9 @@ class Ledger:
     def __init__(self, config: pytest.Config):
         self.config = config
         self.catalogue = load_catalogue()
-        self.tests: dict[str, dict[str, tuple[str, str, str]]] = defaultdict(dict)  # id -> nodeid -> (outcome, verdict, why)
+        self.tests: dict[str, dict[str, tuple[str, str, str]]] = defaultdict(
+            dict
+        )  # id -> nodeid -> (outcome, verdict, why)
         self.evidence: dict[str, list[str]] = defaultdict(list)
 
     def check(self, item: pytest.Item) -> None:
@@ -161,10 +163,11 @@ def evidence(request: pytest.FixtureRequest):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    if hasattr(config, "workerinput"):
-        return
+    ledger = config.stash[_LEDGER]
+    if hasattr(config, "workerinput") or not ledger.tests:
+        return  # a run of no claim test (the benchmarks, say) leaves the last ledger as it was
     folder = Path(config.rootpath, config.getoption("--ledger-dir"))
-    rows = config.stash[_LEDGER].write(folder)
+    rows = ledger.write(folder)
     counts = Counter(row["verdict"] for row in rows)
     terminalreporter.section("claims ledger")
     for row in rows:

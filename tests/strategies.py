@@ -10,13 +10,21 @@ float_dtypes = st.sampled_from([torch.float32, torch.float64])
 
 
 def tensors(shape, low: float = -10.0, high: float = 10.0, dtype=torch.float32):
-    """Finite tensors with entries in ``[low, high]``; ``shape`` is a strategy of shapes or a tuple of ints and strategies."""
+    """Finite tensors with entries in ``[low, high]``.
+
+    ``shape`` is a strategy of shapes, or a tuple of ints and strategies.
+    """
     if not isinstance(shape, st.SearchStrategy):
         shape = st.tuples(*(s if isinstance(s, st.SearchStrategy) else st.just(s) for s in shape))
     width = 32 if dtype == torch.float32 else 64
     elements = st.floats(low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=width)
     return ht.tensor_strategy(
-        dtype=dtype, shape=shape, elements=elements, layout=torch.strided, device=torch.device("cpu"), requires_grad=False
+        dtype=dtype,
+        shape=shape,
+        elements=elements,
+        layout=torch.strided,
+        device=torch.device("cpu"),
+        requires_grad=False,
     )
 
 

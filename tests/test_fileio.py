@@ -175,7 +175,9 @@ OPTIMIZERS = {
 }
 # optimizers whose state is worth checkpointing (momenta, step counts, histories), with a drawn learning rate
 optimizers = st.builds(
-    lambda name, lr: lambda params: OPTIMIZERS[name](params, lr), st.sampled_from(sorted(OPTIMIZERS)), st.floats(1e-3, 0.1)
+    lambda name, lr: lambda params: OPTIMIZERS[name](params, lr),
+    st.sampled_from(sorted(OPTIMIZERS)),
+    st.floats(1e-3, 0.1),
 )
 
 
@@ -185,7 +187,7 @@ def train_steps(net, optimizer, X, y, steps):
     for _ in range(steps):
         batch = torch.randperm(len(X))[:8]
 
-        def closure():
+        def closure(batch=batch):
             optimizer.zero_grad()
             loss = nn.functional.mse_loss(net(X[batch]), y[batch])
             loss.backward()
@@ -293,7 +295,9 @@ def test_partial_load_refuses_prefixes_that_match_nothing():
 
 @pytest.mark.claim("F4")
 def test_partial_load_refuses_layers_of_another_shape():
-    with pytest.raises(CheckpointMismatchError, match=r"layer3_new\.0\.weight: file \(64, 32, 3, 3\), model \(128, 32, 3, 3\)"):
+    with pytest.raises(
+        CheckpointMismatchError, match=r"layer3_new\.0\.weight: file \(64, 32, 3, 3\), model \(128, 32, 3, 3\)"
+    ):
         load_matching(
             NewNetwork(),
             {"layer3_new.0.weight": OriginalNetwork().state_dict()["layer3.0.weight"]},

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from nnlab import CenteredLayer, MyLinear, TensorDot
+from nnlab.tensordot import FORMULATIONS
 from tests.strategies import batch_sizes, batches, float_dtypes, tensors, widths
 
 EPS32 = torch.finfo(torch.float32).eps
@@ -24,6 +25,7 @@ def tensor_dot_loops(W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 shapes = st.tuples(st.integers(1, 4), st.integers(1, 5), st.integers(1, 6))
+formulations = pytest.mark.parametrize("formulation", sorted(FORMULATIONS))
 
 
 @pytest.mark.claim("C1")
@@ -97,28 +99,49 @@ def test_my_linear_refuses_wrong_width():
 
 
 @pytest.mark.claim("C3")
+@formulations
 @given(shape=shapes, dtype=float_dtypes)
-def test_tensor_dot_equals_triple_loop(shape, dtype):
+def test_tensor_dot_equals_triple_loop_with_gradients(formulation, shape, dtype):
     batch, n, k = shape
-    layer = TensorDot(n, k).to(dtype)
-    x = torch.randn(batch, n, dtype=dtype)
-    y = layer(x)
+    layer = TensorDot(n, k, formulation=formulation).to(dtype)
+    x = torch.randn(batch, n, dtype=dtype, requires_grad=True)
+    reference_weight = layer.weight.detach().clone().requires_grad_(True)
+    reference_x = x.detach().clone().requires_grad_(True)
+    y, reference = layer(x), tensor_dot_loops(reference_weight, reference_x)
     assert y.shape == (batch, k) and y.dtype == dtype
-    torch.testing.assert_close(y, tensor_dot_loops(layer.weight.detach(), x))
+    torch.testing.assert_close(y, reference)
+    grad_y = torch.randn_like(y)
+    y.backward(grad_y)
+    reference.backward(grad_y)
+    torch.testing.assert_close(layer.weight.grad, reference_weight.grad)
+    torch.testing.assert_close(x.grad, reference_x.grad)
+
+
+@pytest.mark.claim("C3")
+@given(leading=st.lists(st.integers(1, 3), min_size=0, max_size=2))
+def test_tensor_dot_maps_any_leading_dimensions(leading):
+    layer = TensorDot(4, 3)
+    x = torch.randn(*leading, 4)
+    y = layer(x)
+    assert y.shape == (*leading, 3)
+    torch.testing.assert_close(y.reshape(-1, 3), layer(x.reshape(-1, 4)))
 
 
 @pytest.mark.claim("C3")
 def test_tensor_dot_defaults_to_square_weight_as_in_the_report():
     layer = TensorDot(3)
     assert layer.weight.shape == (3, 3, 3)
-    assert "in_features=3, out_features=3" in repr(layer)
+    assert "in_features=3, out_features=3, formulation='symmetric'" in repr(layer)
+    with pytest.raises(ValueError, match="formulation must be one of"):
+        TensorDot(3, formulation="bilinear")
 
 
 @pytest.mark.claim("C3")
+@formulations
 @given(shape=shapes)
-def test_tensor_dot_passes_gradcheck_in_float64(shape):
+def test_tensor_dot_passes_gradcheck_in_float64(formulation, shape):
     batch, n, k = shape
-    layer = TensorDot(n, k).double()
+    layer = TensorDot(n, k, formulation=formulation).double()
     x = torch.randn(batch, n, dtype=torch.float64, requires_grad=True)
     weight = layer.weight.detach().clone().requires_grad_(True)
     forward = lambda x, w: torch.func.functional_call(layer, {"weight": w}, (x,))  # noqa: E731
@@ -136,19 +159,21 @@ def test_tensor_dot_gradients_are_finite_and_shaped_like_weight(shape):
 
 
 @pytest.mark.claim("C3", why="Also true: f(c x) = c^2 f(x), and only the part of W symmetric in i, j matters.")
+@formulations
 @given(shape=shapes, c=st.floats(-4, 4))
-def test_tensor_dot_is_homogeneous_of_degree_two(shape, c):
+def test_tensor_dot_is_homogeneous_of_degree_two(formulation, shape, c):
     batch, n, k = shape
-    layer = TensorDot(n, k).double()
+    layer = TensorDot(n, k, formulation=formulation).double()
     x = torch.randn(batch, n, dtype=torch.float64)
     torch.testing.assert_close(layer(c * x), c**2 * layer(x))
 
 
 @pytest.mark.claim("C3")
+@formulations
 @given(shape=shapes)
-def test_tensor_dot_sees_only_the_symmetric_part_of_weight(shape):
+def test_tensor_dot_sees_only_the_symmetric_part_of_weight(formulation, shape):
     batch, n, k = shape
-    layer, transposed = TensorDot(n, k).double(), TensorDot(n, k).double()
+    layer, transposed = (TensorDot(n, k, formulation=formulation).double() for _ in range(2))
     with torch.no_grad():
         transposed.weight.copy_(layer.weight.transpose(0, 1))
     x = torch.randn(batch, n, dtype=torch.float64)

@@ -68,6 +68,12 @@ def test_same_seed_gives_bitwise_same_history_on_cpu(fake):
     assert run(CONFIGS["relu_dropout"], fake, seed=8, recipe=SHORT) != first
 
 
+def test_onecycle_adam_recipe_is_reproducible_and_learns(fake):
+    recipe = Recipe(epochs=3, batch_size=32, lr=3e-3, optimizer="adam", schedule="onecycle")
+    first, second = (run(CONFIGS["relu"], fake, seed=3, recipe=recipe) for _ in range(2))
+    assert first == second and first.test_acc[-1] > 0.9
+
+
 def test_history_has_one_entry_per_epoch_and_learns_the_easy_task(fake):
     history = run(CONFIGS["relu"], fake, seed=0, recipe=Recipe(epochs=5, batch_size=32, lr=0.05))
     assert [len(v) for v in history.as_dict().values()] == [5, 5, 5]
@@ -81,7 +87,10 @@ def test_training_refuses_model_and_data_on_different_devices(fake):
         train(FashionMLP().to(torch.float64).to("meta"), fake, SHORT)
 
 
-@pytest.mark.parametrize("bad", [{"epochs": 0}, {"batch_size": 0}, {"lr": 0.0}, {"momentum": 1.0}])
+@pytest.mark.parametrize(
+    "bad",
+    [{"epochs": 0}, {"batch_size": 0}, {"lr": 0.0}, {"momentum": 1.0}, {"optimizer": "lbfgs"}, {"schedule": "cosine"}],
+)
 def test_recipe_refuses_bad_hyperparameters(bad):
     with pytest.raises(ValueError, match="Recipe needs"):
         Recipe(**bad)
@@ -139,7 +148,12 @@ def test_figures_have_three_panels_one_line_per_configuration_and_labelled_axes(
 @pytest.mark.claim("M5")
 def test_figures_are_written_per_configuration_and_for_each_comparison(tmp_path):
     paths = write_figures(summarize(fake_runs()), tmp_path, seeds=2)
-    assert sorted(p.name for p in paths) == ["compare_activations.png", "compare_all.png", "curves_relu.png", "curves_sigmoid.png"]
+    assert sorted(p.name for p in paths) == [
+        "compare_activations.png",
+        "compare_all.png",
+        "curves_relu.png",
+        "curves_sigmoid.png",
+    ]
     assert matplotlib.image.imread(paths[0]).shape[:2] == (450, 1500)
 
 

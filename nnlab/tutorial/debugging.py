@@ -65,7 +65,9 @@ def plot_weight_histograms(model: nn.Module, path: str | Path, layer_name: str |
         if "weight" in name and (layer_name is None or layer_name in name)
     ]
     if not weights:
-        raise ValueError(f"{type(model).__name__} has no weight tensors" + (f" matching {layer_name!r}." if layer_name else "."))
+        raise ValueError(
+            f"{type(model).__name__} has no weight tensors" + (f" matching {layer_name!r}." if layer_name else ".")
+        )
     columns = min(len(weights), COLUMNS)
     rows = math.ceil(len(weights) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(PANEL_INCHES[0] * columns, PANEL_INCHES[1] * rows), squeeze=False)

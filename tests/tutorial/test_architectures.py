@@ -71,6 +71,6 @@ def test_residual_mlp_parameter_count_follows_from_its_sizes(sizes):
 
 @pytest.mark.claim("T15")
 def test_chapter_residual_mlp_has_the_counted_parameters():
-    assert count_parameters(ResidualMLP(100, 256, 4, 10)) == (100 * 256 + 256) + 4 * (2 * (256 * 256 + 256) + 4 * 256) + (
-        256 * 10 + 10
-    )
+    assert count_parameters(ResidualMLP(100, 256, 4, 10)) == (100 * 256 + 256) + 4 * (
+        2 * (256 * 256 + 256) + 4 * 256
+    ) + (256 * 10 + 10)

@@ -45,7 +45,8 @@ def panels_with_bars(path, panels: int) -> int:
     bar = (np.abs(image - blended) <= 3).all(axis=-1)
     height, width = bar.shape
     return sum(
-        bar[r * height // rows : (r + 1) * height // rows, c * width // columns : (c + 1) * width // columns].sum() > 500
+        bar[r * height // rows : (r + 1) * height // rows, c * width // columns : (c + 1) * width // columns].sum()
+        > 500
         for r in range(rows)
         for c in range(columns)
     )

@@ -73,7 +73,10 @@ def test_leaky_relu_001_is_leaky_relu(x):
     torch.testing.assert_close(leaky_relu_001(x), torch.nn.functional.leaky_relu(x, 0.01), rtol=0, atol=0)
 
 
-@pytest.mark.claim("T18", why="torch.compile traces the model to the same computation (aot_eager backend here; inductor in the slow suite).")
+@pytest.mark.claim(
+    "T18",
+    why="torch.compile traces the model to the same computation (aot_eager backend here; inductor in the slow suite).",
+)
 def test_compiled_model_computes_what_eager_computes():
     torch._dynamo.reset()
     model, x = OptimizedModel(), torch.randn(64, 100)
@@ -104,6 +107,10 @@ def test_scripted_model_computes_what_eager_computes(evidence):
         warnings.simplefilter("always")
         scripted = torch.jit.script(model)
     deprecated = [w for w in caught if "deprecated" in str(w.message)]
-    evidence("T18", f"torch {torch.__version__}: torch.jit.script " + ("warns that it is deprecated." if deprecated else "does not warn."))
+    evidence(
+        "T18",
+        f"torch {torch.__version__}: torch.jit.script "
+        + ("warns that it is deprecated." if deprecated else "does not warn."),
+    )
     assert len(deprecated) == len(caught), [str(w.message) for w in caught]  # no warning but the deprecation
     torch.testing.assert_close(scripted(x), model(x), rtol=0, atol=0)

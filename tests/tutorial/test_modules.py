@@ -118,7 +118,9 @@ def test_frozen_layer_gets_no_gradient(x):
 
 
 @pytest.mark.claim("T5")
-@pytest.mark.parametrize("layer", [nn.Linear(5, 3, bias=False), CustomLinear(5, 3, bias=False)], ids=["nn.Linear", "CustomLinear"])
+@pytest.mark.parametrize(
+    "layer", [nn.Linear(5, 3, bias=False), CustomLinear(5, 3, bias=False)], ids=["nn.Linear", "CustomLinear"]
+)
 def test_bias_false_leaves_bias_none_and_out_of_parameters(layer):
     assert layer.bias is None
     assert [name for name, _ in layer.named_parameters()] == ["weight"]

@@ -1,0 +1,139 @@
+"""Read a saved pytest-benchmark run; print each candidate's speed as a ratio, check the targets, plot.
+
+    python benchmarks/report.py                      # the newest run in benchmarks/history
+    python benchmarks/report.py RUN.json --plot docs/tensor_dot_speed.png
+
+Ratios are ``reference median / candidate median`` within one run (above 1:
+faster than the reference), so the machine's noise between runs cancels out.
+Exits 1 when a target of the performance issue is missed.
+"""
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+HISTORY = Path(__file__).with_name("history")
+
+
+def newest_run() -> Path:
+    runs = sorted(HISTORY.glob("*/*.json"), key=lambda p: p.name)
+    if not runs:
+        sys.exit(f"No saved run under {HISTORY}; run: python -m pytest benchmarks --benchmark-autosave")
+    return runs[-1]
+
+
+def medians(run: dict) -> dict[str, dict[str, float]]:
+    """``{group: {candidate: median seconds}}``."""
+    table: dict[str, dict[str, float]] = defaultdict(dict)
+    for bench in run["benchmarks"]:
+        table[bench["group"]][bench["extra_info"]["candidate"]] = bench["stats"]["median"]
+    return table
+
+
+def tensor_dot_rows(table) -> list[dict]:
+    rows = []
+    for group, times in table.items():
+        if not group.startswith("tensor_dot"):
+            continue
+        _, device, passes, *sizes = group.split()
+        b, n, k = (int(s.split("=")[1]) for s in sizes)
+        best = min(t for name, t in times.items() if name != "matmul")
+        rows.append(
+            {
+                "device": device,
+                "pass": passes,
+                "shape": (b, n, k),
+                "flops": (6 if passes == "forward+backward" else 2) * b * n * n * k,
+                "vs_einsum": {name: times["einsum"] / t for name, t in times.items() if name != "matmul"},
+                "vs_matmul": {name: times["matmul"] / t for name, t in times.items() if name != "matmul"},
+                "vs_best": {name: best / t for name, t in times.items() if name != "matmul"},
+                "median": times,
+            }
+        )
+    return sorted(rows, key=lambda r: (r["device"], r["pass"], r["shape"]))
+
+
+def check_targets(rows, table, default: str = "symmetric") -> list[str]:
+    """The performance issue's targets, each a ratio from this run; returns the misses."""
+    misses = []
+    for row in rows:
+        shape, speed = row["shape"], row["vs_einsum"][default]
+        if row["device"] == "cpu" and row["pass"] == "forward+backward":
+            if speed < 1:
+                misses.append(f"{shape}: {default} is slower than the report's einsum ({speed:.2f}x)")
+            if shape == (256, 64, 64) and speed < 1.4:
+                misses.append(f"{shape}: {default} is {speed:.2f}x the einsum, target 1.4x")
+            if row["flops"] >= 1e8 and row["vs_matmul"][default] < 0.6:
+                misses.append(
+                    f"{shape}: {default} runs at {row['vs_matmul'][default]:.2f} of a same-FLOP matmul, target 0.6"
+                )
+        if row["device"] == "cuda" and row["vs_best"][default] < 1 / 1.1:
+            misses.append(f"cuda {row['pass']} {shape}: {default} is not within 1.1x of the fastest")
+    epoch = table.get("epoch of the report's recipe, cpu", {})
+    if {"dataloader", "in_memory"} <= set(epoch):
+        if epoch["dataloader"] / epoch["in_memory"] < 7:
+            misses.append(
+                f"one epoch in memory is {epoch['dataloader'] / epoch['in_memory']:.1f}x the DataLoader path, target 7x"
+            )
+    return misses
+
+
+def plot(rows, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), sharey=True)
+    for ax, passes in zip(axes, ("forward", "forward+backward")):
+        selected = [r for r in rows if r["pass"] == passes and r["device"] == "cpu"]
+        labels = ["b{} n{} k{}".format(*r["shape"]) for r in selected]
+        for name in selected[0]["vs_einsum"] if selected else []:
+            ax.plot(labels, [r["flops"] / r["median"][name] / 1e9 for r in selected], marker="o", label=name)
+        ax.plot(labels, [r["flops"] / r["median"]["matmul"] / 1e9 for r in selected], "k--", label="same-FLOP matmul")
+        ax.set_title(f"TensorDot {passes}, CPU")
+        ax.set_xlabel("shape (batch, in, out)")
+        ax.tick_params(axis="x", rotation=30)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("GFLOP/s (higher is faster)")
+    axes[0].legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run", nargs="?", type=Path, help="a saved run (default: the newest in benchmarks/history)")
+    parser.add_argument("--plot", type=Path, help="write the speed-against-shape figure here")
+    args = parser.parse_args()
+    path = args.run or newest_run()
+    run = json.loads(path.read_text())
+    table = medians(run)
+    rows = tensor_dot_rows(table)
+    print(f"{path} ({run['machine_info'].get('cpu', {}).get('brand_raw', '?')}, {run['datetime']})")
+    others = [name for name in rows[0]["vs_einsum"] if name != "einsum"]
+    print(
+        "\n| device | pass | shape (b, n, k) | "
+        + " | ".join(f"{name} vs einsum" for name in others)
+        + " | symmetric vs same-FLOP matmul |"
+    )
+    print("|---" * (4 + len(others)) + "|")
+    for row in rows:
+        ratios = " | ".join(f"{row['vs_einsum'][name]:.2f}x" for name in others)
+        print(f"| {row['device']} | {row['pass']} | {row['shape']} | {ratios} | {row['vs_matmul']['symmetric']:.2f} |")
+    for group, times in table.items():
+        if not group.startswith("tensor_dot"):
+            reference = max(times.values())
+            print(f"\n{group}: " + ", ".join(f"{name} {t:.3f} s ({reference / t:.1f}x)" for name, t in times.items()))
+    if args.plot:
+        plot(rows, args.plot)
+    misses = check_targets(rows, table)
+    print("\nTargets: " + ("all met." if not misses else "missed:\n  " + "\n  ".join(misses)))
+    return 1 if misses else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Speed of the TensorDot formulations, per shape, forward and forward + backward.
+
+Each group is one shape and one pass. Its references: ``einsum`` (the
+report's formulation) and ``matmul``, a plain ``(b, n^2) @ (n^2, k)`` product
+with the same multiply-adds as the layer's forward (``2 b n^2 k`` FLOPs;
+``6 b n^2 k`` with both gradients). ``python benchmarks/report.py`` reads the
+saved run and prints each formulation's speed as a ratio to the references.
+"""
+
+import pytest
+import torch
+
+from nnlab.tensordot import FORMULATIONS
+
+SHAPES = [(64, 32, 32), (256, 64, 64), (1024, 64, 64), (256, 128, 64), (1024, 128, 128), (1024, 256, 64)]
+CANDIDATES = [*FORMULATIONS, "matmul"]
+DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
+
+
+def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return a @ b
+
+
+def operands(candidate: str, shape, device: str):
+    batch, n, k = shape
+    if candidate == "matmul":
+        a, b = torch.randn(batch, n * n, device=device), torch.randn(n * n, k, device=device)
+        return matmul, a, b
+    return FORMULATIONS[candidate], torch.randn(batch, n, device=device), torch.randn(n, n, k, device=device) / n
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("backward", [False, True], ids=["forward", "forward+backward"])
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "b{}-n{}-k{}".format(*s))
+@pytest.mark.parametrize("candidate", CANDIDATES)
+def test_tensor_dot_speed(benchmark, candidate, shape, backward, device):
+    function, x, weight = operands(candidate, shape, device)
+    benchmark.group = (
+        f"tensor_dot {device} {'forward+backward' if backward else 'forward'} b={shape[0]} n={shape[1]} k={shape[2]}"
+    )
+    benchmark.extra_info.update(candidate=candidate, shape=list(shape), backward=backward, device=device)
+    if backward:
+        x.requires_grad_(True)
+        weight.requires_grad_(True)
+    grad_y = torch.ones(shape[0], shape[2], device=device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+
+    def step():
+        y = function(x, weight)
+        if backward:
+            x.grad = weight.grad = None
+            y.backward(grad_y)
+        sync()
+
+    benchmark(step)

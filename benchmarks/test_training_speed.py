@@ -1,0 +1,78 @@
+"""One epoch of the report's recipe: nnlab's in-memory path against the report's DataLoader + ToTensor path.
+
+Both train ``FashionMLP()`` (784 -> 256 -> 128 -> 10) for one epoch (SGD 0.01,
+momentum 0.9, batch 64, shuffled) and then measure test accuracy, on the real
+Fashion-MNIST. ``python benchmarks/report.py`` prints the ratio.
+"""
+
+import pytest
+import torch
+from torch import nn
+
+from nnlab.classifier import FashionMLP
+from nnlab.training import FAST_RECIPE, Recipe, train
+
+
+def report_epoch(model, train_loader, test_loader):
+    """The report's loop: PIL images through ToTensor, one batch at a time, a .item() per step."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    model.train()
+    running_loss, correct, total = 0.0, 0, 0
+    for inputs, labels in train_loader:
+        optimizer.zero_grad()
+        outputs = model(inputs)
+        loss = nn.functional.cross_entropy(outputs, labels)
+        loss.backward()
+        optimizer.step()
+        running_loss += loss.item()
+        correct += (outputs.argmax(1) == labels).sum().item()
+        total += labels.size(0)
+    model.eval()
+    test_correct = 0
+    with torch.no_grad():
+        for inputs, labels in test_loader:
+            test_correct += (model(inputs).argmax(1) == labels).sum().item()
+    return running_loss / len(train_loader), correct / total, test_correct / len(test_loader.dataset)
+
+
+@pytest.fixture(scope="module")
+def loaders(fashion):
+    from torchvision import datasets, transforms
+
+    from nnlab.data import find_root
+
+    root = find_root()
+    to_tensor = transforms.ToTensor()
+    train_set = datasets.FashionMNIST(root, train=True, transform=to_tensor)
+    test_set = datasets.FashionMNIST(root, train=False, transform=to_tensor)
+    return (
+        torch.utils.data.DataLoader(train_set, batch_size=64, shuffle=True),
+        torch.utils.data.DataLoader(test_set, batch_size=64, shuffle=False),
+    )
+
+
+def test_epoch_report_dataloader(benchmark, loaders):
+    benchmark.group = "epoch of the report's recipe, cpu"
+    benchmark.extra_info.update(candidate="dataloader")
+    torch.manual_seed(42)
+    benchmark.pedantic(lambda: report_epoch(FashionMLP(), *loaders), rounds=3, iterations=1, warmup_rounds=0)
+
+
+def test_epoch_nnlab_in_memory(benchmark, fashion):
+    benchmark.group = "epoch of the report's recipe, cpu"
+    benchmark.extra_info.update(candidate="in_memory")
+    torch.manual_seed(42)
+    benchmark.pedantic(lambda: train(FashionMLP(), fashion, Recipe(epochs=1)), rounds=5, iterations=1, warmup_rounds=1)
+
+
+def test_fast_recipe_to_088(benchmark, fashion):
+    """The report's architecture to 0.88 test accuracy: FAST_RECIPE's whole run (the slow tests assert the 0.88)."""
+    benchmark.group = "report's architecture to 0.88 test accuracy, cpu"
+    benchmark.extra_info.update(candidate="fast_recipe")
+
+    def run():
+        torch.manual_seed(42)
+        return train(FashionMLP(), fashion, FAST_RECIPE)
+
+    history = benchmark.pedantic(run, rounds=2, iterations=1, warmup_rounds=0)
+    benchmark.extra_info["test_acc"] = history.test_acc[-1]
