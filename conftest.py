@@ -25,6 +25,15 @@ settings.load_profile(os.environ.get("NNLAB_HYPOTHESIS_PROFILE", "quick"))
 torch.set_num_threads(min(torch.get_num_threads(), os.cpu_count() or 1))
 
 
+def pytest_collection_modifyitems(config, items):
+    if torch.cuda.is_available():
+        return
+    no_cuda = pytest.mark.skip(reason="needs CUDA; torch sees no CUDA device here")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(no_cuda)
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",

@@ -19,7 +19,18 @@ from nnlab.fileio import (
     save_state_dict,
 )
 from nnlab.layers import CenteredLayer, MyLinear, TensorDot
-from nnlab.parameters import count_parameters, freeze, tied_net, unfreeze
+from nnlab.parameters import (
+    count_parameters,
+    freeze,
+    init_42,
+    init_constant,
+    init_inverse_numel,
+    init_normal,
+    init_textbook,
+    init_xavier,
+    tied_net,
+    unfreeze,
+)
 from nnlab.tutorial.architectures import MultiClassifier, ResidualBlock
 from nnlab.tutorial.custom_layers import CustomLinear, SimpleAttention, StatefulLayer
 
@@ -42,6 +53,12 @@ __all__ = [
     "chimera",
     "count_parameters",
     "freeze",
+    "init_42",
+    "init_constant",
+    "init_inverse_numel",
+    "init_normal",
+    "init_textbook",
+    "init_xavier",
     "load_checkpoint",
     "load_matching",
     "load_module",

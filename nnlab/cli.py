@@ -53,7 +53,7 @@ def lab(args: argparse.Namespace) -> int:
     device = pick_device(args.device)
     try:
         data = load_fashion_mnist(args.data_dir, download=args.download).to(device)
-    except DataNotFoundError as error:
+    except (DataNotFoundError, ImportError) as error:
         print(f"nnlab: {error}", file=sys.stderr)
         return 2
     from nnlab.experiment import run_experiment

@@ -89,11 +89,6 @@ def summarize(runs: list[dict]) -> dict[str, dict[str, dict[str, list[float]]]]:
     return summary
 
 
-def final(runs: list[dict], config: str, metric: str) -> dict[int, float]:
-    """The last epoch's ``metric`` for each seed of ``config``."""
-    return {r["seed"]: r["history"][metric][-1] for r in runs if r["config"] == config}
-
-
 def paired_differences(runs: list[dict], a: str, b: str, metric: str, epoch: int = -1) -> list[float]:
     """``metric(a) - metric(b)`` at ``epoch``, seed by seed (each seed shares the batch order)."""
     values = {(r["config"], r["seed"]): r["history"][metric][epoch] for r in runs}

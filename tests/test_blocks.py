@@ -72,9 +72,9 @@ def test_my_sequential_applies_children_in_insertion_order():
 @pytest.mark.claim("L3")
 @pytest.mark.parametrize("container", [MySequential, ListSequential])
 def test_containers_refuse_empty_and_non_modules(container):
-    with pytest.raises(ValueError, match="at least one module"):
+    with pytest.raises(ValueError, match=f"^{container.__name__} needs at least one module, got none.$"):
         container()
-    with pytest.raises(TypeError, match="argument 1 is a builtin_function_or_method, not an nn.Module"):
+    with pytest.raises(TypeError, match=f"^{container.__name__}: argument 1 is a builtin_function_or_method, not"):
         container(nn.ReLU(), torch.relu)
 
 

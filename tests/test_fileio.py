@@ -145,8 +145,9 @@ def test_plain_torch_load_of_a_whole_module_depends_on_the_torch_version(tmp_pat
             torch.load(path)
         evidence("F2", f"torch {torch.__version__}: plain torch.load(PATH) refuses the pickled module.")
     else:
-        assert isinstance(torch.load(path), MLP)
-        evidence("F2", f"torch {torch.__version__}: plain torch.load(PATH) still unpickles the module.")
+        with pytest.warns(FutureWarning, match="weights_only=False"):
+            assert isinstance(torch.load(path), MLP)
+        evidence("F2", f"torch {torch.__version__}: plain torch.load(PATH) still unpickles the module, with a warning.")
 
 
 @pytest.mark.claim("F2")
@@ -303,6 +304,12 @@ def test_partial_load_refuses_layers_of_another_shape():
             {"layer3_new.0.weight": OriginalNetwork().state_dict()["layer3.0.weight"]},
             ("layer3_new",),
         )
+
+
+@pytest.mark.claim("F4")
+def test_partial_load_refuses_layers_the_new_network_lacks():
+    with pytest.raises(CheckpointMismatchError, match=r"^NewNetwork has no place for fc.bias, fc.weight.$"):
+        load_matching(NewNetwork(), OriginalNetwork().state_dict(), ("layer1", "fc"))
 
 
 def changed(before: dict, after: dict, keys) -> dict[str, bool]:

@@ -40,6 +40,7 @@ def test_first_layer_shapes_and_parameter_names():
     named = net.named_parameters()
     assert isinstance(named, types.GeneratorType)
     assert [name for name, _ in named] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert net(torch.rand(2, 4)).shape == (2, 1)
 
 
 @pytest.mark.claim("P2")

@@ -16,8 +16,6 @@ from nnlab.plots import curves_figure, write_figures
 from nnlab.training import History, Recipe, pick_device, train
 from tests.strategies import batch_sizes
 
-pytest.importorskip("torchvision", reason="torchvision is not installed for this torch")
-
 SHORT = Recipe(epochs=3, batch_size=32, lr=0.05)
 
 
@@ -169,6 +167,7 @@ def test_lab_command_writes_results_summary_and_figures(fake_dir, tmp_path, caps
 
 
 def test_lab_command_without_data_says_where_it_looked(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("torchvision", reason="without torchvision the command stops before looking for data")
     from nnlab import data
 
     monkeypatch.setattr(data, "DEBIAN_DIR", tmp_path / "none")
@@ -179,7 +178,22 @@ def test_lab_command_without_data_says_where_it_looked(tmp_path, monkeypatch, ca
 
 
 @pytest.mark.parametrize("argv", [["lab", "--epochs", "0"], ["lab", "--seeds", "0"], ["lab", "--configs", "elu"]])
-def test_lab_command_refuses_bad_options(argv, capsys):
+def test_lab_command_refuses_bad_options(argv):
     with pytest.raises(SystemExit) as exit_:
         main(argv)
     assert exit_.value.code == 2
+
+
+def test_lab_command_without_torchvision_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_torchvision(name, *args, **kwargs):
+        if name.startswith("torchvision"):
+            raise ImportError("No module named 'torchvision'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_torchvision)
+    assert main(["lab", "--out", str(tmp_path / "out")]) == 2
+    assert "pip install 'nnlab[lab]'" in capsys.readouterr().err

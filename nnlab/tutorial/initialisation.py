@@ -14,27 +14,27 @@ from torch import nn
 from nnlab._checks import check_features
 
 
-def init_xavier(layer: nn.Linear) -> None:
+def scheme_xavier(layer: nn.Linear) -> None:
     nn.init.xavier_uniform_(layer.weight)
     nn.init.zeros_(layer.bias)
 
 
-def init_kaiming(layer: nn.Linear) -> None:
+def scheme_kaiming(layer: nn.Linear) -> None:
     nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
     nn.init.zeros_(layer.bias)
 
 
-def init_normal(layer: nn.Linear) -> None:
+def scheme_normal(layer: nn.Linear) -> None:
     nn.init.normal_(layer.weight, mean=0.0, std=0.1)
     nn.init.constant_(layer.bias, 0.1)
 
 
-def init_uniform(layer: nn.Linear) -> None:
+def scheme_uniform(layer: nn.Linear) -> None:
     nn.init.uniform_(layer.weight, -0.1, 0.1)
     nn.init.zeros_(layer.bias)
 
 
-SCHEMES = {"xavier": init_xavier, "kaiming": init_kaiming, "normal": init_normal, "uniform": init_uniform}
+SCHEMES = {"xavier": scheme_xavier, "kaiming": scheme_kaiming, "normal": scheme_normal, "uniform": scheme_uniform}
 
 
 class InitializationDemo(nn.Module):
