@@ -42,7 +42,7 @@ class Recipe:
             raise ValueError(f"Recipe needs optimizer 'sgd' or 'adam' and schedule None or 'onecycle'; got {self}.")
 
     def optimizer_for(self, parameters) -> torch.optim.Optimizer:
-        # fused: one kernel for the whole update instead of a few per parameter; same arithmetic
+        # fused: one kernel updates every parameter, instead of a few small kernels per parameter
         if self.optimizer == "adam":
             return torch.optim.Adam(parameters, lr=self.lr, fused=True)
         return torch.optim.SGD(parameters, lr=self.lr, momentum=self.momentum, fused=True)

@@ -90,6 +90,19 @@ def test_loading_into_another_architecture_lists_the_keys_that_differ(tmp_path):
 
 
 @pytest.mark.claim("F1")
+def test_a_state_dict_missing_a_key_is_refused_whole(tmp_path):
+    state = MLP().state_dict()
+    del state["output.bias"]
+    atomic_save(state, tmp_path / "partial.params")
+    with pytest.raises(CheckpointMismatchError) as error:
+        load_state_dict(MLP(), tmp_path / "partial.params")
+    assert str(error.value) == (
+        "This state dict does not fit MLP (missing keys: output.bias). Was it saved from another architecture? "
+        "Build the model it was saved from, or load the shared layers only with load_matching()."
+    )
+
+
+@pytest.mark.claim("F1")
 def test_loading_same_names_other_shapes_lists_the_shapes(tmp_path):
     save_state_dict(MyLinear(6, 3), tmp_path / "small.params")
     with pytest.raises(CheckpointMismatchError, match=r"weight: file \(6, 3\), model \(6, 4\)"):
@@ -109,7 +122,10 @@ def test_atomic_save_keeps_the_old_file_when_a_save_crashes(tmp_path, monkeypatc
     save_state_dict(net, path)
     good = path.read_bytes()
 
+    beside_target = []
+
     def crash_midway(obj, f):
+        beside_target.extend(p.name for p in tmp_path.iterdir() if p != path)
         f.write(b"half a checkpoint")
         raise OSError("disk full")
 
@@ -118,6 +134,9 @@ def test_atomic_save_keeps_the_old_file_when_a_save_crashes(tmp_path, monkeypatc
         save_state_dict(MLP(), path)
     assert path.read_bytes() == good
     assert [p.name for p in tmp_path.iterdir()] == ["net.params"]
+    # beside the target, so that the final rename stays on one file system; hidden, so never taken for a checkpoint
+    (partial,) = beside_target
+    assert partial.startswith(".net.params.") and partial.endswith(".tmp")
 
 
 @pytest.mark.claim(
@@ -153,8 +172,17 @@ def test_plain_torch_load_of_a_whole_module_depends_on_the_torch_version(tmp_pat
 @pytest.mark.claim("F2")
 def test_load_module_refuses_a_file_that_holds_no_module(tmp_path):
     path = save_state_dict(MLP(), tmp_path / "mlp.params")
-    with pytest.raises(TypeError, match="not an nn.Module"):
+    with pytest.raises(TypeError, match=r"mlp.params holds a OrderedDict, not an nn.Module.$"):
         load_module(path, trusted=True)
+    with pytest.raises(FileNotFoundError, match="No file at .*missing.pt: check the path"):
+        load_module(tmp_path / "missing.pt", trusted=True)
+
+
+@pytest.mark.claim("F2")
+def test_the_safe_loader_never_unpickles_a_module(tmp_path):
+    path = save_module(MLP(), tmp_path / "mlp.pt")
+    with pytest.raises(Exception, match="Weights only load failed"):
+        safe_load(path)
 
 
 def dropout_net() -> nn.Sequential:
@@ -241,6 +269,13 @@ def test_load_checkpoint_refuses_a_bare_state_dict_naming_what_is_missing(tmp_pa
     save_state_dict(MLP(), tmp_path / "mlp.params")
     with pytest.raises(CheckpointMismatchError, match="lacks model_state_dict, optimizer_state_dict, epoch, loss"):
         load_checkpoint(tmp_path / "mlp.params", MLP())
+
+
+@pytest.mark.claim("F3")
+def test_load_checkpoint_refuses_a_file_that_is_no_dict(tmp_path):
+    atomic_save(torch.zeros(3), tmp_path / "tensor.pt")
+    with pytest.raises(CheckpointMismatchError, match="tensor.pt is not a checkpoint: it lacks model_state_dict, "):
+        load_checkpoint(tmp_path / "tensor.pt", MLP())
 
 
 @pytest.mark.claim("F3")
@@ -364,9 +399,10 @@ def test_unfrozen_fine_tuning_changes_all_parameters_but_biases_before_batchnorm
 
 
 @pytest.mark.claim("F5")
-def test_freeze_needs_a_module():
-    with pytest.raises(ValueError, match="at least one module"):
-        freeze()
+@pytest.mark.parametrize("change", [freeze, unfreeze])
+def test_freeze_and_unfreeze_need_a_module(change):
+    with pytest.raises(ValueError, match="^Name at least one module to freeze or unfreeze.$"):
+        change()
 
 
 @pytest.mark.claim("F1")

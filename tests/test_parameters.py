@@ -150,6 +150,16 @@ def test_tied_positions_hold_the_same_parameter():
 
 
 @pytest.mark.claim("P5")
+def test_tied_net_shares_the_layer_it_is_given_and_refuses_other_shapes():
+    shared = nn.Linear(8, 8)
+    net = tied_net(shared)
+    assert net[2] is shared and net[4] is shared
+    assert [type(m) for m in net] == [nn.Linear, nn.ReLU, nn.Linear, nn.ReLU, nn.Linear, nn.ReLU, nn.Linear]
+    with pytest.raises(ValueError, match=r"^tied_net needs a Linear\(8, 8\) to share, got Linear\(in_features=8"):
+        tied_net(nn.Linear(8, 4))
+
+
+@pytest.mark.claim("P5")
 def test_tied_parameter_is_listed_once_but_saved_under_both_keys():
     net = tied_net()
     assert len(list(net.parameters())) == 6  # first layer 2, shared 2, last layer 2

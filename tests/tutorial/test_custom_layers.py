@@ -85,6 +85,13 @@ def test_permuting_the_sequence_permutes_weights_and_keeps_output(data, h):
 
 
 @pytest.mark.claim("T11")
+def test_attention_scores_have_no_bias_a_softmax_would_ignore_anyway():
+    attention = SimpleAttention(4)
+    assert [name for name, _ in attention.named_parameters()] == ["attention.weight"]
+    assert repr(attention).startswith("SimpleAttention(\n  hidden_size=4")
+
+
+@pytest.mark.claim("T11")
 @pytest.mark.parametrize("shape", [(2, 5), (2, 5, 3), (2, 0, 4)])
 def test_attention_refuses_wrong_shapes(shape):
     with pytest.raises(ValueError, match=r"\(batch, seq, 4\) with seq >= 1"):

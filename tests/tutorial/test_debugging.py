@@ -28,7 +28,7 @@ def test_debug_model_prints_when_on_nothing_when_off_and_same_output(x):
         quiet = model(x)
     printed = loud_out.getvalue().splitlines()
     assert quiet_out.getvalue() == ""
-    assert torch.equal(loud, quiet)
+    assert torch.equal(loud, quiet) and loud.shape == (x.shape[0], 1)
     stages = [line.split(":")[0] for line in printed]
     assert stages == ["input", "fc1", "fc1 active fraction", "fc2", "output"]
     assert f"shape=({x.shape[0]}, 20)" in printed[1] and "mean=" in printed[1] and "std=" in printed[1]
