@@ -193,6 +193,29 @@ def test_parallel_concat_is_cat_of_both_outputs_for_any_widths(X, d1, d2):
 
 
 @pytest.mark.claim("L7")
+@given(leading=st.lists(st.integers(1, 3), min_size=1, max_size=3), d1=widths, d2=widths)
+def test_parallel_concat_joins_the_last_dimension_for_any_leading_ones(leading, d1, d2):
+    net1, net2 = two_nets(5, d1, d2)
+    X = torch.randn(*leading, 5)
+    out = ParallelBlock(net1, net2)(X)
+    assert out.shape == (*leading, d1 + d2)
+    torch.testing.assert_close(out[..., :d1], net1(X), rtol=0, atol=0)
+
+
+@pytest.mark.claim("L7")
+def test_parallel_refuses_outputs_that_differ_before_the_last_dimension():
+    block = ParallelBlock(nn.Linear(5, 3), nn.Flatten(0, 1))
+    with pytest.raises(ValueError, match=r"all but the last dimension; got \(2, 4, 3\) and \(8, 5\)"):
+        block(torch.randn(2, 4, 5))
+
+
+@pytest.mark.claim("L7")
+def test_parallel_refuses_non_modules_naming_itself():
+    with pytest.raises(TypeError, match="^ParallelBlock: argument 1 is a builtin_function_or_method"):
+        ParallelBlock(nn.ReLU(), torch.relu)
+
+
+@pytest.mark.claim("L7")
 @given(X=batches(5), d=widths)
 def test_parallel_sum_is_sum_of_both_outputs(X, d):
     net1, net2 = two_nets(5, d, d)
@@ -209,6 +232,8 @@ def test_parallel_sum_refuses_unequal_widths_naming_both():
     net1, net2 = two_nets(5, 3, 4)
     with pytest.raises(ValueError, match="net1 gives 3, net2 gives 4"):
         ParallelBlock(net1, net2, combine="sum")(torch.randn(2, 5))
+    with pytest.raises(ValueError, match="net1 gives 3, net2 gives 4"):
+        ParallelBlock(net1, net2, combine="sum")(torch.randn(6, 2, 5))
 
 
 @pytest.mark.claim("L7")

@@ -135,6 +135,12 @@ def test_a_new_batch_size_is_refused_until_reset():
 
 
 @pytest.mark.claim("T12")
+def test_stateful_layer_refuses_a_sequence_shaped_input():
+    with pytest.raises(ValueError, match=r"^StatefulLayer expects \(batch, 7\); got \(2, 4, 7\).$"):
+        StatefulLayer(7, 3)(torch.randn(2, 4, 7))
+
+
+@pytest.mark.claim("T12")
 def test_state_is_a_non_persistent_buffer_that_moves_with_the_layer():
     layer = StatefulLayer(10, 20)
     layer(torch.randn(4, 10))

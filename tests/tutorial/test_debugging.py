@@ -31,7 +31,11 @@ def test_debug_model_prints_when_on_nothing_when_off_and_same_output(x):
     assert torch.equal(loud, quiet) and loud.shape == (x.shape[0], 1)
     stages = [line.split(":")[0] for line in printed]
     assert stages == ["input", "fc1", "fc1 active fraction", "fc2", "output"]
-    assert f"shape=({x.shape[0]}, 20)" in printed[1] and "mean=" in printed[1] and "std=" in printed[1]
+    hidden = torch.relu(model.fc1(x))
+    assert printed[1] == (
+        f"fc1: shape=({x.shape[0]}, 20), mean={hidden.mean().item():.4f}, std={hidden.std(correction=0).item():.4f}"
+    )
+    assert printed[2] == f"fc1 active fraction: {(hidden > 0).float().mean().item():.4f}"
 
 
 def panels_with_bars(path, panels: int) -> int:
