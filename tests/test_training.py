@@ -1,11 +1,13 @@
 """Report section 5 on small look-alike data: the classifier (M6), training, the experiment, figures (M5), CLI."""
 
+import copy
 import json
 
 import matplotlib.image
 import pytest
 import torch
 from hypothesis import given
+from torch import nn
 from hypothesis import strategies as st
 
 from nnlab.classifier import FashionMLP
@@ -78,6 +80,39 @@ def test_history_has_one_entry_per_epoch_and_learns_the_easy_task(fake):
     assert all(0.0 <= a <= 1.0 for a in history.train_acc + history.test_acc)
     assert history.train_loss[-1] < history.train_loss[0]
     assert history.test_acc[-1] > 0.9  # the label is written into each image: chance is 0.1
+
+
+def test_history_numbers_are_what_their_names_say(fake):
+    # with a vanishing learning rate the weights stay put, so each epoch's numbers can be recomputed at once
+    model = FashionMLP(hidden=(16,))
+    frozen = copy.deepcopy(model)
+    history = train(model, fake, Recipe(epochs=2, batch_size=32, lr=1e-12), seed=0)
+    with torch.no_grad():
+        logits = frozen(fake.train.images)
+        loss = nn.functional.cross_entropy(logits, fake.train.labels).item()
+        train_acc = (logits.argmax(1) == fake.train.labels).double().mean().item()
+        test_acc = (frozen(fake.test.images).argmax(1) == fake.test.labels).double().mean().item()
+    # 256 examples in 8 equal batches: the mean of the batch losses is the loss over the set
+    assert history.train_loss == pytest.approx([loss] * 2, rel=1e-5)
+    assert history.train_acc == pytest.approx([train_acc] * 2)
+    assert history.test_acc == pytest.approx([test_acc] * 2)
+
+
+def test_batch_order_comes_from_the_seed_not_the_global_rng(fake):
+    model = FashionMLP(hidden=(16,))
+    histories = []
+    for global_seed in (1, 2):
+        torch.manual_seed(global_seed)
+        histories.append(train(copy.deepcopy(model), fake, SHORT, seed=0))
+    assert histories[0] == histories[1]
+    assert train(copy.deepcopy(model), fake, SHORT, seed=1) != histories[0]
+
+
+def test_onecycle_schedule_changes_the_run(fake):
+    model = FashionMLP(hidden=(16,))
+    plain = Recipe(epochs=2, batch_size=32, lr=0.05)
+    scheduled = Recipe(epochs=2, batch_size=32, lr=0.05, schedule="onecycle")
+    assert train(copy.deepcopy(model), fake, plain, seed=0) != train(copy.deepcopy(model), fake, scheduled, seed=0)
 
 
 def test_training_refuses_model_and_data_on_different_devices(fake):
