@@ -7,8 +7,8 @@ import matplotlib.image
 import pytest
 import torch
 from hypothesis import given
-from torch import nn
 from hypothesis import strategies as st
+from torch import nn
 
 from nnlab.classifier import FashionMLP
 from nnlab.cli import main
