@@ -143,11 +143,11 @@ def test_progress_bar_is_quiet_when_output_is_not_a_terminal(fake, capfd):
     assert captured.out == "" and captured.err == ""
 
 
-def fake_runs():
-    """Hand-made runs with known statistics: ReLU always 0.1 above Sigmoid."""
+def fake_runs(configs=(("relu", 0.8), ("sigmoid", 0.7))):
+    """Hand-made runs with known statistics: each config's accuracies are its base, ReLU 0.1 above Sigmoid."""
     runs = []
     for seed, shift in ((1, 0.0), (2, 0.02)):
-        for config, base in (("relu", 0.8), ("sigmoid", 0.7)):
+        for config, base in configs:
             history = History([1.0 - base, 0.9 - base], [base, base + 0.05], [base + shift, base + 0.01 + shift])
             runs.append({"config": config, "seed": seed, "history": history.as_dict()})
     return runs
@@ -164,6 +164,16 @@ def test_comparisons_are_stated_from_the_numbers():
     lines = compare(fake_runs())
     assert lines[0] == "ReLU - Sigmoid, final test accuracy: +0.1000 ± 0.0000 (sd), positive in 2 of 2 seeds."
     assert lines[1] == "Lowest epoch-1 test accuracy: Sigmoid (0.7100)."
+
+
+def test_tanh_and_dropout_comparisons_are_stated_from_the_numbers():
+    lines = compare(fake_runs((("relu", 0.8), ("tanh", 0.75), ("relu_dropout", 0.78))))
+    assert lines == [
+        "Tanh - ReLU, final test accuracy: -0.0500 ± 0.0000 (sd), positive in 0 of 2 seeds.",
+        "Dropout - none, final training accuracy: -0.0200 ± 0.0000 (sd), positive in 0 of 2 seeds.",
+        "Train-test gap: 0.0300 without dropout, 0.0300 with.",
+        "Dropout - none, final test accuracy: -0.0200 ± 0.0000 (sd), positive in 0 of 2 seeds.",
+    ]
 
 
 @pytest.mark.claim("M5")
@@ -190,13 +200,28 @@ def test_figures_are_written_per_configuration_and_for_each_comparison(tmp_path)
     assert matplotlib.image.imread(paths[0]).shape[:2] == (450, 1500)
 
 
+def test_lab_command_defaults_are_the_reports():
+    from nnlab.cli import parser
+
+    args = parser().parse_args(["lab"])
+    assert (args.out, args.epochs, args.seeds, args.device) == ("results", 10, 3, "auto")
+    assert (args.data_dir, args.download, args.configs) == (None, False, list(CONFIGS))
+
+
 def test_lab_command_writes_results_summary_and_figures(fake_dir, tmp_path, capsys):
     out = tmp_path / "results"
     assert main(["lab", "--data-dir", str(fake_dir), "--epochs", "2", "--seeds", "2", "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
     assert [(r["config"], r["seed"]) for r in results["runs"]] == [(c, s) for c in CONFIGS for s in (42, 43)]
     assert all(len(r["history"][m]) == 2 for r in results["runs"] for m in ("train_loss", "train_acc", "test_acc"))
-    assert "| ReLU + dropout 0.3 |" in (out / "summary.md").read_text()
+    summary = results["summary"]["relu"]
+    row = " | ".join(
+        f"{summary[m]['mean'][-1]:.4f} ± {summary[m]['std'][-1]:.4f}" for m in ("train_loss", "train_acc", "test_acc")
+    )
+    text = (out / "summary.md").read_text()
+    assert f"| ReLU | {row} | 0.8808 |" in text
+    assert "2 epochs, seeds [42, 43], cpu" in text and "| ReLU + dropout 0.3 |" in text
+    assert text.count("\n- ") == len(results["comparisons"]) == 6
     assert len(list(out.glob("*.png"))) == 7
     assert "Wrote" in capsys.readouterr().out
 
