@@ -54,23 +54,23 @@ class TensorDot(nn.Module):
     Args:
         in_features: ``n``, the width of ``x``.
         out_features: ``k``, the width of ``y``; defaults to ``n`` (the report's layer).
-        formulation: how to compute it, one of ``nnlab.tensordot.FORMULATIONS``:
-            ``"symmetric"`` (default, the fastest measured here at every
-            tracked shape, forward and backward), ``"einsum"`` (the report's)
-            or ``"outer"``. All give the same function and gradients.
+        formulation: how to compute it: ``"auto"`` (default: per call, the
+            formulation ``nnlab.tensordot.choose`` picks for the shape and
+            whether gradients are needed) or one of
+            ``nnlab.tensordot.FORMULATIONS``: ``"einsum"`` (the report's),
+            ``"outer"`` or ``"symmetric"``. All give the same function and gradients.
 
     Shape: ``(..., n) -> (..., k)``; ``weight`` is ``(n, n, k)``.
     """
 
-    def __init__(self, in_features: int, out_features: int | None = None, formulation: str = "symmetric"):
+    def __init__(self, in_features: int, out_features: int | None = None, formulation: str = "auto"):
         super().__init__()
         out_features = in_features if out_features is None else out_features
         check_positive(in_features, "in_features", "TensorDot")
         check_positive(out_features, "out_features", "TensorDot")
-        if formulation not in tensordot.FORMULATIONS:
-            raise ValueError(
-                f"TensorDot: formulation must be one of {sorted(tensordot.FORMULATIONS)}, got {formulation!r}."
-            )
+        if formulation != "auto" and formulation not in tensordot.FORMULATIONS:
+            choices = ["auto", *sorted(tensordot.FORMULATIONS)]
+            raise ValueError(f"TensorDot: formulation must be one of {choices}, got {formulation!r}.")
         self.in_features = in_features
         self.out_features = out_features
         self.formulation = formulation
@@ -86,7 +86,8 @@ class TensorDot(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_features(x, self.in_features, "TensorDot")
         flat = x.reshape(-1, self.in_features)
-        y = tensordot.FORMULATIONS[self.formulation](flat, self.weight)
+        formulation = tensordot.choose(flat, self.weight) if self.formulation == "auto" else self.formulation
+        y = tensordot.FORMULATIONS[formulation](flat, self.weight)
         return y.reshape(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:

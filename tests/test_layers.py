@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from nnlab import CenteredLayer, MyLinear, TensorDot
-from nnlab.tensordot import FORMULATIONS
+from nnlab.tensordot import FORMULATIONS, OUTER_LIMIT, choose
 from tests.strategies import batch_sizes, batches, float_dtypes, tensors, widths
 
 EPS32 = torch.finfo(torch.float32).eps
@@ -25,7 +25,7 @@ def tensor_dot_loops(W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 shapes = st.tuples(st.integers(1, 4), st.integers(1, 5), st.integers(1, 6))
-formulations = pytest.mark.parametrize("formulation", sorted(FORMULATIONS))
+formulations = pytest.mark.parametrize("formulation", ["auto", *sorted(FORMULATIONS)])
 
 
 @pytest.mark.claim("C1")
@@ -131,7 +131,7 @@ def test_tensor_dot_maps_any_leading_dimensions(leading):
 def test_tensor_dot_defaults_to_square_weight_as_in_the_report():
     layer = TensorDot(3)
     assert layer.weight.shape == (3, 3, 3)
-    assert "in_features=3, out_features=3, formulation='symmetric'" in repr(layer)
+    assert "in_features=3, out_features=3, formulation='auto'" in repr(layer)
     with pytest.raises(ValueError, match="formulation must be one of"):
         TensorDot(3, formulation="bilinear")
 
@@ -178,6 +178,16 @@ def test_tensor_dot_sees_only_the_symmetric_part_of_weight(formulation, shape):
         transposed.weight.copy_(layer.weight.transpose(0, 1))
     x = torch.randn(batch, n, dtype=torch.float64)
     torch.testing.assert_close(transposed(x), layer(x))
+
+
+@pytest.mark.claim("C3")
+def test_auto_picks_symmetric_for_training_and_outer_for_small_inference():
+    weight = torch.zeros(64, 64, 8, requires_grad=True)
+    assert choose(torch.zeros(256, 64), weight) == "symmetric"
+    with torch.no_grad():
+        assert choose(torch.zeros(256, 64), weight) == "outer"
+        assert choose(torch.zeros(OUTER_LIMIT // 64**2 + 1, 64), weight) == "symmetric"
+    assert choose(torch.zeros(256, 64), weight.detach()) == "outer"
 
 
 @pytest.mark.claim("C3")
