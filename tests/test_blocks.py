@@ -104,12 +104,13 @@ def test_list_storage_leaves_listed_layers_behind_on_to():
     assert MySequential(nn.Linear(20, 256)).to(torch.float64)._modules["0"].weight.dtype == torch.float64
 
 
-@pytest.mark.claim(
-    "L4",
-    verdict="refuted",
-    why="Of the report's five consequences, 'gradients cannot be computed' is false: autograd fills .grad of "
-    "the listed layers' weights; only nothing registered can reach or update them.",
+WHY_L4 = (
+    "Of the report's five consequences, 'gradients cannot be computed' is false: autograd fills .grad of "
+    "the listed layers' weights; only nothing registered can reach or update them."
 )
+
+
+@pytest.mark.claim("L4", verdict="refuted", why=WHY_L4)
 def test_list_storage_still_computes_gradients():
     net = list_sequential()
     net(torch.randn(4, 20)).sum().backward()
@@ -160,12 +161,13 @@ def test_fixed_hidden_refuses_non_finite_input_instead_of_looping_forever():
         FixedHiddenMLP()(torch.full((1, 20), float("inf")))
 
 
-@pytest.mark.claim(
-    "L5",
-    verdict="qualified",
-    why="A reloaded FixedHiddenMLP computes the same function only when rand_weight is a registered buffer; "
-    "as the report's plain attribute it is not in state_dict() and a fresh one is drawn.",
+WHY_L5 = (
+    "A reloaded FixedHiddenMLP computes the same function only when rand_weight is a registered buffer; "
+    "as the report's plain attribute it is not in state_dict() and a fresh one is drawn."
 )
+
+
+@pytest.mark.claim("L5", verdict="qualified", why=WHY_L5)
 @pytest.mark.parametrize("as_buffer", [False, True])
 def test_fixed_hidden_survives_reload_only_as_buffer(as_buffer):
     X = torch.rand(3, 20)
@@ -234,12 +236,13 @@ def test_parallel_sum_is_sum_of_both_outputs(X, d):
     torch.testing.assert_close(ParallelBlock(net1, net2, combine="sum")(X), net1(X) + net2(X), rtol=0, atol=0)
 
 
-@pytest.mark.claim(
-    "L7",
-    verdict="qualified",
-    why="The report's ParallelBlock sums the outputs and calls it concatenation; a sum needs equal widths "
-    "and is refused otherwise, a concatenation works for any widths.",
+WHY_L7 = (
+    "The report's ParallelBlock sums the outputs and calls it concatenation; a sum needs equal widths "
+    "and is refused otherwise, a concatenation works for any widths."
 )
+
+
+@pytest.mark.claim("L7", verdict="qualified", why=WHY_L7)
 def test_parallel_sum_refuses_unequal_widths_naming_both():
     net1, net2 = two_nets(5, 3, 4)
     with pytest.raises(ValueError, match="net1 gives 3, net2 gives 4"):

@@ -139,12 +139,13 @@ def test_atomic_save_keeps_the_old_file_when_a_save_crashes(tmp_path, monkeypatc
     assert partial.startswith(".net.params.") and partial.endswith(".tmp")
 
 
-@pytest.mark.claim(
-    "F2",
-    verdict="qualified",
-    why="Holds only when the loader opts in to unpickling code: since torch 2.6, torch.load defaults to "
-    "weights_only=True and refuses a pickled module, so the report's plain torch.load(PATH) fails.",
+WHY_F2 = (
+    "Holds only when the loader opts in to unpickling code: since torch 2.6, torch.load defaults to "
+    "weights_only=True and refuses a pickled module, so the report's plain torch.load(PATH) fails."
 )
+
+
+@pytest.mark.claim("F2", verdict="qualified", why=WHY_F2)
 def test_whole_module_round_trip_needs_explicit_trust(tmp_path):
     net, X = MLP(), torch.randn(2, 20)
     path = save_module(net, tmp_path / "mlp.pt")
@@ -351,13 +352,14 @@ def changed(before: dict, after: dict, keys) -> dict[str, bool]:
     return {key: not torch.equal(before[key], after[key]) for key in keys}
 
 
-@pytest.mark.claim(
-    "F5",
-    verdict="qualified",
-    why="Frozen parameters stay bitwise unchanged, but BatchNorm's running_mean and running_var inside the "
+WHY_F5 = (
+    "Frozen parameters stay bitwise unchanged, but BatchNorm's running_mean and running_var inside the "
     "frozen layers still move in train mode: 'frozen layers unchanged' holds for parameters only, "
-    "unless the frozen part is put in eval mode.",
+    "unless the frozen part is put in eval mode."
 )
+
+
+@pytest.mark.claim("F5", verdict="qualified", why=WHY_F5)
 @pytest.mark.parametrize("frozen_in_eval", [False, True])
 def test_frozen_parameters_stay_new_layers_train_and_buffers_move_unless_eval(reused, frozen_in_eval):
     _, new, _, _ = reused
@@ -376,12 +378,13 @@ def test_frozen_parameters_stay_new_layers_train_and_buffers_move_unless_eval(re
     assert all(changed(before, after, running).values()) != frozen_in_eval
 
 
-@pytest.mark.claim(
-    "F6",
-    verdict="qualified",
-    why="Fine-tuning changes every parameter except the biases of convolutions that feed a train-mode "
-    "BatchNorm: BatchNorm subtracts the batch mean, so those biases get zero gradient up to rounding.",
+WHY_F6 = (
+    "Fine-tuning changes every parameter except the biases of convolutions that feed a train-mode "
+    "BatchNorm: BatchNorm subtracts the batch mean, so those biases get zero gradient up to rounding."
 )
+
+
+@pytest.mark.claim("F6", verdict="qualified", why=WHY_F6)
 def test_unfrozen_fine_tuning_changes_all_parameters_but_biases_before_batchnorm(reused):
     _, new, _, _ = reused
     freeze(new.layer1, new.layer2)

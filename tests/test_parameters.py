@@ -174,12 +174,13 @@ def untie(net: nn.Sequential) -> nn.Sequential:
     return untied
 
 
-@pytest.mark.claim(
-    "P5",
-    verdict="qualified",
-    why="The report shows that both positions' gradients are equal, which is true of any one tensor. "
-    "What tying means: the shared weight's gradient is the sum of the gradients two untied copies receive.",
+WHY_P5 = (
+    "The report shows that both positions' gradients are equal, which is true of any one tensor. "
+    "What tying means: the shared weight's gradient is the sum of the gradients two untied copies receive."
 )
+
+
+@pytest.mark.claim("P5", verdict="qualified", why=WHY_P5)
 @given(X=batches(4, low=-3, high=3))
 def test_tied_gradient_is_sum_of_both_uses(X):
     tied = tied_net()
@@ -190,11 +191,13 @@ def test_tied_gradient_is_sum_of_both_uses(X):
     torch.testing.assert_close(tied[2].bias.grad, untied[2].bias.grad + untied[4].bias.grad)
 
 
-@pytest.mark.claim(
-    "P6",
-    why="The report's printed gradient row was all zero, so its run never showed an update; here the shared "
-    "weights move and both positions stay identical.",
+WHY_P6 = (
+    "The report's printed gradient row was all zero, so its run never showed an update; here the shared "
+    "weights move and both positions stay identical."
 )
+
+
+@pytest.mark.claim("P6", why=WHY_P6)
 @given(steps=st.integers(1, 20))
 def test_shared_layer_stays_identical_while_it_trains(steps):
     torch.manual_seed(0)  # a seed whose ReLUs are not all dead, so the shared layer does get gradients

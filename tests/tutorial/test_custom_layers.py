@@ -119,12 +119,13 @@ def test_reset_returns_to_the_first_call(x):
     torch.testing.assert_close(layer(x), first, rtol=0, atol=0)
 
 
-@pytest.mark.claim(
-    "T12",
-    verdict="qualified",
-    why="The chapter's layer fails with an opaque expand error when the batch size changes after the first call; "
-    "state belongs to one batch, so nnlab's layer refuses the change clearly until reset_state().",
+WHY_T12 = (
+    "The chapter's layer fails with an opaque expand error when the batch size changes after the first call; "
+    "state belongs to one batch, so nnlab's layer refuses the change clearly until reset_state()."
 )
+
+
+@pytest.mark.claim("T12", verdict="qualified", why=WHY_T12)
 def test_a_new_batch_size_is_refused_until_reset():
     layer = StatefulLayer(10, 20)
     layer(torch.randn(4, 10))

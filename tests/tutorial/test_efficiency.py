@@ -73,10 +73,10 @@ def test_leaky_relu_001_is_leaky_relu(x):
     torch.testing.assert_close(leaky_relu_001(x), torch.nn.functional.leaky_relu(x, 0.01), rtol=0, atol=0)
 
 
-@pytest.mark.claim(
-    "T18",
-    why="torch.compile traces the model to the same computation (aot_eager backend here; inductor in the slow suite).",
-)
+WHY_T18 = "torch.compile traces the model to the same computation (aot_eager backend here; inductor in the slow suite)."
+
+
+@pytest.mark.claim("T18", why=WHY_T18)
 def test_compiled_model_computes_what_eager_computes():
     torch._dynamo.reset()
     model, x = OptimizedModel(), torch.randn(64, 100)
@@ -93,12 +93,13 @@ def test_inductor_compiled_model_computes_what_eager_computes():
     torch.testing.assert_close(torch.compile(model)(x), model(x))
 
 
-@pytest.mark.claim(
-    "T18",
-    verdict="qualified",
-    why="Scripted and compiled models compute what eager mode computes; but TorchScript, the chapter's tool, is "
-    "deprecated in current torch (torch.jit.script warns), and its printed speed-up is a measurement, not a property.",
+WHY_T18_2 = (
+    "Scripted and compiled models compute what eager mode computes; but TorchScript, the chapter's tool, is "
+    "deprecated in current torch (torch.jit.script warns), and its printed speed-up is a measurement, not a property."
 )
+
+
+@pytest.mark.claim("T18", verdict="qualified", why=WHY_T18_2)
 def test_scripted_model_computes_what_eager_computes(evidence):
     if not hasattr(torch.jit, "script"):
         pytest.skip(f"torch {torch.__version__} has no torch.jit.script")
