@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from nnlab.data import DataNotFoundError, load_fashion_mnist
-from nnlab.experiment import CONFIGS, compare, seeds_from, summarize
+from nnlab.experiment import CONFIGS, compare, run_experiment, seeds_from, summarize
 from nnlab.plots import write_figures
 from nnlab.training import Recipe, pick_device
 
@@ -56,8 +56,6 @@ def lab(args: argparse.Namespace) -> int:
     except (DataNotFoundError, ImportError) as error:
         print(f"nnlab: {error}", file=sys.stderr)
         return 2
-    from nnlab.experiment import run_experiment
-
     seeds = seeds_from(args.seeds)
     recipe = Recipe(epochs=args.epochs)
     configs = {name: CONFIGS[name] for name in args.configs}
