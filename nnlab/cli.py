@@ -1,4 +1,4 @@
-"""The command line: ``nnlab lab`` runs the lab's experiment on the real Fashion-MNIST (the main job)."""
+"""nnlab's command line. `nnlab lab` runs the lab's experiment on the real Fashion-MNIST: the main job."""
 
 import argparse
 import json
@@ -87,14 +87,23 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="nnlab", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
     lab_parser = commands.add_parser("lab", help="train the report's MLP configurations on Fashion-MNIST")
-    lab_parser.add_argument("--out", default="results", help="output folder (default: results)")
-    lab_parser.add_argument("--epochs", type=int, default=10, help="epochs per run (default: 10, the report's)")
-    lab_parser.add_argument("--seeds", type=int, default=3, help="how many seeds, from 42 up (default: 3)")
-    lab_parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda")
-    lab_parser.add_argument("--data-dir", help="folder with Fashion-MNIST (else $NNLAB_DATA_DIR, then Debian's)")
+    lab_parser.add_argument("--out", metavar="DIR", default="results", help="output folder (default: %(default)s)")
+    lab_parser.add_argument("--epochs", metavar="N", type=int, default=10, help="epochs per run (default: %(default)s)")
+    lab_parser.add_argument(
+        "--seeds", metavar="N", type=int, default=3, help="how many seeds, from 42 up (default: %(default)s)"
+    )
+    lab_parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda (default: auto)")
+    lab_parser.add_argument(
+        "--data-dir", metavar="DIR", help="folder with Fashion-MNIST (else $NNLAB_DATA_DIR, then Debian's package)"
+    )
     lab_parser.add_argument("--download", action="store_true", help="let torchvision download the data if not found")
     lab_parser.add_argument(
-        "--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS), help="which configurations (default: all)"
+        "--configs",
+        metavar="CONFIG",
+        nargs="+",
+        choices=list(CONFIGS),
+        default=list(CONFIGS),
+        help=f"any of {', '.join(CONFIGS)} (default: all)",
     )
     lab_parser.set_defaults(handler=lab)
     return top

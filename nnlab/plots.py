@@ -51,8 +51,9 @@ def curves_figure(summary: dict, configs, title: str, seeds: int) -> Figure:
     return fig
 
 
-def save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=100)
+def save(fig: Figure, path: Path, dpi: int = 100) -> Path:
+    """Write ``fig`` to ``path`` and close it (pyplot keeps every open figure alive)."""
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path
 

@@ -178,6 +178,17 @@ def test_fixed_hidden_survives_reload_only_as_buffer(as_buffer):
 
 
 @pytest.mark.claim("L6")
+def test_nest_mlp_is_the_chapters_sequential_then_a_layer():
+    net = NestMLP()
+    assert [type(m) for m in net.net] == [nn.Linear, nn.ReLU, nn.Linear, nn.ReLU]
+    assert [(m.in_features, m.out_features) for m in (net.net[0], net.net[2], net.linear)] == [
+        (20, 64),
+        (64, 32),
+        (32, 16),
+    ]
+
+
+@pytest.mark.claim("L6")
 @given(X=batches(20))
 def test_nest_mlp_and_chimera_run_end_to_end(X):
     assert NestMLP()(X).shape == (X.shape[0], 16)
@@ -230,9 +241,10 @@ def test_parallel_refuses_non_modules_naming_itself():
 
 
 @pytest.mark.claim("L7")
-@given(X=batches(5), d=widths)
-def test_parallel_sum_is_sum_of_both_outputs(X, d):
+@given(leading=st.lists(st.integers(1, 3), min_size=1, max_size=3), d=widths)
+def test_parallel_sum_is_sum_of_both_outputs_for_any_leading_dimensions(leading, d):
     net1, net2 = two_nets(5, d, d)
+    X = torch.randn(*leading, 5)
     torch.testing.assert_close(ParallelBlock(net1, net2, combine="sum")(X), net1(X) + net2(X), rtol=0, atol=0)
 
 

@@ -412,3 +412,10 @@ def test_freeze_and_unfreeze_need_a_module(change):
 def test_atomic_save_creates_missing_folders(tmp_path):
     path = atomic_save({"x": torch.ones(1)}, tmp_path / "a" / "b" / "x.pt")
     assert torch.equal(safe_load(path)["x"], torch.ones(1))
+    assert safe_load(path, map_location="meta")["x"].is_meta  # the tensors go where the caller says
+
+
+@pytest.mark.claim("F4")
+def test_exercise_networks_classify_into_10_and_20_classes():
+    x = torch.randn(2, 3, 32, 32)
+    assert OriginalNetwork()(x).shape == (2, 10) and NewNetwork()(x).shape == (2, 20)

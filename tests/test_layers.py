@@ -132,8 +132,32 @@ def test_tensor_dot_defaults_to_square_weight_as_in_the_report():
     layer = TensorDot(3)
     assert layer.weight.shape == (3, 3, 3)
     assert "in_features=3, out_features=3, formulation='auto'" in repr(layer)
-    with pytest.raises(ValueError, match="formulation must be one of"):
+    message = r"^TensorDot: formulation must be one of \['auto', 'einsum', 'outer', 'symmetric'\], got 'bilinear'.$"
+    with pytest.raises(ValueError, match=message):
         TensorDot(3, formulation="bilinear")
+
+
+@pytest.mark.claim("C3")
+@pytest.mark.parametrize("formulation", sorted(FORMULATIONS))
+def test_tensor_dot_computes_with_the_formulation_it_is_given(formulation, monkeypatch):
+    calls = []
+    chosen = FORMULATIONS[formulation]
+    monkeypatch.setitem(FORMULATIONS, formulation, lambda x, w: calls.append(formulation) or chosen(x, w))
+    for shape in ((2, 4), (4096, 4)):  # small and large, where "auto" would choose differently
+        TensorDot(4, formulation=formulation)(torch.randn(shape))
+    assert calls == [formulation] * 2
+
+
+WHY_C3_INIT = "U(-1/n, 1/n), not the report's U(0, 1): the output stays of the order of x^2 instead of n^2 x^2."
+
+
+@pytest.mark.claim("C3", why=WHY_C3_INIT)
+def test_tensor_dot_starts_uniform_between_minus_and_plus_one_over_n():
+    weight = TensorDot(16, 8).weight.detach()
+    bound = 1 / 16
+    assert weight.abs().max() <= bound
+    # 2048 uniform draws: each end's outer 5% stays empty with probability 0.95^2048 < 1e-45
+    assert weight.min() < -0.95 * bound and weight.max() > 0.95 * bound
 
 
 @pytest.mark.claim("C3")

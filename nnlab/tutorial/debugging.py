@@ -8,10 +8,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import torch  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
 from nnlab._checks import check_features  # noqa: E402
+from nnlab.plots import save  # noqa: E402
 
 
 class DebugModel(nn.Module):
@@ -50,14 +52,15 @@ class DebugModel(nn.Module):
 
 PANEL_INCHES = (5, 4)
 COLUMNS = 3
+BINS = 50
 
 
-def plot_weight_histograms(model: nn.Module, path: str | Path, layer_name: str | None = None, dpi: int = 100) -> Path:
+def weight_histograms(model: nn.Module, layer_name: str | None = None) -> Figure:
     """Histogram of every weight tensor of ``model`` (names containing ``layer_name``, if given), one panel each.
 
-    Panels fill rows of ``COLUMNS``, each ``PANEL_INCHES`` in size; the chapter
-    stopped at three panels and showed them on a screen, this writes them all
-    to ``path``.
+    Panels fill rows of ``COLUMNS``, each ``PANEL_INCHES`` in size, titled
+    with the tensor's name, mean and standard deviation; the chapter stopped at
+    three panels.
     """
     weights = [
         (name, p.detach().float().cpu().flatten())
@@ -72,15 +75,18 @@ def plot_weight_histograms(model: nn.Module, path: str | Path, layer_name: str |
     rows = math.ceil(len(weights) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(PANEL_INCHES[0] * columns, PANEL_INCHES[1] * rows), squeeze=False)
     for ax, (name, values) in zip(axes.flat, weights):
-        ax.hist(values.numpy(), bins=50, alpha=0.7)
+        ax.hist(values.numpy(), bins=BINS, alpha=0.7)
         ax.set_title(f"{name}\nmean {values.mean():.4f}, std {values.std():.4f}" if values.numel() > 1 else name)
         ax.set_xlabel("weight value")
         ax.set_ylabel("count")
     for ax in axes.flat[len(weights) :]:
         fig.delaxes(ax)
     fig.tight_layout()
+    return fig
+
+
+def plot_weight_histograms(model: nn.Module, path: str | Path, layer_name: str | None = None, dpi: int = 100) -> Path:
+    """``weight_histograms`` written to ``path`` (its folder is made if missing); the chapter showed them on screen."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    return path
+    return save(weight_histograms(model, layer_name), path, dpi)

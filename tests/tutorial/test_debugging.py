@@ -4,6 +4,7 @@ import contextlib
 import io
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -12,7 +13,7 @@ from PIL import Image
 from torch import nn
 
 from nnlab import MultiClassifier
-from nnlab.tutorial.debugging import COLUMNS, PANEL_INCHES, DebugModel, plot_weight_histograms
+from nnlab.tutorial.debugging import BINS, COLUMNS, PANEL_INCHES, DebugModel, plot_weight_histograms, weight_histograms
 from tests.strategies import batches
 
 
@@ -67,7 +68,9 @@ def panels_with_bars(path, panels: int) -> int:
     ids=["one", "chapter", "seven"],
 )
 def test_one_histogram_panel_per_weight_tensor_written_to_an_image(tmp_path, model, panels):
-    path = plot_weight_histograms(model, tmp_path / "weights.png")
+    open_figures = plt.get_fignums()
+    path = plot_weight_histograms(model, tmp_path / "figures" / "weights.png")
+    assert plt.get_fignums() == open_figures  # closed once written: a loop over many models piles up none
     columns, rows = min(panels, COLUMNS), math.ceil(panels / COLUMNS)
     with Image.open(path) as image:
         assert image.format == "PNG"
@@ -76,10 +79,36 @@ def test_one_histogram_panel_per_weight_tensor_written_to_an_image(tmp_path, mod
 
 
 @pytest.mark.claim("T20")
+def test_each_panel_counts_every_entry_of_one_weight_tensor_and_names_it():
+    model = MultiClassifier(784, [256, 128], 10)
+    weights = {name: p.detach() for name, p in model.named_parameters() if "weight" in name}
+    fig = weight_histograms(model)
+    assert [ax.get_title() for ax in fig.axes] == [
+        f"{name}\nmean {p.mean():.4f}, std {p.std():.4f}" for name, p in weights.items()
+    ]
+    for ax, p in zip(fig.axes, weights.values()):
+        assert len(ax.patches) == BINS and sum(bar.get_height() for bar in ax.patches) == p.numel()
+        assert (ax.get_xlabel(), ax.get_ylabel()) == ("weight value", "count")
+    plt.close(fig)
+
+
+@pytest.mark.claim("T20", why="A one-entry tensor has no standard deviation: its panel is titled with the name only.")
+def test_statistics_in_the_title_only_where_they_are_defined():
+    assert weight_histograms(nn.Linear(1, 1)).axes[0].get_title() == "weight"
+    layer = nn.Linear(2, 1)
+    weight = layer.weight.detach()
+    title = weight_histograms(layer).axes[0].get_title()
+    assert title == f"weight\nmean {weight.mean():.4f}, std {weight.std():.4f}"
+    plt.close("all")
+
+
+@pytest.mark.claim("T20")
 def test_histograms_of_a_named_layer_only(tmp_path):
     model = MultiClassifier(784, [256, 128], 10)
     path = plot_weight_histograms(model, tmp_path / "first.png", layer_name="network.0")
     with Image.open(path) as image:
         assert image.size == (PANEL_INCHES[0] * 100, PANEL_INCHES[1] * 100)
-    with pytest.raises(ValueError, match="no weight tensors matching 'nowhere'"):
+    with pytest.raises(ValueError, match="^MultiClassifier has no weight tensors matching 'nowhere'.$"):
         plot_weight_histograms(model, tmp_path / "none.png", layer_name="nowhere")
+    with pytest.raises(ValueError, match="^ReLU has no weight tensors.$"):
+        weight_histograms(nn.ReLU())

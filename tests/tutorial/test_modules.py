@@ -23,8 +23,10 @@ WHY_T1 = (
 @pytest.mark.claim("T1", verdict="qualified", why=WHY_T1)
 @given(x=batches(2, low=-1e6, high=1e6))
 def test_perceptron_output_is_in_closed_unit_interval_for_any_input(x):
-    y = Perceptron(2)(x)
+    perceptron = Perceptron(2)
+    y = perceptron(x)
     assert y.shape == (x.shape[0],)
+    torch.testing.assert_close(y, torch.sigmoid(x @ perceptron.weight + perceptron.bias))
     assert ((y >= 0) & (y <= 1)).all()
 
 
@@ -60,6 +62,7 @@ def test_bare_parameter_is_registered_and_buffer_is_state_not_parameter():
     assert "custom_param" in parameters and "running_mean" not in parameters
     assert [name for name, _ in model.named_buffers()] == ["running_mean"]
     assert {"custom_param", "running_mean"} <= set(model.state_dict())
+    assert model.running_mean.shape == model.custom_param.shape == (5,) and not model.running_mean.any()
 
 
 @pytest.mark.claim("T2")

@@ -1,0 +1,175 @@
+"""Report section 5: the experiment over configurations and seeds, its statistics, comparisons and figures (M5)."""
+
+import matplotlib.image
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from torch import nn
+
+from nnlab import experiment
+from nnlab.experiment import CONFIGS, compare, describe, paired_differences, run, run_experiment, seeds_from, summarize
+from nnlab.plots import curves_figure, write_figures
+from nnlab.training import History, Recipe, train
+
+TINY = Recipe(epochs=2, batch_size=64)
+
+
+def test_seeds_count_up_from_the_reports_42():
+    assert seeds_from(1) == [42] and seeds_from(3) == [42, 43, 44]
+    with pytest.raises(ValueError, match="^Need at least one seed, got 0.$"):
+        seeds_from(0)
+
+
+def test_configurations_build_the_networks_they_name():
+    net = CONFIGS["relu_dropout"].build()
+    assert [m.p for m in net.modules() if isinstance(m, nn.Dropout)] == [0.3, 0.3]
+    assert not any(isinstance(m, nn.Dropout) for m in CONFIGS["relu"].build().modules())
+    assert any(isinstance(m, nn.Tanh) for m in CONFIGS["tanh"].build().modules())
+
+
+def test_a_runs_seed_fixes_the_initial_weights_and_the_batch_order(fake):
+    config = CONFIGS["relu"]
+    torch.manual_seed(7)
+    by_hand = train(config.build(), fake, TINY, seed=7)
+    torch.manual_seed(7)
+    other_order = train(config.build(), fake, TINY, seed=8)
+    assert run(config, fake, seed=7, recipe=TINY) == by_hand != other_order
+
+
+class RecordingBar:
+    """Stands in for tqdm and remembers what the experiment told it."""
+
+    def __init__(self, **settings):
+        self.settings, self.n, self.descriptions, self.postfix = settings, 0, [], None
+
+    def __enter__(self):
+        RecordingBar.last = self
+        return self
+
+    def __exit__(self, *exception):
+        return False
+
+    def set_description(self, text):
+        self.descriptions.append(text)
+
+    def update(self, n):
+        self.n += n
+
+    def set_postfix(self, **values):
+        self.postfix = values
+
+
+def test_every_configuration_with_every_seed_and_one_progress_bar_over_all_epochs(fake, monkeypatch):
+    monkeypatch.setattr(experiment, "tqdm", RecordingBar)
+    configs = {name: CONFIGS[name] for name in ("relu", "tanh")}
+    runs = run_experiment(fake, configs, seeds=(0, 1), recipe=TINY)
+    assert [(r["config"], r["seed"]) for r in runs] == [("relu", 0), ("relu", 1), ("tanh", 0), ("tanh", 1)]
+    assert runs[3]["history"] == run(CONFIGS["tanh"], fake, seed=1, recipe=TINY).as_dict()
+    bar = RecordingBar.last
+    assert bar.settings == {"total": 8, "unit": "epoch", "disable": None} and bar.n == 8
+    assert bar.descriptions == ["relu seed 0", "relu seed 1", "tanh seed 0", "tanh seed 1"]
+    assert bar.postfix == {"test_acc": f"{runs[3]['history']['test_acc'][-1]:.4f}"}
+
+
+def test_progress_bar_is_quiet_when_output_is_not_a_terminal(fake, capfd):
+    run_experiment(fake, {"relu": CONFIGS["relu"]}, seeds=(0,), recipe=Recipe(epochs=1))
+    captured = capfd.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def fake_runs(bases=(("relu", 0.8), ("sigmoid", 0.7))):
+    """Hand-made runs with known statistics: three epochs, seeds 1 and 2.
+
+    A configuration with base ``b`` has test accuracy ``b, b + 0.01, b + 0.02``
+    (0.02 more for seed 2) and training accuracy ``b, b + 0.05, 1.1 b``, so
+    its final train-test gap, ``0.1 b - 0.02`` (seed 1), grows with ``b``.
+    """
+    runs = []
+    for seed, shift in ((1, 0.0), (2, 0.02)):
+        for config, b in bases:
+            history = History(
+                train_loss=[1.0 - b, 0.9 - b, 0.8 - b],
+                train_acc=[b, b + 0.05, 1.1 * b],
+                test_acc=[b + shift, b + 0.01 + shift, b + 0.02 + shift],
+            )
+            runs.append({"config": config, "seed": seed, "history": history.as_dict()})
+    return runs
+
+
+def test_summary_is_mean_and_sample_sd_per_epoch():
+    summary = summarize(fake_runs())
+    torch.testing.assert_close(summary["relu"]["test_acc"]["mean"], [0.81, 0.82, 0.83])
+    torch.testing.assert_close(summary["relu"]["test_acc"]["std"], [0.02 / 2**0.5] * 3)
+    torch.testing.assert_close(summary["sigmoid"]["train_acc"]["mean"], [0.7, 0.75, 0.77])
+    assert summarize(fake_runs()[:2])["relu"]["test_acc"]["std"] == [0.0] * 3  # one seed: no spread
+
+
+def test_paired_differences_are_seed_by_seed_at_the_chosen_epoch():
+    runs = fake_runs()
+    assert paired_differences(runs, "relu", "sigmoid", "test_acc") == pytest.approx([0.1, 0.1])
+    assert paired_differences(runs, "relu", "sigmoid", "train_acc", epoch=-1) == pytest.approx([0.11, 0.11])
+    assert paired_differences(runs, "relu", "sigmoid", "train_acc", epoch=0) == pytest.approx([0.1, 0.1])
+
+
+@pytest.mark.parametrize(
+    ("differences", "text"),
+    [
+        ([0.02], "+0.0200, positive in 1 of 1 seeds"),
+        ([0.0, 0.1], "+0.0500 ± 0.0707 (sd), positive in 1 of 2 seeds"),  # a tie is not a win
+        ([-0.01, -0.03, -0.02], "-0.0200 ± 0.0100 (sd), positive in 0 of 3 seeds"),
+    ],
+)
+def test_a_difference_is_described_by_its_mean_spread_and_sign_count(differences, text):
+    assert describe(differences) == text
+
+
+RELU_SIGMOID = [
+    "ReLU - Sigmoid, final test accuracy: +0.1000 ± 0.0000 (sd), positive in 2 of 2 seeds.",
+    "Lowest epoch-1 test accuracy: Sigmoid (0.7100).",
+]
+RELU_TANH = ["Tanh - ReLU, final test accuracy: -0.0500 ± 0.0000 (sd), positive in 0 of 2 seeds."]
+RELU_DROPOUT = [
+    "Dropout - none, final training accuracy: -0.0220 ± 0.0000 (sd), positive in 0 of 2 seeds.",
+    "Train-test gap: 0.0500 without dropout, 0.0480 with.",
+    "Dropout - none, final test accuracy: -0.0200 ± 0.0000 (sd), positive in 0 of 2 seeds.",
+]
+
+
+@pytest.mark.parametrize(
+    ("bases", "lines"),
+    [
+        ({"relu": 0.8, "sigmoid": 0.7}, RELU_SIGMOID),
+        ({"relu": 0.8, "tanh": 0.75}, RELU_TANH),
+        ({"relu": 0.8, "relu_dropout": 0.78}, RELU_DROPOUT),
+        ({"relu": 0.8, "sigmoid": 0.7, "tanh": 0.75, "relu_dropout": 0.78}, RELU_SIGMOID + RELU_TANH + RELU_DROPOUT),
+        ({"sigmoid": 0.7, "tanh": 0.75}, []),
+    ],
+    ids=["relu-sigmoid", "relu-tanh", "relu-dropout", "all", "no-relu"],
+)
+def test_comparisons_are_stated_from_the_numbers_for_the_configurations_present(bases, lines):
+    assert compare(fake_runs(tuple(bases.items()))) == lines
+
+
+@pytest.mark.claim("M5")
+def test_figures_have_three_panels_one_line_per_configuration_and_labelled_axes():
+    summary = summarize(fake_runs())
+    fig = curves_figure(summary, ("relu", "sigmoid"), "ReLU and Sigmoid", seeds=2)
+    assert [ax.get_title() for ax in fig.axes] == ["Training loss", "Training accuracy", "Test accuracy"]
+    for ax in fig.axes:
+        assert len(ax.get_lines()) == 2 and ax.get_xlabel() == "Epoch" and ax.get_ylabel()
+    assert len(fig.axes[0].collections) == 0  # the hand-made losses agree across seeds: no spread, no band
+    assert len(fig.axes[2].collections) == 2  # test accuracies differ across seeds: a band per configuration
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["ReLU", "Sigmoid"]
+    plt.close(fig)
+
+
+@pytest.mark.claim("M5")
+def test_figures_are_written_per_configuration_and_for_each_comparison(tmp_path):
+    paths = write_figures(summarize(fake_runs()), tmp_path, seeds=2)
+    assert sorted(p.name for p in paths) == [
+        "compare_activations.png",
+        "compare_all.png",
+        "curves_relu.png",
+        "curves_sigmoid.png",
+    ]
+    assert matplotlib.image.imread(paths[0]).shape[:2] == (450, 1500)
