@@ -64,6 +64,8 @@ def write_figures(summary: dict, out: Path, seeds: int) -> list[Path]:
     paths = [save(curves_figure(summary, (c,), CONFIGS[c].label, seeds), out / f"curves_{c}.png") for c in summary]
     for name, (title, configs) in COMPARISONS.items():
         present = [c for c in configs if c in summary]
+        if len(present) < len(configs):  # the title must not name a configuration that was not run
+            title = ", ".join(CONFIGS[c].label for c in present)
         if len(present) > 1:
             paths.append(save(curves_figure(summary, present, title, seeds), out / name))
     return paths

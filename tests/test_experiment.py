@@ -1,12 +1,13 @@
 """Report section 5: the experiment over configurations and seeds, its statistics, comparisons and figures (M5)."""
 
+import matplotlib.colors
 import matplotlib.image
 import matplotlib.pyplot as plt
 import pytest
 import torch
 from torch import nn
 
-from nnlab import experiment
+from nnlab import experiment, plots
 from nnlab.experiment import CONFIGS, compare, describe, paired_differences, run, run_experiment, seeds_from, summarize
 from nnlab.plots import curves_figure, write_figures
 from nnlab.training import History, Recipe, train
@@ -160,12 +161,43 @@ def test_figures_have_three_panels_one_line_per_configuration_and_labelled_axes(
     assert len(fig.axes[0].collections) == 0  # the hand-made losses agree across seeds: no spread, no band
     assert len(fig.axes[2].collections) == 2  # test accuracies differ across seeds: a band per configuration
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["ReLU", "Sigmoid"]
+    assert fig.get_suptitle() == "ReLU and Sigmoid (mean over 2 seeds, band ±1 sd)"
+    plt.close(fig)
+
+
+def points(band) -> set[tuple[float, float]]:
+    return {(round(x, 6), round(y, 6)) for path in band.get_paths() for x, y in path.vertices}
+
+
+@pytest.mark.claim("M5")
+def test_each_line_is_the_mean_per_epoch_in_a_band_of_one_sd_of_its_colour():
+    summary = summarize(fake_runs())
+    fig = curves_figure(summary, ("relu", "sigmoid"), "ReLU and Sigmoid", seeds=2)
+    test_panel = fig.axes[2]
+    for line, band, config in zip(test_panel.get_lines(), test_panel.collections, ("relu", "sigmoid"), strict=True):
+        mean, std = summary[config]["test_acc"]["mean"], summary[config]["test_acc"]["std"]
+        assert list(line.get_xdata()) == [1, 2, 3] and list(line.get_ydata()) == mean
+        edges = {(epoch, round(m + side * s, 6)) for epoch, m, s in zip((1, 2, 3), mean, std) for side in (-1, 1)}
+        assert edges <= points(band)
+        assert tuple(band.get_facecolor()[0][:3]) == matplotlib.colors.to_rgb(line.get_color())
+    plt.close(fig)
+
+
+@pytest.mark.claim("M5")
+def test_panels_sit_side_by_side_with_their_units_and_whole_epochs():
+    fig = curves_figure(summarize(fake_runs()), ("relu",), "ReLU", seeds=1)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["Loss", "Accuracy", "Accuracy"]
+    boxes = [ax.get_position() for ax in fig.axes]
+    assert boxes[0].x1 < boxes[1].x0 and boxes[1].x1 < boxes[2].x0 and boxes[0].y0 == boxes[1].y0 == boxes[2].y0
+    assert all(float(tick).is_integer() for ax in fig.axes for tick in ax.get_xticks())
+    assert fig.axes[0].get_legend() is None  # one configuration: nothing to tell apart
+    assert fig.get_suptitle() == "ReLU (one seed)"
     plt.close(fig)
 
 
 @pytest.mark.claim("M5")
 def test_figures_are_written_per_configuration_and_for_each_comparison(tmp_path):
-    paths = write_figures(summarize(fake_runs()), tmp_path, seeds=2)
+    paths = write_figures(summarize(fake_runs()), tmp_path / "new" / "folder", seeds=2)
     assert sorted(p.name for p in paths) == [
         "compare_activations.png",
         "compare_all.png",
@@ -173,3 +205,24 @@ def test_figures_are_written_per_configuration_and_for_each_comparison(tmp_path)
         "curves_sigmoid.png",
     ]
     assert matplotlib.image.imread(paths[0]).shape[:2] == (450, 1500)
+
+
+@pytest.mark.claim("M5")
+def test_each_figure_is_titled_with_its_configuration_or_comparison(tmp_path, monkeypatch):
+    titles = {}
+
+    def keep_title(fig, path):
+        titles[path.name] = fig.get_suptitle()
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "save", keep_title)
+    write_figures(summarize(fake_runs((("relu", 0.8), ("tanh", 0.75), ("relu_dropout", 0.78)))), tmp_path, seeds=1)
+    assert titles == {
+        "curves_relu.png": "ReLU (one seed)",
+        "curves_tanh.png": "Tanh (one seed)",
+        "curves_relu_dropout.png": "ReLU + dropout 0.3 (one seed)",
+        "compare_activations.png": "ReLU, Tanh (one seed)",  # named after what ran: no Sigmoid here
+        "compare_dropout.png": "ReLU with and without dropout (one seed)",
+        "compare_all.png": "ReLU, Tanh, ReLU + dropout 0.3 (one seed)",
+    }

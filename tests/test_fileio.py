@@ -26,7 +26,7 @@ from nnlab import (
     save_state_dict,
     unfreeze,
 )
-from nnlab.fileio import NewNetwork, OriginalNetwork, atomic_save, safe_load
+from nnlab.fileio import NewNetwork, OriginalNetwork, atomic_save, check_fits, safe_load
 from nnlab.parameters import rgnet
 
 LAB_MODELS = {
@@ -419,3 +419,26 @@ def test_atomic_save_creates_missing_folders(tmp_path):
 def test_exercise_networks_classify_into_10_and_20_classes():
     x = torch.randn(2, 3, 32, 32)
     assert OriginalNetwork()(x).shape == (2, 10) and NewNetwork()(x).shape == (2, 20)
+
+
+MISFIT = (
+    "This state dict does not fit Linear ({problems}). Was it saved from another architecture? "
+    "Build the model it was saved from, or load the shared layers only with load_matching()."
+)
+
+
+@pytest.mark.claim("F4")
+@pytest.mark.parametrize(
+    ("strict", "problems"),
+    [
+        (True, "missing keys: bias; unexpected keys: extra; shape mismatches: weight: file (3, 2), model (2, 2)"),
+        (False, "shape mismatches: weight: file (3, 2), model (2, 2)"),
+    ],
+    ids=["strict", "shared-keys-only"],
+)
+def test_a_misfit_lists_every_problem_and_the_way_out(strict, problems):
+    misfit = {"weight": torch.zeros(3, 2), "extra": torch.zeros(1)}
+    with pytest.raises(CheckpointMismatchError) as error:
+        check_fits(nn.Linear(2, 2), misfit, strict=strict)
+    assert str(error.value) == MISFIT.format(problems=problems)
+    check_fits(nn.Linear(2, 2), {"weight": torch.zeros(2, 2), "extra": torch.zeros(1)}, strict=False)

@@ -71,6 +71,22 @@ def test_training_refuses_model_and_data_on_different_devices(fake):
         train(FashionMLP().to(torch.float64).to("meta"), fake, SHORT)
 
 
+def test_training_is_the_textbook_loop_over_seeded_batches(fake):
+    model = FashionMLP(hidden=(16,))
+    by_hand = copy.deepcopy(model)
+    train(model, fake, SHORT, seed=3)
+    optimizer = torch.optim.SGD(by_hand.parameters(), lr=SHORT.lr, momentum=SHORT.momentum)
+    order = torch.Generator().manual_seed(3)
+    for _ in range(SHORT.epochs):
+        for batch in torch.randperm(len(fake.train), generator=order).split(SHORT.batch_size):
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(by_hand(fake.train.images[batch]), fake.train.labels[batch]).backward()
+            optimizer.step()
+    # the fused optimizer may round differently from this one-parameter-at-a-time loop
+    for trained, expected in zip(model.parameters(), by_hand.parameters(), strict=True):
+        torch.testing.assert_close(trained, expected)
+
+
 def test_default_seed_is_the_reports(fake):
     model = FashionMLP(hidden=(16,))
     assert train(copy.deepcopy(model), fake, SHORT) == train(copy.deepcopy(model), fake, SHORT, seed=42)

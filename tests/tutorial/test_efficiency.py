@@ -80,6 +80,19 @@ def test_leaky_relu_001_is_leaky_relu(x):
     torch.testing.assert_close(leaky_relu_001(x), torch.nn.functional.leaky_relu(x, 0.01), rtol=0, atol=0)
 
 
+@pytest.mark.claim("T18")
+@given(x=tensors((st.integers(1, 8), 100), low=-3, high=3))
+def test_optimized_model_is_three_layers_with_leaky_relu_between(x):
+    model = OptimizedModel()
+    hidden = torch.nn.functional.leaky_relu(model.fc2(torch.nn.functional.leaky_relu(model.fc1(x), 0.01)), 0.01)
+    torch.testing.assert_close(model(x), model.fc3(hidden), rtol=0, atol=0)
+    assert [(m.in_features, m.out_features) for m in (model.fc1, model.fc2, model.fc3)] == [
+        (100, 200),
+        (200, 100),
+        (100, 1),
+    ]
+
+
 WHY_T18 = "torch.compile traces the model to the same computation (aot_eager backend here; inductor in the slow suite)."
 
 
