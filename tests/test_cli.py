@@ -127,13 +127,14 @@ def test_lab_command_refuses_bad_options(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_readme_shows_the_lab_commands_help(monkeypatch, capsys):
+@pytest.mark.parametrize("argv", [["--help"], ["lab", "--help"]], ids=["nnlab", "lab"])
+def test_readme_shows_the_commands_help(argv, monkeypatch, capsys):
     monkeypatch.setenv("COLUMNS", "100")  # argparse wraps to the terminal's width
     with pytest.raises(SystemExit):
-        main(["lab", "--help"])
+        main(argv)
     # Python 3.10 heads the list "optional arguments:", later versions "options:"
     help_text = capsys.readouterr().out.replace("optional arguments:", "options:")
-    assert f"```text\n$ nnlab lab --help\n{help_text}```" in README.read_text()
+    assert f"```text\n$ nnlab {' '.join(argv)}\n{help_text}```" in README.read_text()
 
 
 def test_several_configurations_are_named_after_one_option():

@@ -118,8 +118,9 @@ def nowhere(tmp_path, monkeypatch):
 
 
 def test_download_fetches_both_splits_into_the_cache_only_when_asked(nowhere, tmp_path):
-    with pytest.raises(DataNotFoundError):
-        find_root(tmp_path / "empty")
+    for load in (find_root, load_fashion_mnist):
+        with pytest.raises(DataNotFoundError):
+            load(tmp_path / "empty")
     assert nowhere == []
     assert find_root(tmp_path / "empty", download=True) == tmp_path / "cache"
     assert nowhere == [(tmp_path / "cache", True, True), (tmp_path / "cache", False, True)]

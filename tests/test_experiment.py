@@ -207,6 +207,13 @@ def test_figures_are_written_per_configuration_and_for_each_comparison(tmp_path)
     assert matplotlib.image.imread(paths[0]).shape[:2] == (450, 1500)
 
 
+def test_save_closes_the_figure_it_wrote_even_when_another_is_current(tmp_path):
+    written, current = plt.figure(), plt.figure()
+    plots.save(written, tmp_path / "written.png")
+    assert plt.fignum_exists(current.number) and not plt.fignum_exists(written.number)
+    plt.close(current)
+
+
 @pytest.mark.claim("M5")
 def test_each_figure_is_titled_with_its_configuration_or_comparison(tmp_path, monkeypatch):
     titles = {}

@@ -325,6 +325,12 @@ def test_partial_load_copies_reused_layers_exactly_and_reports_the_rest(reused):
 
 
 @pytest.mark.claim("F4")
+def test_partial_load_needs_a_prefix_and_says_what_one_looks_like():
+    with pytest.raises(ValueError, match=r"needs at least one prefix, such as \('layer1', 'layer2'\)"):
+        load_matching(NewNetwork(), OriginalNetwork().state_dict(), ())
+
+
+@pytest.mark.claim("F4")
 def test_partial_load_refuses_prefixes_that_match_nothing():
     with pytest.raises(CheckpointMismatchError, match=r"No key starts with \['layer9'\].*'fc', 'layer1'"):
         load_matching(NewNetwork(), OriginalNetwork().state_dict(), ("layer9",))

@@ -125,6 +125,6 @@ def test_recipe_accepts_the_edges_of_the_valid_range(edge):
 def test_device_auto_is_cpu_without_cuda_and_cuda_is_refused_clearly():
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    assert pick_device("auto") == pick_device("cpu") == torch.device("cpu")
+    assert pick_device() == pick_device("auto") == pick_device("cpu") == torch.device("cpu")
     with pytest.raises(RuntimeError, match="no CUDA device; use --device cpu"):
         pick_device("cuda")

@@ -20,7 +20,7 @@ from tests.strategies import batches
 @pytest.mark.claim("T19")
 @given(x=batches(10))
 def test_debug_model_prints_when_on_nothing_when_off_and_same_output(x):
-    model = DebugModel(debug=True)
+    model = DebugModel()  # on by default, as in the chapter
     loud_out, quiet_out = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(loud_out):
         loud = model(x)
@@ -69,7 +69,7 @@ def panels_with_bars(path, panels: int) -> int:
 )
 def test_one_histogram_panel_per_weight_tensor_written_to_an_image(tmp_path, model, panels):
     open_figures = plt.get_fignums()
-    path = plot_weight_histograms(model, tmp_path / "figures" / "weights.png")
+    path = plot_weight_histograms(model, tmp_path / "new" / "figures" / "weights.png")
     assert plt.get_fignums() == open_figures  # closed once written: a loop over many models piles up none
     columns, rows = min(panels, COLUMNS), math.ceil(panels / COLUMNS)
     with Image.open(path) as image:
@@ -100,6 +100,13 @@ def test_statistics_in_the_title_only_where_they_are_defined():
     title = weight_histograms(layer).axes[0].get_title()
     assert title == f"weight\nmean {weight.mean():.4f}, std {weight.std():.4f}"
     plt.close("all")
+
+
+@pytest.mark.parametrize("dpi", [50, 150])
+def test_the_image_is_panel_inches_times_dpi_pixels(tmp_path, dpi):
+    path = plot_weight_histograms(nn.Linear(3, 2), tmp_path / "weights.png", dpi=dpi)
+    with Image.open(path) as image:
+        assert image.size == (PANEL_INCHES[0] * dpi, PANEL_INCHES[1] * dpi)
 
 
 @pytest.mark.claim("T20")
