@@ -234,6 +234,13 @@ def test_parallel_refuses_outputs_that_differ_before_the_last_dimension():
         block(torch.randn(2, 4, 5))
 
 
+@pytest.mark.parametrize("combine", ["concat", "sum"])
+def test_parallel_block_prints_how_it_combines(combine):
+    assert repr(ParallelBlock(nn.Identity(), nn.Identity(), combine)).startswith(
+        f"ParallelBlock(\n  combine='{combine}'\n"
+    )
+
+
 @pytest.mark.claim("L7")
 def test_parallel_refuses_non_modules_naming_itself():
     with pytest.raises(TypeError, match="^ParallelBlock: argument 1 is a builtin_function_or_method"):

@@ -17,6 +17,11 @@ def test_report_network_is_784_256_128_10():
     assert [(m.in_features, m.out_features) for m in linears] == [(784, 256), (256, 128), (128, 10)]
 
 
+def test_classifier_prints_its_configuration():
+    net = FashionMLP(hidden=(64,), activation="tanh", dropout=0.3)
+    assert repr(net).startswith("FashionMLP(\n  hidden=(64,), activation='tanh', dropout=0.3\n")
+
+
 WHY_M6 = (
     "The task's 'three hidden layers' is one argument away: FashionMLP(hidden=(256, 128, 64)); "
     "the report's code has two."

@@ -109,6 +109,10 @@ def test_state_carries_across_calls_and_is_detached(x):
     assert not layer.hidden_state.requires_grad and layer.hidden_state.grad_fn is None
 
 
+def test_stateful_layer_prints_its_sizes():
+    assert repr(StatefulLayer(3, 4)).startswith("StatefulLayer(\n  input_size=3, hidden_size=4\n")
+
+
 @pytest.mark.claim("T12")
 @given(x=batches(10))
 def test_reset_returns_to_the_first_call(x):
