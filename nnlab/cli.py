@@ -92,7 +92,9 @@ def parser() -> argparse.ArgumentParser:
     lab_parser.add_argument(
         "--seeds", metavar="N", type=int, default=3, help="how many seeds, from 42 up (default: %(default)s)"
     )
-    lab_parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda (default: auto)")
+    lab_parser.add_argument(
+        "--device", default="auto", help="auto (CUDA if present), cpu or cuda (default: %(default)s)"
+    )
     lab_parser.add_argument(
         "--data-dir", metavar="DIR", help="folder with Fashion-MNIST (else $NNLAB_DATA_DIR, then Debian's package)"
     )
