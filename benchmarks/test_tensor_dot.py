@@ -1,24 +1,31 @@
 """Speed of the TensorDot formulations, per shape, forward and forward + backward.
 
-Each group is one shape and one pass. Its references: ``einsum`` (the
-report's formulation) and ``matmul``, a plain ``(b, n^2) @ (n^2, k)`` product
-with the same multiply-adds as the layer's forward (``2 b n^2 k`` FLOPs;
-``6 b n^2 k`` with both gradients). ``python benchmarks/report.py`` reads the
+Each group is one shape and one pass; ``auto`` is what ``TensorDot`` runs by
+default. Its references: ``einsum`` (the report's formulation) and
+``matmul``, a plain ``(b, n^2) @ (n^2, k)`` product with the same
+multiply-adds as the layer's forward (``2 b n^2 k`` FLOPs; ``6 b n^2 k`` with
+both gradients). ``python benchmarks/report.py`` reads the
 saved run and prints each formulation's speed as a ratio to the references.
 """
 
 import pytest
 import torch
 
-from nnlab.tensordot import FORMULATIONS
+from nnlab.tensordot import FORMULATIONS, choose
 
 SHAPES = [(64, 32, 32), (256, 64, 64), (1024, 64, 64), (256, 128, 64), (1024, 128, 128), (1024, 256, 64)]
-CANDIDATES = [*FORMULATIONS, "matmul"]
+CANDIDATES = [*FORMULATIONS, "auto", "matmul"]
 DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
+CUDA_CALLS_PER_ROUND = 20
 
 
 def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return a @ b
+
+
+def auto(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """What ``TensorDot(formulation="auto")`` runs."""
+    return FORMULATIONS[choose(x, weight)](x, weight)
 
 
 def operands(candidate: str, shape, device: str):
@@ -26,7 +33,8 @@ def operands(candidate: str, shape, device: str):
     if candidate == "matmul":
         a, b = torch.randn(batch, n * n, device=device), torch.randn(n * n, k, device=device)
         return matmul, a, b
-    return FORMULATIONS[candidate], torch.randn(batch, n, device=device), torch.randn(n, n, k, device=device) / n
+    function = auto if candidate == "auto" else FORMULATIONS[candidate]
+    return function, torch.randn(batch, n, device=device), torch.randn(n, n, k, device=device) / n
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -38,7 +46,9 @@ def test_tensor_dot_speed(benchmark, candidate, shape, backward, device):
     benchmark.group = (
         f"tensor_dot {device} {'forward+backward' if backward else 'forward'} b={shape[0]} n={shape[1]} k={shape[2]}"
     )
-    benchmark.extra_info.update(candidate=candidate, shape=list(shape), backward=backward, device=device)
+    # A GPU runs these shapes in microseconds: a synchronize after every call would time the synchronize.
+    calls = CUDA_CALLS_PER_ROUND if device == "cuda" else 1
+    benchmark.extra_info.update(candidate=candidate, shape=list(shape), backward=backward, device=device, calls=calls)
     if backward:
         x.requires_grad_(True)
         weight.requires_grad_(True)
@@ -46,10 +56,11 @@ def test_tensor_dot_speed(benchmark, candidate, shape, backward, device):
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
     def step():
-        y = function(x, weight)
-        if backward:
-            x.grad = weight.grad = None
-            y.backward(grad_y)
+        for _ in range(calls):
+            y = function(x, weight)
+            if backward:
+                x.grad = weight.grad = None
+                y.backward(grad_y)
         sync()
 
     benchmark(step)

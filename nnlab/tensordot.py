@@ -70,15 +70,28 @@ FORMULATIONS = {"einsum": einsum, "outer": outer, "symmetric": symmetric}
 
 # Above this many pair products (b n^2 floats, 64 MiB) the outer product stops fitting in cache and loses.
 OUTER_LIMIT = 1 << 24
+# On a GPU with gradients, the outer product's third matrix product costs more than its fewer launches save
+# beyond this many pair products (measured: ahead at (b, n) = (1024, 64), behind at (1024, 128)).
+CUDA_OUTER_LIMIT_WITH_GRAD = 1 << 22
 
 
 def choose(x: torch.Tensor, weight: torch.Tensor) -> str:
-    """The formulation measured fastest here (benchmarks/test_tensor_dot.py, 2-core CPU).
+    """The formulation measured fastest for this call (``benchmarks/test_tensor_dot.py``).
 
-    With gradients to compute, ``symmetric`` (its backward is the cheapest);
-    forward only, ``outer`` while its ``b n^2`` products fit ``OUTER_LIMIT``,
-    else ``symmetric``. Not yet measured on a GPU: the same rule applies there.
+    On the 2-core CPU: with gradients to compute, ``symmetric`` (its backward
+    is the cheapest); forward only, ``outer`` while its ``b n^2`` products fit
+    ``OUTER_LIMIT``, else ``symmetric``. On an H100 the small shapes take tens
+    of microseconds, so launching kernels costs as much as running them:
+    ``outer``, the fewest kernels, up to ``CUDA_OUTER_LIMIT_WITH_GRAD`` pair
+    products with gradients and ``OUTER_LIMIT`` without; beyond, ``symmetric``
+    with gradients and ``einsum`` without.
     """
-    if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad):
+    backward = torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)
+    pairs = x.shape[0] * x.shape[1] ** 2
+    if x.is_cuda:
+        if backward:
+            return "outer" if pairs <= CUDA_OUTER_LIMIT_WITH_GRAD else "symmetric"
+        return "outer" if pairs <= OUTER_LIMIT else "einsum"
+    if backward:
         return "symmetric"
-    return "outer" if x.shape[0] * x.shape[1] ** 2 <= OUTER_LIMIT else "symmetric"
+    return "outer" if pairs <= OUTER_LIMIT else "symmetric"

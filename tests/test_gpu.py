@@ -5,10 +5,11 @@ import torch
 from torch import nn
 
 from nnlab import TensorDot
+from nnlab.classifier import FashionMLP
 from nnlab.experiment import CONFIGS, run
 from nnlab.fileio import load_module, save_module
-from nnlab.tensordot import FORMULATIONS
-from nnlab.training import Recipe, pick_device
+from nnlab.tensordot import CUDA_OUTER_LIMIT_WITH_GRAD, FORMULATIONS, OUTER_LIMIT, choose
+from nnlab.training import Recipe, pick_device, train
 
 pytestmark = pytest.mark.gpu
 
@@ -22,11 +23,51 @@ def test_tensor_dot_on_cuda_equals_the_cpu(formulation):
     torch.testing.assert_close(layer.cuda()(x.cuda()).cpu(), on_cpu)
 
 
+@pytest.mark.claim("C3")
+@pytest.mark.parametrize(
+    ("pairs", "needs_grad", "expected"),
+    [
+        (CUDA_OUTER_LIMIT_WITH_GRAD, True, "outer"),
+        (CUDA_OUTER_LIMIT_WITH_GRAD * 2, True, "symmetric"),
+        (OUTER_LIMIT, False, "outer"),
+        (OUTER_LIMIT * 2, False, "einsum"),
+    ],
+)
+def test_auto_on_cuda_picks_outer_up_to_its_limit_then_symmetric_or_einsum(pairs, needs_grad, expected):
+    n = 64
+    weight = torch.zeros(n, n, 8, device="cuda", requires_grad=needs_grad)
+    assert choose(torch.zeros(pairs // n**2, n, device="cuda"), weight) == expected
+
+
 def test_training_on_cuda_is_reproducible(fake):
     data = fake.to("cuda")
     recipe = Recipe(epochs=2, batch_size=32, lr=0.05)
     first, second = (run(CONFIGS["relu_dropout"], data, seed=5, recipe=recipe) for _ in range(2))
     assert first == second
+
+
+# 256 training images: batches of 48 leave a last batch of 16 (a second graph); 512 is one batch of all 256
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        Recipe(epochs=3, batch_size=48, lr=0.05),
+        Recipe(epochs=3, batch_size=48, lr=1e-3, optimizer="adam"),
+        Recipe(epochs=3, batch_size=512, lr=0.05),
+    ],
+    ids=["sgd", "adam", "one-batch"],
+)
+def test_a_cuda_graph_trains_as_the_eager_steps_do(fake, recipe):
+    """The warm-up steps before capture leave no trace: same history, same weights as without a graph."""
+    data = fake.to("cuda")
+    outcomes = []
+    for cuda_graph in (True, False):
+        torch.manual_seed(0)
+        model = FashionMLP((32, 16)).cuda()  # no dropout: neither path draws random numbers
+        outcomes.append((train(model, data, recipe, cuda_graph=cuda_graph).as_dict(), model.state_dict()))
+    (graphed_history, graphed_weights), (eager_history, eager_weights) = outcomes
+    # float32 histories: the per-epoch sums are float32 on the device
+    torch.testing.assert_close(torch.tensor([*graphed_history.values()]), torch.tensor([*eager_history.values()]))
+    torch.testing.assert_close(graphed_weights, eager_weights)
 
 
 def test_auto_picks_cuda():

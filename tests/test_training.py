@@ -8,7 +8,7 @@ from torch import nn
 
 from nnlab.classifier import FashionMLP
 from nnlab.experiment import CONFIGS, run
-from nnlab.training import Recipe, pick_device, train
+from nnlab.training import Recipe, matmul_precision, pick_device, train
 
 SHORT = Recipe(epochs=3, batch_size=32, lr=0.05)
 
@@ -110,7 +110,15 @@ def test_optimizer_takes_the_recipes_hyperparameters_and_is_fused(recipe, expect
 
 @pytest.mark.parametrize(
     "bad",
-    [{"epochs": 0}, {"batch_size": 0}, {"lr": 0.0}, {"momentum": 1.0}, {"optimizer": "lbfgs"}, {"schedule": "cosine"}],
+    [
+        {"epochs": 0},
+        {"batch_size": 0},
+        {"lr": 0.0},
+        {"momentum": 1.0},
+        {"optimizer": "lbfgs"},
+        {"schedule": "cosine"},
+        {"matmul_precision": "tf32"},
+    ],
 )
 def test_recipe_refuses_bad_hyperparameters(bad):
     with pytest.raises(ValueError, match="Recipe needs"):
@@ -120,6 +128,23 @@ def test_recipe_refuses_bad_hyperparameters(bad):
 @pytest.mark.parametrize(("field", "value"), [("epochs", 1), ("batch_size", 1), ("momentum", 0.0), ("lr", 1e-12)])
 def test_recipe_accepts_the_edges_of_the_valid_range(field, value):
     assert getattr(Recipe(**{field: value}), field) == value
+
+
+def test_training_multiplies_at_the_recipes_precision_and_then_restores_the_previous(fake):
+    before = torch.get_float32_matmul_precision()
+    seen = set()
+    model = FashionMLP((8,))
+    model.register_forward_hook(lambda *_: seen.add(torch.get_float32_matmul_precision()))
+    train(model, fake, Recipe(epochs=1, batch_size=128, matmul_precision="medium"))
+    assert seen == {"medium"} != {before}
+    assert torch.get_float32_matmul_precision() == before
+
+
+def test_matmul_precision_is_restored_when_the_block_fails():
+    before = torch.get_float32_matmul_precision()
+    with pytest.raises(RuntimeError, match="stop"), matmul_precision("medium"):
+        raise RuntimeError("stop")
+    assert torch.get_float32_matmul_precision() == before
 
 
 def test_device_auto_is_cpu_without_cuda_and_cuda_is_refused_clearly():
