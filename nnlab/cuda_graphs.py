@@ -54,6 +54,7 @@ def capture(
     """
     device = next(model.parameters()).device
     start = {name: value.clone() for name, value in model.state_dict().items()}
+    # largest first: the smaller graphs then fit into the memory pool the first one made
     indices = {size: torch.arange(size, device=device) for size in sorted(set(batch_sizes), reverse=True)}
 
     side = torch.cuda.Stream(device)
