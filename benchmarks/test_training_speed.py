@@ -3,10 +3,13 @@ report's 10 epochs on a GPU, eager against CUDA graphs.
 
 On the CPU, both train ``FashionMLP()`` (784 -> 256 -> 128 -> 10) for one epoch (SGD 0.01,
 momentum 0.9, batch 64, shuffled) and then measure test accuracy, on the real
-Fashion-MNIST. ``python benchmarks/report.py`` prints the ratio.
+Fashion-MNIST. The floor beneath them: the same epoch's matrix products with
+nothing else. ``python benchmarks/report.py`` prints the ratios.
 """
 
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 import pytest
 import torch
@@ -80,6 +83,36 @@ def test_epoch_nnlab_in_memory(benchmark, fashion, candidate, precision):
     torch.manual_seed(42)
     recipe = Recipe(epochs=1, matmul_precision=precision)
     benchmark.pedantic(lambda: train(FashionMLP(), fashion, recipe), rounds=5, iterations=1, warmup_rounds=1)
+
+
+def step_products(model: nn.Module, batch_size: int) -> list[Callable[[], torch.Tensor]]:
+    """The matrix products of one training step: each layer's output and weight gradient, and the input gradient of
+    every layer but the first (the images need none)."""
+    products = []
+    layers = [module for module in model.modules() if isinstance(module, nn.Linear)]
+    for index, layer in enumerate(layers):
+        x, grad = torch.rand(batch_size, layer.in_features), torch.randn(batch_size, layer.out_features)
+        products += [partial(torch.addmm, layer.bias, x, layer.weight.T), partial(torch.mm, grad.T, x)]
+        if index > 0:
+            products.append(partial(torch.mm, grad, layer.weight))
+    return products
+
+
+@pytest.mark.parametrize(("candidate", "precision"), [("products", "highest"), ("products_medium", "medium")])
+def test_epoch_products_only(benchmark, candidate, precision):
+    """An epoch's matrix products (the report's 938 steps of 64), run back to back with nothing else."""
+    benchmark.group = "epoch of the report's recipe, cpu"
+    benchmark.extra_info.update(candidate=candidate)
+    products = step_products(FashionMLP(), REPORT_RECIPE.batch_size)
+    steps = -(-60_000 // REPORT_RECIPE.batch_size)
+
+    def run():
+        with torch.no_grad(), matmul_precision(precision):
+            for _ in range(steps):
+                for product in products:
+                    product()
+
+    benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1)
 
 
 def test_fast_recipe_to_088(benchmark, fashion):
