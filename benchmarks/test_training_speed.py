@@ -67,7 +67,7 @@ def test_epoch_report_dataloader(benchmark, loaders):
 def matmul_error(precision: str) -> float:
     """Largest error of a layer-1 product ``(64, 784) @ (784, 256)`` at ``precision``, against float64.
 
-    Tells what ``precision`` does on this CPU: float32 arithmetic gives about 1e-5 here, bfloat16 inputs about 0.1.
+    Tells what ``precision`` does on this CPU: float32 arithmetic gives about 1e-5 here, bfloat16 inputs about 0.3.
     """
     generator = torch.Generator().manual_seed(0)
     x, w = torch.randn(64, 784, generator=generator), torch.randn(784, 256, generator=generator)
@@ -99,12 +99,12 @@ def step_products(model: nn.Module, batch_size: int) -> list[Callable[[], torch.
 
 
 @pytest.mark.parametrize(("candidate", "precision"), [("products", "highest"), ("products_medium", "medium")])
-def test_epoch_products_only(benchmark, candidate, precision):
+def test_epoch_products_only(benchmark, fashion, candidate, precision):
     """An epoch's matrix products (the report's 938 steps of 64), run back to back with nothing else."""
     benchmark.group = "epoch of the report's recipe, cpu"
     benchmark.extra_info.update(candidate=candidate)
     products = step_products(FashionMLP(), REPORT_RECIPE.batch_size)
-    steps = -(-60_000 // REPORT_RECIPE.batch_size)
+    steps = -(-len(fashion.train) // REPORT_RECIPE.batch_size)
 
     def run():
         with torch.no_grad(), matmul_precision(precision):
