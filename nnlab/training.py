@@ -31,7 +31,10 @@ class Recipe:
     to nearly zero over the whole run (``torch.optim.lr_scheduler.OneCycleLR``).
     ``matmul_precision`` is ``torch.set_float32_matmul_precision``'s setting
     while training: ``"highest"`` is plain float32; ``"high"`` lets a GPU
-    multiply in TensorFloat32 (10-bit mantissa, on tensor cores).
+    multiply in TensorFloat32 (10-bit mantissa, on tensor cores); ``"medium"``
+    also allows bfloat16, and on a CPU sends products to oneDNN, which uses
+    bfloat16 only where it has a kernel for it (on CPUs with AMX; elsewhere
+    float32, on faster kernels than MKL's on AMD: ``benchmarks/``).
     """
 
     epochs: int = 10
@@ -164,7 +167,6 @@ def train(
             step = cuda_graphs.capture(step, batch_sizes, model, optimizer)
         history = History()
         for _ in range(recipe.epochs):
-            model.train()
             loss_sum.zero_()
             correct.zero_()
             for batch in torch.randperm(n, generator=order, device=device).split(recipe.batch_size):
