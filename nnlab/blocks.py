@@ -132,12 +132,12 @@ class NestMLP(nn.Module):
         return self.linear(self.net(X))
 
 
-def chimera() -> nn.Sequential:
+def chimera(constant_as_buffer: bool = False) -> nn.Sequential:
     """The report's mix of blocks: ``NestMLP -> Linear(16, 20) -> FixedHiddenMLP``.
 
     Shape: ``(batch, 20) -> ()``.
     """
-    return nn.Sequential(NestMLP(), nn.Linear(16, 20), FixedHiddenMLP())
+    return nn.Sequential(NestMLP(), nn.Linear(16, 20), FixedHiddenMLP(constant_as_buffer))
 
 
 class ParallelBlock(nn.Module):

@@ -8,7 +8,7 @@ from torch import nn
 
 from nnlab import MLP, FixedHiddenMLP, ListSequential, MySequential, NestMLP, ParallelBlock, chimera
 from nnlab.blocks import mlp_as_sequential
-from tests.strategies import batch_sizes, batches, widths
+from nnlab.checks.strategies import batch_sizes, batches, widths
 
 
 def copy_mlp_into_sequential(mlp: MLP, seq: nn.Sequential) -> None:

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from nnlab.classifier import FashionMLP
 from nnlab.parameters import count_parameters
-from tests.strategies import batch_sizes
+from nnlab.checks.strategies import batch_sizes
 
 
 @pytest.mark.claim("M6")

@@ -8,7 +8,7 @@ from torch import nn
 
 from nnlab import CenteredLayer, MyLinear, TensorDot
 from nnlab.tensordot import FORMULATIONS, OUTER_LIMIT, choose
-from tests.strategies import batch_sizes, batches, float_dtypes, tensors, widths
+from nnlab.checks.strategies import batch_sizes, batches, float_dtypes, tensors, widths
 
 EPS32 = torch.finfo(torch.float32).eps
 

@@ -26,7 +26,7 @@ from nnlab.parameters import (
     rgnet,
     single_hidden_net,
 )
-from tests.strategies import batches
+from nnlab.checks.strategies import batches
 
 BIG = 256  # a Linear(BIG, BIG) holds 65,536 weights, enough for the statistics below
 SIGMAS = 6

@@ -8,7 +8,7 @@ from torch import nn
 
 from nnlab import MultiClassifier, ResidualBlock, count_parameters
 from nnlab.tutorial.architectures import ResidualMLP
-from tests.strategies import tensors
+from nnlab.checks.strategies import tensors
 
 hidden_lists = st.lists(st.integers(1, 16), min_size=0, max_size=3)
 

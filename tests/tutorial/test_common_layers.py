@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from nnlab.tutorial.common_layers import ActivationSet, BatchNormNet, DropoutNet
-from tests.strategies import tensors
+from nnlab.checks.strategies import tensors
 
 SIGMAS = 6
 N = 1_000_000

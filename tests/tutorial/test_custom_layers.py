@@ -10,7 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nnlab import CustomLinear, SimpleAttention, StatefulLayer
-from tests.strategies import batches, tensors, widths
+from nnlab.checks.strategies import batches, tensors, widths
 
 
 @pytest.mark.claim("T10")

@@ -14,7 +14,7 @@ from torch import nn
 
 from nnlab import MultiClassifier
 from nnlab.tutorial.debugging import BINS, COLUMNS, PANEL_INCHES, DebugModel, plot_weight_histograms, weight_histograms
-from tests.strategies import batches
+from nnlab.checks.strategies import batches
 
 
 @pytest.mark.claim("T19")

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from nnlab import count_parameters
 from nnlab.tutorial.efficiency import CheckpointModel, OptimizedModel, SharedLayerModel, leaky_relu_001
-from tests.strategies import batches, tensors
+from nnlab.checks.strategies import batches, tensors
 
 
 @pytest.mark.claim("T16")

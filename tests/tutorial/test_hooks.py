@@ -5,7 +5,7 @@ import torch
 from hypothesis import given
 
 from nnlab.tutorial.hooks import HookModel
-from tests.strategies import batches
+from nnlab.checks.strategies import batches
 
 
 @pytest.mark.claim("T9")

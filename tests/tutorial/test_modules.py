@@ -8,7 +8,7 @@ from torch import nn
 
 from nnlab import CustomLinear, count_parameters, freeze, unfreeze
 from nnlab.tutorial.modules import CustomModule, Perceptron
-from tests.strategies import batches, tensors
+from nnlab.checks.strategies import batches, tensors
 
 # float32 sigmoid(z) is strictly inside (0, 1) for |z| <= 15 (1 - sigmoid(15) = 3e-7 > eps / 2)
 MODERATE = 15.0

@@ -1,7 +1,8 @@
-"""Hypothesis strategies shared by the suite."""
+"""Hypothesis strategies for the checks, and ``forall``, the ``given`` that checks use."""
 
 import hypothesis_torch as ht
 import torch
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 batch_sizes = st.integers(min_value=1, max_value=16)
@@ -32,3 +33,22 @@ def tensors(shape, low: float = -10.0, high: float = 10.0, dtype=torch.float32):
 def batches(draw, features: int, low: float = -10.0, high: float = 10.0, dtype=torch.float32):
     """A ``(batch, features)`` tensor with a drawn batch size."""
     return draw(tensors((draw(batch_sizes), features), low, high, dtype))
+
+
+def forall(**strategies):
+    """``hypothesis.given`` with the settings a check needs, on top of whatever profile is loaded.
+
+    No deadline (building modules is slow, not wrong) and one failure reported, not a group of them, so a
+    result names a single smallest counterexample. Applied when the check runs, so the profile loaded by
+    then (the suite's, or ``nnlab check``'s) decides the number of examples.
+    """
+
+    def decorate(prop):
+        return settings(
+            deadline=None,
+            report_multiple_bugs=False,
+            suppress_health_check=[HealthCheck.too_slow],
+            phases=[phase for phase in settings.default.phases if phase != Phase.explain],
+        )(given(**strategies)(prop))
+
+    return decorate

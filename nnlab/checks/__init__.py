@@ -1,0 +1,92 @@
+"""The lab's claim checks, written against whatever implementation is under check.
+
+Checks ship in the package, one file per section of the lab, so they run on
+any implementation: nnlab's own (``nnlab.labs.reference``), the documents'
+code as nnlab reproduces it (``nnlab.labs.report``, ``nnlab.labs.chapter``),
+a student's file, a whole class's submissions.
+
+From your own pytest suite, like scikit-learn's ``parametrize_with_checks``::
+
+    from nnlab.checks import load_lab, parametrize_with_checks
+
+    @parametrize_with_checks(load_lab("my_lab/"))
+    def test_my_lab(lab, check):
+        check(lab)
+
+Or without pytest: ``run_all(lab)`` gives every check's ``Result``.
+"""
+
+import importlib
+
+from nnlab.checks.lab import SECTIONS, Lab, RoleMissing, load_lab
+from nnlab.checks.registry import CHECKS, STATEMENTS, Check, Statement, check, statement
+from nnlab.checks.run import RESULTS, Result, claim_result, run_check, run_statement
+
+# the files that declare checks, in the lab's order; importing one registers its checks
+CHECK_FILES = ("blocks", "parameters", "layers", "fileio", "chapter_basics", "chapter_models", "modules")
+
+
+def all_checks() -> list[Check]:
+    for name in CHECK_FILES:
+        importlib.import_module(f"nnlab.checks.{name}")
+    return list(CHECKS)
+
+
+def all_statements() -> list[Statement]:
+    all_checks()
+    return list(STATEMENTS)
+
+
+def run_all(lab: Lab) -> list[Result]:
+    return [run_check(c, lab) for c in all_checks()]
+
+
+class CheckFailed(AssertionError):
+    """A check did not pass; the message is its result and detail."""
+
+
+def parametrize_with_checks(lab: Lab):
+    """A pytest ``parametrize`` over every check for ``lab``: the test gets ``lab`` and ``check``.
+
+    ``check(lab)`` raises ``CheckFailed`` unless the check passes; a missing role skips.
+    """
+    import pytest
+
+    def run(check: Check):
+        def assert_passes(lab: Lab) -> None:
+            result = run_check(check, lab)
+            if result.result == "missing":
+                pytest.skip(result.detail)
+            if result.result != "pass":
+                raise CheckFailed(f"{result.result}: {result.detail}")
+
+        return assert_passes
+
+    checks = all_checks()
+    return pytest.mark.parametrize(
+        ("lab", "check"), [(lab, run(c)) for c in checks], ids=[f"{lab.name}-{c.id}" for c in checks]
+    )
+
+
+__all__ = [
+    "CHECKS",
+    "RESULTS",
+    "SECTIONS",
+    "STATEMENTS",
+    "Check",
+    "CheckFailed",
+    "Lab",
+    "Result",
+    "RoleMissing",
+    "Statement",
+    "all_checks",
+    "all_statements",
+    "check",
+    "claim_result",
+    "load_lab",
+    "parametrize_with_checks",
+    "run_all",
+    "run_check",
+    "run_statement",
+    "statement",
+]

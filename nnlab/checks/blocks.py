@@ -1,0 +1,320 @@
+"""Checks of report section 1, layers and blocks: claims L1 to L7, on any implementation.
+
+Roles (section ``blocks``): ``MLP()``, ``MySequential(*modules)``,
+``FixedHiddenMLP()``, ``NestMLP()``, ``chimera()`` (the report's
+``nn.Sequential(NestMLP(), nn.Linear(16, 20), FixedHiddenMLP())``),
+``ParallelBlock(net1, net2)``.
+"""
+
+import io
+
+import torch
+from hypothesis import strategies as st
+from torch import nn
+
+from nnlab.checks.registry import check, statement
+from nnlab.checks.strategies import batches, forall, widths
+
+
+def linear_sizes(*pairs: tuple[int, int]) -> int:
+    """Parameters of ``nn.Linear`` layers of these ``(in, out)`` sizes: the count a role promises."""
+    return sum(n_in * n_out + n_out for n_in, n_out in pairs)
+
+
+def parameter_count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+@check("L1")
+def mlp_maps_any_batch_of_20_to_10(lab):
+    """MLP maps a (b, 20) batch to (b, 10) for any b."""
+
+    @forall(X=batches(20))
+    def prop(X):
+        out = lab.blocks.MLP()(X)
+        assert out.shape == (X.shape[0], 10), f"MLP gave shape {tuple(out.shape)} for input {tuple(X.shape)}"
+
+    prop()
+
+
+@check("L1")
+def mlp_has_the_parameters_of_linear_20_256_and_256_10(lab):
+    """MLP has exactly the parameters of Linear(20, 256) and Linear(256, 10)."""
+    count = parameter_count(lab.blocks.MLP())
+    expected = linear_sizes((20, 256), (256, 10))
+    assert count == expected, f"MLP has {count} parameters; Linear(20, 256) and Linear(256, 10) have {expected}"
+
+
+def as_linear(weight: torch.Tensor, bias: torch.Tensor) -> nn.Linear:
+    """An ``nn.Linear`` holding ``weight`` (either layout, ``(out, in)`` or ``(in, out)``) and ``bias``."""
+    out_features = bias.shape[0]
+    weight = weight if weight.shape[0] == out_features else weight.T
+    layer = nn.Linear(weight.shape[1], out_features)
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+        layer.bias.copy_(bias)
+    return layer
+
+
+def parameters_by_shape(module: nn.Module, shapes: list[tuple[int, ...]]) -> list[torch.Tensor]:
+    """The module's parameters matched to ``shapes``, a transposed 2-D one accepted: roles promise sizes, not names."""
+    found = []
+    available = list(module.parameters())
+    for shape in shapes:
+        match = next((p for p in available if tuple(p.shape) in (shape, shape[::-1])), None)
+        assert match is not None, f"no parameter of shape {shape} among {[tuple(p.shape) for p in available]}"
+        available.remove(match)
+        found.append(match.detach())
+    return found
+
+
+@check("L2")
+def torch_sequential_of_the_same_layers_computes_mlp(lab):
+    """nn.Sequential(Linear(20, 256), ReLU(), Linear(256, 10)) with MLP's weights computes what MLP computes."""
+    mlp = lab.blocks.MLP()
+    w1, b1, w2, b2 = parameters_by_shape(mlp, [(256, 20), (256,), (10, 256), (10,)])
+    seq = nn.Sequential(as_linear(w1, b1), nn.ReLU(), as_linear(w2, b2))
+
+    @forall(X=batches(20))
+    def prop(X):
+        torch.testing.assert_close(mlp(X), seq(X))
+
+    prop()
+
+
+def chain(widths_: list[int]) -> list[nn.Module]:
+    sizes = [4, *widths_]
+    children: list[nn.Module] = []
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        children += [nn.Linear(n_in, n_out), nn.Tanh()]
+    return children
+
+
+@check("L3")
+def my_sequential_parameters_are_its_childrens_in_order(lab):
+    """MySequential's parameters() are exactly its children's parameters, in insertion order."""
+    children = chain([5, 3, 2])
+    net = lab.blocks.MySequential(*children)
+    got = [id(p) for p in net.parameters()]
+    expected = [id(p) for child in children for p in child.parameters()]
+    assert got == expected, f"parameters() yields {len(got)} tensors, not the children's {len(expected)} in order"
+
+
+class _Affine(nn.Module):
+    """``x * scale + shift``: two of these do not commute, so they reveal the order they ran in."""
+
+    def __init__(self, scale: float, shift: float):
+        super().__init__()
+        self.scale, self.shift = scale, shift
+
+    def forward(self, x):
+        return x * self.scale + self.shift
+
+
+@check("L3")
+def my_sequential_applies_children_in_insertion_order(lab):
+    """MySequential(f, g)(x) is g(f(x)): children run in insertion order."""
+    add_one, double = _Affine(1.0, 1.0), _Affine(2.0, 0.0)
+    x = torch.tensor([[3.0]])
+    for first, second, expected in ((add_one, double, 8.0), (double, add_one, 7.0)):
+        got = lab.blocks.MySequential(first, second)(x).item()
+        assert got == expected, f"for x = 3, (x + 1) * 2 and x * 2 + 1 in that order give {expected}, got {got}"
+
+
+@check("L3")
+def my_sequential_equals_nn_sequential_on_the_same_children(lab):
+    """MySequential equals nn.Sequential on the same children, for any chain of widths and any input."""
+
+    @forall(X=batches(4), widths_=st.lists(widths, min_size=1, max_size=4))
+    def prop(X, widths_):
+        children = chain(widths_)
+        torch.testing.assert_close(lab.blocks.MySequential(*children)(X), nn.Sequential(*children)(X))
+
+    prop()
+
+
+@check("L3")
+def my_sequential_registers_its_children(lab):
+    """MySequential registers its children: state_dict() holds their tensors and .to(float64) converts them."""
+    children = chain([3])
+    net = lab.blocks.MySequential(*children).to(torch.float64)
+    assert all(p.dtype == torch.float64 for child in children for p in child.parameters()), ".to() left a child behind"
+    assert len(net.state_dict()) == 2, f"state_dict() has {sorted(net.state_dict())}, not the Linear's two tensors"
+
+
+def list_held_blocks() -> tuple[nn.Module, list[nn.Linear]]:
+    """The report's exercise 1: MySequential with the blocks in a plain Python list."""
+
+    class ListSequential(nn.Module):
+        def __init__(self, *modules):
+            super().__init__()
+            self.blocks = list(modules)
+
+        def forward(self, X):
+            for block in self.blocks:
+                X = block(X)
+            return X
+
+    layers = [nn.Linear(20, 8), nn.Linear(8, 2)]
+    return ListSequential(layers[0], nn.ReLU(), layers[1]), layers
+
+
+def list_held_layers_get_gradients_but_are_not_registered():
+    """autograd fills .grad of list-held layers; only parameters(), state_dict(), .to() and optimizers miss them."""
+    net, layers = list_held_blocks()
+    net(torch.randn(4, 20)).sum().backward()
+    assert all(layer.weight.grad is not None for layer in layers)
+    assert list(net.parameters()) == [] and net.state_dict() == {}
+
+
+@statement("L4", truth=list_held_layers_get_gradients_but_are_not_registered, when_wrong="refuted")
+def list_held_blocks_cannot_compute_gradients():
+    """Consequence 4 of the report: with the blocks in a Python list, backpropagation cannot compute their gradients."""
+    net, layers = list_held_blocks()
+    net(torch.randn(4, 20)).sum().backward()
+    filled = [tuple(layer.weight.grad.shape) for layer in layers if layer.weight.grad is not None]
+    assert not filled, f"autograd filled .grad of the list-held layers' weights, of shapes {filled}"
+
+
+@statement("L4", truth=list_held_layers_get_gradients_but_are_not_registered)
+def list_held_blocks_are_invisible_to_parameters_state_dict_to_and_optimizers():
+    """Consequences 1, 2, 3 and 5: no parameters, no state_dict entries, .to() skips them, no optimizer can start."""
+    net, layers = list_held_blocks()
+    assert list(net.parameters()) == [], "parameters() found the list-held layers"
+    assert net.state_dict() == {}, "state_dict() holds the list-held layers"
+    net.to(torch.float64)
+    assert layers[0].weight.dtype == torch.float32, ".to(float64) converted a list-held layer"
+    try:
+        torch.optim.SGD(net.parameters(), lr=0.1)
+    except ValueError:
+        return
+    raise AssertionError("an optimizer accepted the empty parameter list")
+
+
+def reloaded(module: nn.Module, fresh: nn.Module) -> nn.Module:
+    """``fresh`` after loading ``module``'s state dict through a file, as the report saves it."""
+    buffer = io.BytesIO()
+    torch.save(module.state_dict(), buffer)
+    buffer.seek(0)
+    fresh.load_state_dict(torch.load(buffer, weights_only=True))
+    return fresh
+
+
+def fixed_hidden_constant_is_left_out_of_the_state_dict(lab):
+    """FixedHiddenMLP keeps rand_weight as a plain tensor attribute: state_dict() holds only the linear layer."""
+    net = lab.blocks.FixedHiddenMLP()
+    keys = net.state_dict()
+    assert sum(t.numel() for t in keys.values()) == linear_sizes((20, 20)), f"state_dict() holds {sorted(keys)}"
+    X = torch.rand(3, 20)
+    assert not torch.equal(net(X), reloaded(net, lab.blocks.FixedHiddenMLP())(X))
+
+
+@check("L5", documented=fixed_hidden_constant_is_left_out_of_the_state_dict)
+def fixed_hidden_reloads_to_the_same_function(lab):
+    """A FixedHiddenMLP reloaded from its state_dict() into a fresh instance computes the same outputs."""
+    net = lab.blocks.FixedHiddenMLP()
+    copy = reloaded(net, lab.blocks.FixedHiddenMLP())
+
+    @forall(X=batches(20, low=-100, high=100))
+    def prop(X):
+        torch.testing.assert_close(copy(X), net(X), rtol=0, atol=0)
+
+    prop()
+
+
+@check("L5")
+def fixed_hidden_trains_only_its_linear_layer(lab):
+    """FixedHiddenMLP's only parameters are one Linear(20, 20): the constant is not trained."""
+    count = parameter_count(lab.blocks.FixedHiddenMLP())
+    assert count == linear_sizes((20, 20)), f"{count} parameters; one Linear(20, 20) has {linear_sizes((20, 20))}"
+
+
+@check("L5")
+def fixed_hidden_uses_its_linear_weights_twice(lab):
+    """FixedHiddenMLP applies its one linear layer twice: its weight's gradient has two terms."""
+    net = lab.blocks.FixedHiddenMLP()
+    calls = []
+    for module in net.modules():
+        if module is not net and any(True for _ in module.parameters(recurse=False)):
+            module.register_forward_hook(lambda m, args, out: calls.append(m))
+    net(torch.rand(2, 20))
+    assert len(calls) == 2 and calls[0] is calls[1], f"parameterised submodules called: {[type(m).__name__ for m in calls]}"
+
+
+@check("L5")
+def fixed_hidden_output_is_at_most_one_in_magnitude(lab):
+    """FixedHiddenMLP's while loop bounds its output: |y| <= 1 for any finite input."""
+    net = lab.blocks.FixedHiddenMLP()
+
+    @forall(X=batches(20, low=-1000, high=1000))
+    def prop(X):
+        y = net(X)
+        assert y.shape == () and y.abs().item() <= 1.0, f"output {y}"
+
+    prop()
+
+
+NEST_SIZES = ((20, 64), (64, 32), (32, 16))
+
+
+@check("L6")
+def nest_mlp_maps_20_to_16_with_its_three_layers(lab):
+    """NestMLP maps (b, 20) to (b, 16) with the parameters of Linear 20→64, 64→32, 32→16."""
+    net = lab.blocks.NestMLP()
+    assert parameter_count(net) == linear_sizes(*NEST_SIZES), f"NestMLP has {parameter_count(net)} parameters"
+
+    @forall(X=batches(20))
+    def prop(X):
+        assert net(X).shape == (X.shape[0], 16)
+
+    prop()
+
+
+@check("L6")
+def chimera_runs_end_to_end_with_all_its_parts(lab):
+    """The chimera (NestMLP, Linear(16, 20), FixedHiddenMLP) maps any (b, 20) batch to one scalar with |y| <= 1, and has all its parts' parameters."""
+    net = lab.blocks.chimera()
+    expected = linear_sizes(*NEST_SIZES, (16, 20), (20, 20))
+    assert parameter_count(net) == expected, f"{parameter_count(net)} parameters; its three parts have {expected}"
+
+    @forall(X=batches(20))
+    def prop(X):
+        y = net(X)
+        assert y.shape == () and y.abs().item() <= 1.0, f"output {y}"
+
+    prop()
+
+
+def two_nets(d_in: int, d1: int, d2: int) -> tuple[nn.Module, nn.Module]:
+    return nn.Sequential(nn.Linear(d_in, 7), nn.ReLU(), nn.Linear(7, d1)), nn.Linear(d_in, d2)
+
+
+def parallel_block_sums(lab):
+    """The report's ParallelBlock returns net1(X) + net2(X) and calls it concatenation."""
+    net1, net2 = two_nets(5, 4, 4)
+    X = torch.randn(3, 5)
+    torch.testing.assert_close(lab.blocks.ParallelBlock(net1, net2)(X), net1(X) + net2(X))
+
+
+@check("L7", documented=parallel_block_sums)
+def parallel_block_concatenates_for_any_widths(lab):
+    """ParallelBlock(net1, net2)(X) is cat(net1(X), net2(X), dim=-1), for any output widths."""
+
+    @forall(X=batches(5), d1=widths, d2=widths)
+    def prop(X, d1, d2):
+        net1, net2 = two_nets(5, d1, d2)
+        torch.testing.assert_close(lab.blocks.ParallelBlock(net1, net2)(X), torch.cat((net1(X), net2(X)), dim=-1))
+
+    prop()
+
+
+@check("L7")
+def parallel_block_trains_both_nets(lab):
+    """ParallelBlock's parameters are both nets', and a loss on its output reaches every one of them."""
+    net1, net2 = two_nets(5, 4, 4)
+    block = lab.blocks.ParallelBlock(net1, net2)
+    assert {id(p) for p in block.parameters()} == {id(p) for p in [*net1.parameters(), *net2.parameters()]}
+    block(torch.randn(3, 5)).square().sum().backward()
+    empty = [tuple(p.shape) for p in block.parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert not empty, f"no gradient reached the parameters of shapes {empty}"
+

@@ -1,0 +1,133 @@
+"""An implementation of the lab: its roles, found by section and name.
+
+The documents keep each section in its own script, so a role belongs to a
+section: the report's section 1 ``MLP()`` and its section 5
+``MLP(activation=..., dropout_rate=...)`` share a name and are different
+roles. A ``Lab`` maps each section to any object holding that section's roles
+as attributes (a module, a namespace, a class), and the checks reach a role as
+``lab.blocks.ParallelBlock``. A role the implementation does not define raises
+``RoleMissing``, which the checks report as ``missing``, never as a failure.
+"""
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+# Section names are the report's scripts (sections 1 to 5) and the chapter's one.
+SECTIONS = {
+    "blocks": "report section 1: layers and blocks",
+    "parameters": "report section 2: parameter management",
+    "layers": "report section 3: custom layers",
+    "fileio": "report section 4: file I/O",
+    "classifier": "report section 5: the Fashion-MNIST model",
+    "chapter": "the tutorial chapter on nn.Module",
+}
+
+
+class RoleMissing(Exception):
+    """The implementation under check does not define a role a check needs."""
+
+    def __init__(self, lab: str, section: str, role: str):
+        super().__init__(f"{lab} defines no {role!r} in its {section!r} section ({SECTIONS.get(section, section)}).")
+        self.section, self.role = section, role
+
+
+class Section:
+    """One section's roles; a missing one raises ``RoleMissing`` instead of ``AttributeError``."""
+
+    def __init__(self, lab: str, name: str, namespace: Any):
+        self._lab, self._name, self._namespace = lab, name, namespace
+
+    def __getattr__(self, role: str) -> Any:
+        if role.startswith("__") or self._namespace is None:
+            raise RoleMissing(self._lab, self._name, role)
+        try:
+            return getattr(self._namespace, role)
+        except AttributeError:
+            raise RoleMissing(self._lab, self._name, role) from None
+
+    def __repr__(self) -> str:
+        return f"<section {self._name!r} of {self._lab}>"
+
+
+class Lab:
+    """An implementation of the lab under check: a name and one namespace per section.
+
+    >>> lab = Lab("mine", blocks=my_blocks_module)
+    >>> lab.blocks.MLP()          # the section-1 MLP
+    >>> lab.layers.MyLinear       # raises RoleMissing: no section 'layers'
+    """
+
+    def __init__(self, name: str, **sections: Any):
+        unknown = sorted(set(sections) - set(SECTIONS))
+        if unknown:
+            raise ValueError(f"Lab {name!r}: unknown sections {unknown}; the sections are {sorted(SECTIONS)}.")
+        self.name = name
+        self._sections = sections
+
+    def __getattr__(self, section: str) -> Section:
+        if section.startswith("_") or section not in SECTIONS:
+            raise AttributeError(section)
+        return Section(self.name, section, self._sections.get(section))
+
+    def replace(self, name: str, **sections: dict[str, Any]) -> "Lab":
+        """A copy of this lab under another name, with some roles swapped: ``replace("mine", blocks={"MLP": M})``.
+
+        The documents' reproductions and the suite's wrong variants are built this way.
+        """
+        overlaid = {section: _Overlay(self._sections.get(section), roles) for section, roles in sections.items()}
+        return Lab(name, **{**self._sections, **overlaid})
+
+    def __repr__(self) -> str:
+        return f"Lab({self.name!r}, sections={sorted(self._sections)})"
+
+
+class _Overlay:
+    def __init__(self, base: Any, roles: dict[str, Any]):
+        self._base, self._roles = base, roles
+
+    def __getattr__(self, role: str) -> Any:
+        if role in self._roles:
+            return self._roles[role]
+        return getattr(self._base, role)
+
+
+def import_file(path: Path, module_name: str) -> ModuleType:
+    """Import one ``.py`` file as a module of its own (its folder on ``sys.path``, for sibling imports)."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path} is not a Python file.")
+    module = importlib.util.module_from_spec(spec)
+    folder = str(path.parent)
+    sys.path.insert(0, folder)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(folder)
+    return module
+
+
+def load_lab(path: str | Path, name: str | None = None) -> Lab:
+    """The lab in ``path``: a folder of one script per section (``blocks.py``, ..., ``chapter.py``) or one file.
+
+    A single file serves every section: its names are looked up for each. This
+    runs the submission's code in this process: for code you do not trust, use
+    ``nnlab check``, which runs each submission in a process of its own.
+    """
+    path = Path(path)
+    name = name or path.stem
+    if path.is_file():
+        module = import_file(path, f"nnlab_submission_{name}")
+        return Lab(name, **dict.fromkeys(SECTIONS, module))
+    if not path.is_dir():
+        raise FileNotFoundError(f"No lab at {path}: give a .py file or a folder of section scripts.")
+    scripts = {section: path / f"{section}.py" for section in SECTIONS if (path / f"{section}.py").is_file()}
+    if not scripts:
+        raise FileNotFoundError(
+            f"{path} holds none of the section scripts {', '.join(f'{s}.py' for s in SECTIONS)}; "
+            "name your files after the sections, or pass an adapter."
+        )
+    return Lab(name, **{section: import_file(file, f"nnlab_submission_{name}_{section}") for section, file in scripts.items()})

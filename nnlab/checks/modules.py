@@ -1,0 +1,100 @@
+"""Properties every role with parameters must have, whoever wrote it.
+
+For each module role below, three checks, filed under the role's claim:
+
+- a loss on the output gives every parameter a gradient (a layer that
+  computes with ``.data`` or a detached copy silently never trains);
+- a fresh instance loaded with its ``state_dict()`` computes the same outputs;
+- ``.to(torch.float64)`` moves every parameter and buffer, and the module then
+  computes in float64.
+
+Each role is built at the lab's own sizes and fed the lab's input shapes.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from nnlab.checks.blocks import fixed_hidden_constant_is_left_out_of_the_state_dict, reloaded
+from nnlab.checks.registry import check
+
+
+@dataclass(frozen=True)
+class ModuleRole:
+    claim: str
+    section: str
+    role: str
+    build: Callable[[object], nn.Module]  # the role's class or factory -> a module at the lab's sizes
+    input_shape: tuple[int, ...]
+    documented: Callable | None = None  # what the documents' version does where it lacks these properties
+
+    @property
+    def label(self) -> str:
+        return self.role.lower()
+
+    def make(self, lab) -> nn.Module:
+        module = self.build(getattr(getattr(lab, self.section), self.role))
+        return module.eval()  # dropout and batch statistics off: the same input must give the same output
+
+
+MODULE_ROLES = [
+    ModuleRole("L1", "blocks", "MLP", lambda MLP: MLP(), (4, 20)),
+    ModuleRole("L5", "blocks", "FixedHiddenMLP", lambda cls: cls(), (4, 20), fixed_hidden_constant_is_left_out_of_the_state_dict),
+    ModuleRole("L6", "blocks", "NestMLP", lambda cls: cls(), (4, 20)),
+    # report sections 2 and 3
+    ModuleRole("C2", "layers", "MyLinear", lambda cls: cls(5, 3), (4, 5)),
+    ModuleRole("C3", "layers", "ParameterizedTensorDot", lambda cls: cls(6), (4, 6)),
+    # report section 4
+    # chapter, T1 to T10
+    # chapter, T11 to T20
+]
+
+
+def scalar_loss(output) -> torch.Tensor:
+    """A loss that depends on every output entry (outputs may be a tensor or a tuple of them)."""
+    outputs = output if isinstance(output, tuple) else (output,)
+    return sum((o.double() * torch.linspace(0.5, 1.5, o.numel(), dtype=torch.float64).view(o.shape)).sum() for o in outputs)
+
+
+def every_parameter_gets_a_gradient(spec: ModuleRole):
+    def function(lab):
+        module = spec.make(lab)
+        scalar_loss(module(torch.randn(spec.input_shape))).backward()
+        stranded = [name for name, p in module.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()]
+        assert not stranded, f"{spec.role}: a loss on the output gave no finite gradient to {stranded}"
+
+    function.__doc__ = f"A loss on {spec.role}'s output gives every parameter a finite gradient."
+    return function
+
+
+def state_dict_round_trip_reproduces_outputs(spec: ModuleRole):
+    def function(lab):
+        module = spec.make(lab)
+        copy = reloaded(module, spec.make(lab)).eval()
+        X = torch.randn(spec.input_shape)
+        torch.testing.assert_close(copy(X), module(X), rtol=0, atol=0)
+
+    function.__doc__ = f"A fresh {spec.role} loaded with another's state_dict() computes the same outputs."
+    return function
+
+
+def to_float64_moves_everything(spec: ModuleRole):
+    def function(lab):
+        module = spec.make(lab).to(torch.float64)
+        left = [name for name, t in [*module.named_parameters(), *module.named_buffers()] if t.is_floating_point() and t.dtype != torch.float64]
+        assert not left, f"{spec.role}.to(torch.float64) left {left} behind"
+        outputs = module(torch.randn(spec.input_shape, dtype=torch.float64))
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        assert all(o.dtype == torch.float64 for o in outputs), f"outputs in {[o.dtype for o in outputs]}"
+
+    function.__doc__ = f"{spec.role}.to(torch.float64) moves every parameter and buffer, and computes in float64."
+    return function
+
+
+for _spec in MODULE_ROLES:
+    for _make in (every_parameter_gets_a_gradient, state_dict_round_trip_reproduces_outputs, to_float64_moves_everything):
+        _function = _make(_spec)
+        _function.__name__ = f"{_spec.label}_{_make.__name__}"
+        check(_spec.claim, documented=_spec.documented)(_function)

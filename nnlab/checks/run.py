@@ -1,0 +1,107 @@
+"""Running a check on an implementation, and what a claim's checks add up to.
+
+A check's result is one of:
+
+- ``pass``: the implementation has the property;
+- ``qualified``: it lacks the property but does exactly what the documents'
+  code does there (say, a parallel block that sums where it should concatenate);
+- ``fail``: it lacks the property; the detail names the property, the error
+  and hypothesis's smallest counterexample;
+- ``missing``: it does not define a role the check needs.
+
+A statement about torch is ``pass`` when the documents' wording holds,
+``qualified`` or ``fail`` (refuted) when it does not but the corrected
+statement does, and ``error`` when neither holds: then the check itself is wrong.
+
+Each run owns its randomness: torch's generator is forked and seeded from the
+check's name, so a result never depends on what ran before it.
+"""
+
+import traceback
+import warnings
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+
+import torch
+
+from nnlab.checks.lab import Lab, RoleMissing
+from nnlab.checks.registry import Check, Statement
+
+RESULTS = ("pass", "qualified", "missing", "fail", "error")  # a claim takes the last of its checks' results
+
+
+@dataclass(frozen=True)
+class Result:
+    check: str
+    claim: str
+    result: str
+    detail: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def describe(error: BaseException) -> str:
+    """One paragraph: the error's type and message, then hypothesis's falsifying example if it found one."""
+    message = str(error).strip() or "(no message)"
+    if isinstance(error, AssertionError):
+        head = message
+    else:
+        origin = traceback.extract_tb(error.__traceback__)[-1:]
+        where = f" at {origin[0].filename.rsplit('/', 1)[-1]}:{origin[0].lineno}" if origin else ""
+        head = f"{type(error).__name__}{where}: {message}"
+    notes = [note for note in getattr(error, "__notes__", []) if not note.startswith("You can reproduce")]
+    return " ".join([head, *(" ".join(notes).split())]) if notes else head
+
+
+def _seeded(name: str, function: Callable[[], None]) -> BaseException | None:
+    """Run ``function`` with its own seeded torch generator; the exception it raised, or ``None``."""
+    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+        # the code under check may warn as it likes; checks that are about a warning record it themselves
+        warnings.simplefilter("ignore")
+        torch.manual_seed(zlib.crc32(name.encode()))
+        try:
+            function()
+        except RoleMissing:
+            raise
+        except Exception as error:  # noqa: BLE001  (any failure of untrusted code is a result, not a crash)
+            return error
+    return None
+
+
+def run_check(check: Check, lab: Lab) -> Result:
+    try:
+        error = _seeded(check.id, lambda: check.function(lab))
+        if error is None:
+            return Result(check.id, check.claim, "pass")
+        failure = f"{check.title}: {describe(error)}"
+        if check.documented is not None and _seeded(check.id, lambda: check.documented(lab)) is None:
+            documented = check.documented.__doc__.strip().splitlines()[0]
+            return Result(check.id, check.claim, "qualified", f"{failure} It does what the documents do: {documented}")
+        return Result(check.id, check.claim, "fail", failure)
+    except RoleMissing as missing:
+        return Result(check.id, check.claim, "missing", str(missing))
+
+
+def run_statement(statement: Statement) -> Result:
+    error = _seeded(statement.id, statement.function)
+    if error is None:
+        return Result(statement.id, statement.claim, "pass")
+    stated = f"{statement.title}: {describe(error)}"
+    truth_error = _seeded(statement.id, statement.truth)
+    truth = statement.truth.__doc__.strip().splitlines()[0]
+    if truth_error is not None:
+        return Result(statement.id, statement.claim, "error", f"{stated} Nor does the correction hold: {describe(truth_error)}")
+    result = "qualified" if statement.when_wrong == "qualified" else "fail"
+    return Result(statement.id, statement.claim, result, f"{stated} What holds instead: {truth}")
+
+
+def claim_result(results: Iterable[Result]) -> tuple[str, str]:
+    """A claim's result over its checks' results: the worst one, with the details of those that gave it."""
+    results = list(results)
+    if not results:
+        raise ValueError("a claim's result needs at least one check result")
+    worst = max(RESULTS.index(r.result) for r in results)
+    details = " ".join(f"[{r.check.split(':', 1)[1]}] {r.detail}" for r in results if RESULTS.index(r.result) == worst and r.detail)
+    return RESULTS[worst], details
