@@ -7,6 +7,7 @@ Hypothesis profiles, chosen with ``NNLAB_HYPOTHESIS_PROFILE``:
 """
 
 import os
+import zlib
 
 import hypothesis_torch  # noqa: F401  (registers torch's RNG, so hypothesis seeds it per example)
 import pytest
@@ -54,3 +55,11 @@ def fashion():
         if os.environ.get("NNLAB_REQUIRE_DATA") == "1":
             pytest.fail(f"NNLAB_REQUIRE_DATA=1 but {error}")
         pytest.skip(f"real Fashion-MNIST not available: {error}")
+
+
+@pytest.fixture(autouse=True)
+def own_randomness(request):
+    """Each test draws from its own torch generator, seeded from its name: none leaks RNG state into another."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(zlib.crc32(request.node.nodeid.encode()))
+        yield

@@ -193,22 +193,32 @@ def load_matching(module: nn.Module, state_dict: dict[str, torch.Tensor], prefix
     return [key for key in module.state_dict() if key not in selected]
 
 
-def _conv_block(in_channels: int, out_channels: int, pool: bool) -> nn.Sequential:
-    layers = [nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1), nn.BatchNorm2d(out_channels), nn.ReLU()]
+def _conv_block(in_channels: int, out_channels: int, pool: bool, conv_bias: bool) -> nn.Sequential:
+    layers = [
+        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=conv_bias),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(),
+    ]
     return nn.Sequential(*layers, nn.MaxPool2d(2)) if pool else nn.Sequential(*layers)
 
 
 class OriginalNetwork(nn.Module):
     """Exercise 2's pretrained network: three conv blocks and a classifier.
 
+    Each block is ``Conv2d -> BatchNorm2d -> ReLU`` (then ``MaxPool2d(2)`` in
+    blocks 2 and 3). The convolutions have no bias: the BatchNorm after each
+    subtracts the batch mean, which cancels any per-channel constant, so such
+    a bias gets zero gradient and never trains. ``conv_bias=True`` builds the
+    report's version, with those dead biases.
+
     Shape: ``(batch, 3, 32, 32) -> (batch, 10)``.
     """
 
-    def __init__(self):
+    def __init__(self, conv_bias: bool = False):
         super().__init__()
-        self.layer1 = _conv_block(3, 16, pool=False)
-        self.layer2 = _conv_block(16, 32, pool=True)
-        self.layer3 = _conv_block(32, 64, pool=True)
+        self.layer1 = _conv_block(3, 16, pool=False, conv_bias=conv_bias)
+        self.layer2 = _conv_block(16, 32, pool=True, conv_bias=conv_bias)
+        self.layer3 = _conv_block(32, 64, pool=True, conv_bias=conv_bias)
         self.fc = nn.Linear(64 * 8 * 8, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -219,14 +229,16 @@ class OriginalNetwork(nn.Module):
 class NewNetwork(nn.Module):
     """Exercise 2's new architecture: ``OriginalNetwork``'s ``layer1`` and ``layer2``, then new layers.
 
+    Convolutions without bias, as in ``OriginalNetwork``; ``conv_bias=True`` is the report's version.
+
     Shape: ``(batch, 3, 32, 32) -> (batch, 20)``.
     """
 
-    def __init__(self):
+    def __init__(self, conv_bias: bool = False):
         super().__init__()
-        self.layer1 = _conv_block(3, 16, pool=False)
-        self.layer2 = _conv_block(16, 32, pool=True)
-        self.layer3_new = _conv_block(32, 128, pool=True)
+        self.layer1 = _conv_block(3, 16, pool=False, conv_bias=conv_bias)
+        self.layer2 = _conv_block(16, 32, pool=True, conv_bias=conv_bias)
+        self.layer3_new = _conv_block(32, 128, pool=True, conv_bias=conv_bias)
         self.fc_new = nn.Linear(128 * 8 * 8, 20)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -100,24 +100,55 @@ def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
-def _parameters_of(modules: tuple[nn.Module, ...]) -> Iterator[nn.Parameter]:
+def _check_named(modules: tuple[nn.Module, ...]) -> tuple[nn.Module, ...]:
     if not modules:
         raise ValueError("Name at least one module to freeze or unfreeze.")
+    return modules
+
+
+def _batch_norms(modules: tuple[nn.Module, ...]) -> Iterator[nn.modules.batchnorm._BatchNorm]:
     for module in modules:
-        yield from module.parameters()
+        for sub in module.modules():
+            if isinstance(sub, nn.modules.batchnorm._BatchNorm):
+                yield sub
+
+
+# where freeze() keeps a batch norm's own track_running_stats, for unfreeze() to put back
+_TRACKED_BEFORE_FREEZE = "_nnlab_tracked_before_freeze"
 
 
 def freeze(*modules: nn.Module) -> None:
-    """Stop gradients to every parameter of ``modules``.
+    """Keep every parameter and every batch-norm running statistic of ``modules`` as it is.
 
-    Parameters only: BatchNorm's running statistics are buffers and still
-    move in train mode; put the frozen part in ``eval()`` to keep them too.
+    Parameters stop getting gradients (``requires_grad=False``), so no
+    optimizer moves them, not even with weight decay or momentum. Batch-norm
+    layers inside stop updating ``running_mean``, ``running_var`` and
+    ``num_batches_tracked``: freeze sets their ``track_running_stats`` to
+    ``False``, which in train mode normalises with the batch's statistics and
+    leaves the buffers alone, and in eval mode still normalises with the
+    buffers (torch's ``_BatchNorm.forward``). Unlike ``module.eval()``, this
+    survives the ``model.train()`` of a training loop. ``unfreeze`` puts each
+    layer's own setting back. (Instance norms with tracked statistics are not
+    covered: in torch they update their buffers whatever the flag says.)
     """
-    for p in _parameters_of(modules):
+    for p in _parameters_of(_check_named(modules)):
         p.requires_grad_(False)
+    for norm in _batch_norms(modules):
+        if not hasattr(norm, _TRACKED_BEFORE_FREEZE):
+            setattr(norm, _TRACKED_BEFORE_FREEZE, norm.track_running_stats)
+        norm.track_running_stats = False
 
 
 def unfreeze(*modules: nn.Module) -> None:
-    """Let gradients reach every parameter of ``modules`` again."""
-    for p in _parameters_of(modules):
+    """Undo ``freeze``: gradients reach every parameter of ``modules``, and batch norms track statistics as before."""
+    for p in _parameters_of(_check_named(modules)):
         p.requires_grad_(True)
+    for norm in _batch_norms(modules):
+        if hasattr(norm, _TRACKED_BEFORE_FREEZE):
+            norm.track_running_stats = getattr(norm, _TRACKED_BEFORE_FREEZE)
+            delattr(norm, _TRACKED_BEFORE_FREEZE)
+
+
+def _parameters_of(modules: tuple[nn.Module, ...]) -> Iterator[nn.Parameter]:
+    for module in modules:
+        yield from module.parameters()

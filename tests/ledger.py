@@ -1,31 +1,52 @@
-"""The claims ledger: a pytest plugin that turns test outcomes into a verdict per claim.
+"""The claims ledger: a pytest plugin that turns check results into a verdict per claim.
 
-A test names the claim it checks and what its passing means:
+Two things reach the ledger from a run:
 
-    @pytest.mark.claim("L4", verdict="refuted", why="autograd still fills .grad ...")
+- **results**: a claim check run on an implementation (``tests/test_claims.py``)
+  gives ``pass``, ``qualified``, ``fail`` or ``missing`` for ``nnlab`` (the
+  reference), the document the claim is from (``report`` for L, P, C, F and M
+  claims, ``chapter`` for T claims), and ``torch`` for the documents'
+  statements about torch itself; a test adds one with the ``claim_result``
+  fixture.
+- **tests**: every test marked ``@pytest.mark.claim("L7")`` is listed beside
+  the claim; one that fails makes the verdict ``failed``.
 
-``verdict`` is what the claim is shown to be when the test passes: ``holds``,
-``refuted`` or ``qualified`` (true only under a condition the ``why`` states).
-A claim's verdict combines its tests: ``failed`` if any failed, else the
-strongest verdict among those that passed (refuted > qualified > holds), else
-``untested``. Tests add measured numbers with the ``evidence`` fixture.
+A claim's verdict follows from the results: ``failed`` when a marked test
+failed, the reference does not pass, or a statement's correction does not
+hold; otherwise the worst of the document's and torch's results, read as
+``holds`` (pass), ``qualified`` or ``refuted`` (fail). A claim with no result
+is ``holds`` when its marked tests passed (they show nnlab doing what it
+claims), else ``untested``.
 
-Every run that includes claim tests writes ``reports/ledger.json`` and ``reports/ledger.md`` (change the
-folder with ``--ledger-dir``) and ends its terminal summary with the count per
-verdict.
+Results and evidence travel in each test report's ``user_properties``, so the
+workers of ``pytest -n`` hand them to the controller, which writes the ledger.
+A partial run (``-m slow``, ``-k``, one file) keeps the earlier results of what
+it did not run, each marked with the run it came from.
+
+Every run that includes claim tests writes ``reports/ledger.json`` and
+``reports/ledger.md`` (``--ledger-dir`` to change the folder).
 """
 
 import json
 from collections import Counter, defaultdict
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 import tomllib
 import torch
 
+from nnlab.checks.run import Result
+from nnlab.checks.run import claim_result as combine_results
+from nnlab.labs import DOCUMENT_OF_CLAIM
+
 CATALOGUE = Path(__file__).with_name("claims.toml")
-VERDICTS = ("holds", "qualified", "refuted")  # weakest to strongest
-ALL_VERDICTS = (*VERDICTS, "failed", "untested")
+VERDICT_OF_RESULT = {"pass": "holds", "qualified": "qualified", "fail": "refuted"}
+ALL_VERDICTS = ("holds", "qualified", "refuted", "failed", "untested")
+IMPLEMENTATIONS = ("report", "chapter", "torch", "nnlab")
+
+# user_properties keys
+CLAIMS, RESULT, EVIDENCE = "nnlab-claims", "nnlab-result", "nnlab-evidence"
 
 
 def load_catalogue() -> dict[str, dict[str, str]]:
@@ -33,57 +54,107 @@ def load_catalogue() -> dict[str, dict[str, str]]:
         return tomllib.load(f)
 
 
-def claim_markers(item: pytest.Item) -> list[tuple[str, str, str]]:
-    """``(claim id, verdict, why)`` for each ``claim`` marker on ``item``."""
+def claim_markers(item: pytest.Item) -> list[str]:
     found = []
     for marker in item.iter_markers("claim"):
-        if len(marker.args) != 1:
-            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.claim takes one claim ID, got {marker.args}.")
-        verdict = marker.kwargs.get("verdict", "holds")
-        found.append((marker.args[0], verdict, marker.kwargs.get("why", "")))
+        if len(marker.args) != 1 or marker.kwargs:
+            raise pytest.UsageError(
+                f"{item.nodeid}: @pytest.mark.claim takes one claim ID and nothing else, got {marker.args} "
+                f"{marker.kwargs}. A verdict comes from check results, not from a marker."
+            )
+        found.append(marker.args[0])
     return found
 
 
 class Ledger:
-    def __init__(self, config: pytest.Config):
-        self.config = config
+    def __init__(self, run: str | None = None):
         self.catalogue = load_catalogue()
-        self.tests: dict[str, dict[str, tuple[str, str, str]]] = defaultdict(
-            dict
-        )  # id -> nodeid -> (outcome, verdict, why)
+        self.run = run or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.tests: dict[str, dict[str, str]] = defaultdict(dict)  # claim -> nodeid -> outcome
+        # claim -> implementation -> check -> {"result", "detail", "run"}
+        self.results: dict[str, dict[str, dict[str, dict]]] = defaultdict(lambda: defaultdict(dict))
         self.evidence: dict[str, list[str]] = defaultdict(list)
+        self.kept: dict[str, dict] = {}  # claim -> its row from an earlier run, for claims this run left alone
 
-    def check(self, item: pytest.Item) -> None:
-        for claim, verdict, _ in claim_markers(item):
-            if claim not in self.catalogue:
-                raise pytest.UsageError(f"{item.nodeid}: claim {claim!r} is not in {CATALOGUE.name}.")
-            if verdict not in VERDICTS:
-                raise pytest.UsageError(f"{item.nodeid}: verdict {verdict!r} is not one of {VERDICTS}.")
+    def check_known(self, claim: str, where: str) -> None:
+        if claim not in self.catalogue:
+            raise pytest.UsageError(f"{where}: claim {claim!r} is not in {CATALOGUE.name}.")
 
-    def record(self, report: pytest.TestReport, item_markers: list[tuple[str, str, str]]) -> None:
+    def record_outcome(self, report: pytest.TestReport, claims: list[str]) -> None:
         outcome = "failed" if report.failed else report.outcome
-        for claim, verdict, why in item_markers:
-            previous = self.tests[claim].get(report.nodeid, ("passed",))[0]
+        for claim in claims:
+            previous = self.tests[claim].get(report.nodeid, "passed")
             # a test's outcome is its worst phase: a failed teardown fails a passed call
             if previous != "failed" and (report.when == "call" or outcome != "passed"):
-                self.tests[claim][report.nodeid] = (outcome, verdict, why)
+                self.tests[claim][report.nodeid] = outcome
 
-    def verdict(self, claim: str) -> tuple[str, list[str]]:
-        results = self.tests.get(claim, {})
-        if any(outcome == "failed" for outcome, _, _ in results.values()):
-            failed = [nodeid for nodeid, (outcome, _, _) in results.items() if outcome == "failed"]
-            return "failed", [f"failing: {', '.join(failed)}"]
-        passed = [(verdict, why) for outcome, verdict, why in results.values() if outcome == "passed"]
-        if not passed:
-            return "untested", []
-        strongest = max(VERDICTS.index(verdict) for verdict, _ in passed)
-        whys = dict.fromkeys(why for verdict, why in passed if VERDICTS.index(verdict) == strongest and why)
-        return VERDICTS[strongest], list(whys)
+    def add_result(self, implementation: str, result: dict) -> None:
+        self.results[result["claim"]][implementation][result["check"]] = {
+            "result": result["result"],
+            "detail": result["detail"],
+            "run": self.run,
+        }
+
+    def keep_earlier(self, previous: dict) -> None:
+        """Take from an earlier ledger whatever this run did not produce again."""
+        if previous.get("torch") != torch.__version__:
+            return  # another torch: its results are not this one's
+        earlier_run = previous.get("run", "an earlier run")
+        for row in previous.get("claims", []):
+            claim = row["id"]
+            if claim not in self.catalogue:
+                continue
+            if not self.tests.get(claim) and not self.results.get(claim):
+                if row.get("verdict") != "untested":
+                    self.kept[claim] = {**row, "kept_from": row.get("kept_from", earlier_run)}
+                continue
+            for implementation, checks in row.get("checks", {}).items():
+                for name, entry in checks.items():
+                    self.results[claim][implementation].setdefault(name, entry)
+
+    def implementation_results(self, claim: str) -> dict[str, dict[str, str]]:
+        summary = {}
+        for implementation in IMPLEMENTATIONS:
+            checks = self.results.get(claim, {}).get(implementation)
+            if checks:
+                result, detail = combine_results(
+                    Result(name, claim, e["result"], e["detail"]) for name, e in checks.items()
+                )
+                runs = sorted({e["run"] for e in checks.values()})
+                summary[implementation] = {
+                    "result": result,
+                    "detail": detail,
+                    "run": runs[-1] if len(runs) == 1 else runs,
+                }
+        return summary
+
+    def verdict(self, claim: str) -> tuple[str, str]:
+        outcomes = self.tests.get(claim, {})
+        failing = [nodeid for nodeid, outcome in outcomes.items() if outcome == "failed"]
+        if failing:
+            return "failed", f"failing: {', '.join(failing)}"
+        results = self.implementation_results(claim)
+        reference = results.get("nnlab", {"result": "pass"})
+        if reference["result"] != "pass":
+            return "failed", f"nnlab's reference is {reference['result']}: {reference['detail']}"
+        if results.get("torch", {}).get("result") == "error":
+            return "failed", f"a statement's correction does not hold: {results['torch']['detail']}"
+        document = DOCUMENT_OF_CLAIM[claim[0]]
+        judged = [results[i] for i in (document, "torch") if results.get(i, {}).get("result") in VERDICT_OF_RESULT]
+        if judged:
+            worst = max(judged, key=lambda r: list(VERDICT_OF_RESULT).index(r["result"]))
+            return VERDICT_OF_RESULT[worst["result"]], worst["detail"]
+        if any(outcome == "passed" for outcome in outcomes.values()):
+            return "holds", "no check of the documents' code; nnlab's tests pass"
+        return "untested", ""
 
     def rows(self) -> list[dict]:
         rows = []
         for claim, entry in self.catalogue.items():
-            verdict, whys = self.verdict(claim)
+            if claim in self.kept:
+                rows.append(self.kept[claim])
+                continue
+            verdict, why = self.verdict(claim)
             rows.append(
                 {
                     "id": claim,
@@ -91,37 +162,62 @@ class Ledger:
                     "title": entry["title"],
                     "verdict": verdict,
                     "tests": sorted(self.tests.get(claim, {})),
-                    "why": " ".join(whys),
+                    "why": why,
                     "evidence": self.evidence.get(claim, []),
+                    "results": self.implementation_results(claim),
+                    "checks": {i: dict(c) for i, c in self.results.get(claim, {}).items()},
                 }
             )
         return rows
 
     def write(self, folder: Path) -> list[dict]:
-        rows = self.rows()
         folder.mkdir(parents=True, exist_ok=True)
-        document = {"torch": torch.__version__, "claims": rows}
+        json_path = folder / "ledger.json"
+        if json_path.is_file():
+            self.keep_earlier(json.loads(json_path.read_text()))
+        rows = self.rows()
+        document = {"torch": torch.__version__, "run": self.run, "claims": rows}
         (folder / "ledger.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-        (folder / "ledger.md").write_text(render_markdown(rows))
+        (folder / "ledger.md").write_text(render_markdown(rows, self.run))
         return rows
 
 
-def render_markdown(rows: list[dict]) -> str:
+def cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(rows: list[dict], run: str) -> str:
     counts = Counter(row["verdict"] for row in rows)
     lines = [
         "# nnlab claims ledger",
         "",
-        f"torch {torch.__version__}. " + ", ".join(f"{counts[v]} {v}" for v in ALL_VERDICTS if counts[v]) + ".",
+        f"torch {torch.__version__}, run {run}. "
+        + ", ".join(f"{counts[v]} {v}" for v in ALL_VERDICTS if counts[v])
+        + ". A verdict follows from the results of the same checks run on the document's code (`report` or "
+        "`chapter`), on torch for the documents' statements about torch, and on nnlab's reference.",
     ]
     section = None
     for row in rows:
         if row["section"] != section:
             section = row["section"]
-            lines += ["", f"## {section}", "", "| claim | verdict | why and evidence | tests |", "|---|---|---|---|"]
-        detail = " ".join([row["why"], *row["evidence"]]).strip().replace("|", "\\|")
-        names = Counter(t.split("::")[-1].split("[")[0] for t in row["tests"])
-        tests = "<br>".join(f"`{name}`" + (f" ×{n}" if n > 1 else "") for name, n in names.items())
-        lines.append(f"| **{row['id']}** {row['title']} | {row['verdict']} | {detail} | {tests} |")
+            lines += [
+                "",
+                f"## {section}",
+                "",
+                "| claim | verdict | document | torch | nnlab | why and evidence |",
+                "|---|---|---|---|---|---|",
+            ]
+        results = row.get("results", {})
+        document = results.get(DOCUMENT_OF_CLAIM[row["id"][0]], {}).get("result", "")
+        detail = " ".join([row["why"], *row["evidence"]]).strip()
+        if row.get("kept_from"):
+            detail = f"(from the run of {row['kept_from']}) {detail}"
+        torch_result = results.get("torch", {}).get("result", "")
+        nnlab_result = results.get("nnlab", {}).get("result", "")
+        lines.append(
+            f"| **{row['id']}** {cell(row['title'])} | {row['verdict']} | {document} | {torch_result} | "
+            f"{nnlab_result} | {cell(detail)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -133,47 +229,82 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "claim(id, verdict='holds', why=''): the catalogue claim this test checks")
-    config.stash[_LEDGER] = Ledger(config)
+    config.addinivalue_line("markers", "claim(id): the catalogue claim this test checks")
+    config.stash[_LEDGER] = Ledger()
+    if not hasattr(config, "workerinput"):  # a worker of pytest -n hands its reports to the controller
+        config.pluginmanager.register(LedgerWriter(config), "nnlab-ledger-writer")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    ledger = config.stash[_LEDGER]
     for item in items:
-        config.stash[_LEDGER].check(item)
+        for claim in claim_markers(item):
+            ledger.check_known(claim, item.nodeid)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
-    item.config.stash[_LEDGER].record(report, claim_markers(item))
+    report.user_properties.append((CLAIMS, claim_markers(item)))
     return report
+
+
+class LedgerWriter:
+    """The controller's side: records every report, then writes the ledger at the end of the run."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.ledger = config.stash[_LEDGER]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for key, value in report.user_properties:
+            if key == CLAIMS:
+                self.ledger.record_outcome(report, value)
+            elif report.when == "call" and key == RESULT:
+                self.ledger.add_result(value["implementation"], value)
+            elif report.when == "call" and key == EVIDENCE:
+                self.ledger.evidence[value["claim"]].append(value["text"])
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        ledger = self.ledger
+        if not (ledger.tests or ledger.results):
+            return  # a run of no claim test (the benchmarks, say) leaves the last ledger as it was
+        folder = Path(self.config.rootpath, self.config.getoption("--ledger-dir"))
+        rows = ledger.write(folder)
+        counts = Counter(row["verdict"] for row in rows)
+        terminalreporter.section("claims ledger")
+        for row in rows:
+            if row["verdict"] in ("failed", "refuted", "qualified"):
+                terminalreporter.write_line(f"{row['id']:>4} {row['verdict']:<9} {row['why'][:110]}")
+        kept = sum(1 for row in rows if row.get("kept_from"))
+        where = f"ledger written to {folder / 'ledger.md'}"
+        terminalreporter.write_line(where + (f" ({kept} claims kept from earlier runs)" if kept else ""))
+        terminalreporter.write_line(
+            "claims: " + ", ".join(f"{counts[v]} {v}" for v in ALL_VERDICTS) + f" (torch {torch.__version__})"
+        )
 
 
 @pytest.fixture
 def evidence(request: pytest.FixtureRequest):
     """``evidence("M1", "test accuracy 0.884")``: a measured fact shown beside the claim's verdict."""
+    ledger = request.config.stash[_LEDGER]
 
     def add(claim: str, text: str) -> None:
-        ledger = request.config.stash[_LEDGER]
-        if claim not in ledger.catalogue:
-            raise KeyError(f"claim {claim!r} is not in {CATALOGUE.name}")
-        ledger.evidence[claim].append(text)
+        ledger.check_known(claim, request.node.nodeid)
+        request.node.user_properties.append((EVIDENCE, {"claim": claim, "text": text}))
 
     return add
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    ledger = config.stash[_LEDGER]
-    if hasattr(config, "workerinput") or not ledger.tests:
-        return  # a run of no claim test (the benchmarks, say) leaves the last ledger as it was
-    folder = Path(config.rootpath, config.getoption("--ledger-dir"))
-    rows = ledger.write(folder)
-    counts = Counter(row["verdict"] for row in rows)
-    terminalreporter.section("claims ledger")
-    for row in rows:
-        if row["verdict"] in ("failed", "refuted", "qualified"):
-            terminalreporter.write_line(f"{row['id']:>4} {row['verdict']:<9} {row['why'][:110]}")
-    terminalreporter.write_line(f"ledger written to {folder / 'ledger.md'}")
-    terminalreporter.write_line(
-        "claims: " + ", ".join(f"{counts[v]} {v}" for v in ALL_VERDICTS) + f" (torch {torch.__version__})"
-    )
+@pytest.fixture
+def claim_result(request: pytest.FixtureRequest):
+    """``claim_result("report", result)``: a check's ``Result`` on an implementation, for the claim's verdict."""
+    ledger = request.config.stash[_LEDGER]
+
+    def add(implementation: str, result: Result) -> None:
+        ledger.check_known(result.claim, request.node.nodeid)
+        if implementation not in IMPLEMENTATIONS:
+            raise ValueError(f"implementation {implementation!r} is not one of {IMPLEMENTATIONS}")
+        request.node.user_properties.append((RESULT, {"implementation": implementation, **result.to_dict()}))
+
+    return add

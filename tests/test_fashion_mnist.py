@@ -14,6 +14,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from nnlab.checks.run import Result
 from nnlab.classifier import FashionMLP
 from nnlab.experiment import CONFIGS, compare, paired_differences, run_experiment, seeds_from
 from nnlab.training import FAST_RECIPE, REPORT_RECIPE, pick_device, train
@@ -36,65 +37,107 @@ def finals(runs, config, metric="test_acc"):
     return [h[metric][-1] for h in histories(runs, config)]
 
 
-@pytest.mark.claim("M1", why="The report's band: test accuracy of at least 0.87 within 10 epochs (it had 0.8808).")
-def test_relu_reaches_the_report_accuracy_band(runs, evidence):
-    best = [max(h["test_acc"]) for h in histories(runs, "relu")]
-    evidence("M1", f"ReLU final test accuracy per seed {SEEDS}: {', '.join(f'{a:.4f}' for a in finals(runs, 'relu'))}.")
-    assert all(acc >= 0.87 for acc in best), best
+def record(claim_result, implementation: str, claim: str, name: str, holds: bool, detail: str, short_of: str = "fail"):
+    """A measured statement's result: ``pass`` when it holds, else ``short_of`` (``fail``, or ``qualified``)."""
+    claim_result(
+        implementation, Result(f"{claim}:{name}", claim, "pass" if holds else short_of, "" if holds else detail)
+    )
+
+
+def per_seed(values) -> str:
+    return ", ".join(f"{v:.4f}" for v in values)
+
+
+# The report's ReLU run ended at 0.8808; across seeds here the final accuracy moves by about 0.005 (sd), so a
+# band of 0.01 either side holds a correct run with room; issue 15 replaces it with an interval over many seeds.
+M1_BAND = (0.8808 - 0.01, 0.8808 + 0.01)
+
+
+@pytest.mark.claim("M1")
+def test_relu_ends_in_the_report_accuracy_band(runs, evidence, claim_result):
+    final = finals(runs, "relu")
+    evidence("M1", f"ReLU final test accuracy per seed {SEEDS}: {per_seed(final)}.")
+    in_band = all(M1_BAND[0] <= acc <= M1_BAND[1] for acc in final)
+    detail = f"final test accuracy per seed {per_seed(final)}, outside {M1_BAND[0]:.4f} to {M1_BAND[1]:.4f}"
+    for implementation in ("report", "nnlab"):
+        record(claim_result, implementation, "M1", "relu_ends_in_the_reports_band", in_band, detail)
+    assert in_band, detail
 
 
 @pytest.mark.claim("M2")
-def test_relu_ends_above_sigmoid_for_every_seed(runs, evidence):
+def test_relu_ends_above_sigmoid_and_sigmoid_learns_slowest_for_every_seed(runs, evidence, claim_result):
     differences = paired_differences(runs, "relu", "sigmoid", "test_acc")
-    evidence("M2", compare(runs)[0])
-    assert all(d > 0.01 for d in differences), differences
-
-
-@pytest.mark.claim("M2")
-def test_sigmoid_learns_slowest(runs, evidence):
     first_epoch = {c: [h["test_acc"][0] for h in histories(runs, c)] for c in CONFIGS}
-    evidence("M2", compare(runs)[1])
-    for i in range(len(SEEDS)):
-        others = [first_epoch[c][i] for c in CONFIGS if c != "sigmoid"]
-        assert first_epoch["sigmoid"][i] < min(others)
+    slowest = all(
+        first_epoch["sigmoid"][i] < min(first_epoch[c][i] for c in CONFIGS if c != "sigmoid") for i in range(len(SEEDS))
+    )
+    evidence("M2", " ".join(compare(runs)[:2]))
+    holds = all(d > 0.01 for d in differences) and slowest
+    detail = f"ReLU minus Sigmoid per seed {per_seed(differences)}; epoch-1 accuracies {first_epoch}"
+    for implementation in ("report", "nnlab"):
+        record(claim_result, implementation, "M2", "relu_above_sigmoid_and_sigmoid_slowest", holds, detail)
+    assert holds, detail
 
 
-WHY_M3 = (
-    "The report's text gives Tanh 0.8335, which is Sigmoid's epoch 9; its own log ends Tanh at 0.8751. "
-    "Measured: Tanh ends far above 0.8335, close to ReLU and above Sigmoid."
-)
+TEXTS_TANH = 0.8335  # the report's text; its own log ends the Tanh run at 0.8751, and 0.8335 is Sigmoid's epoch 9
 
 
-@pytest.mark.claim("M3", verdict="refuted", why=WHY_M3)
-def test_tanh_is_not_at_the_texts_0_8335(runs, evidence):
+@pytest.mark.claim("M3")
+def test_tanh_ends_near_relu_not_at_the_texts_figure(runs, evidence, claim_result):
     tanh, relu, sigmoid = (statistics.fmean(finals(runs, c)) for c in ("tanh", "relu", "sigmoid"))
     evidence(
         "M3", f"Mean final test accuracy: Tanh {tanh:.4f}, ReLU {relu:.4f}, Sigmoid {sigmoid:.4f}. " + compare(runs)[2]
     )
-    assert all(acc > 0.8335 + 0.02 for acc in finals(runs, "tanh"))
-    assert all(d > 0 for d in paired_differences(runs, "tanh", "sigmoid", "test_acc"))
+    at_text = abs(tanh - TEXTS_TANH) <= 0.01
+    record(
+        claim_result,
+        "report",
+        "M3",
+        "tanh_ends_at_the_texts_0_8335",
+        at_text,
+        f"Tanh ends at {tanh:.4f} (per seed {per_seed(finals(runs, 'tanh'))}), not {TEXTS_TANH}; ReLU {relu:.4f}",
+    )
+    near_relu = abs(tanh - relu) <= 0.02 and all(d > 0 for d in paired_differences(runs, "tanh", "sigmoid", "test_acc"))
+    record(
+        claim_result,
+        "nnlab",
+        "M3",
+        "tanh_ends_near_relu_and_above_sigmoid",
+        near_relu,
+        f"Tanh {tanh:.4f}, ReLU {relu:.4f}",
+    )
+    assert near_relu and not at_text
 
 
-WHY_M4 = (
-    "Dropout 0.3 lowers training accuracy and narrows the train-test gap, for every seed. The report's text "
-    "says it also raised test accuracy; its own figures (0.8745 against 0.8808) and the measurement say not "
-    "at 10 epochs."
-)
-
-
-@pytest.mark.claim("M4", verdict="qualified", why=WHY_M4)
-def test_dropout_lowers_training_accuracy_and_narrows_the_gap(runs, evidence):
+@pytest.mark.claim("M4")
+def test_dropout_lowers_training_accuracy_narrows_the_gap_and_does_not_raise_test_accuracy(
+    runs, evidence, claim_result
+):
     gap = {c: [h["train_acc"][-1] - h["test_acc"][-1] for h in histories(runs, c)] for c in ("relu", "relu_dropout")}
+    lower_train = all(d < 0 for d in paired_differences(runs, "relu_dropout", "relu", "train_acc"))
+    narrower = all(with_ < without for with_, without in zip(gap["relu_dropout"], gap["relu"]))
+    test_gain = paired_differences(runs, "relu_dropout", "relu", "test_acc")
+    # "raised" needs a mean gain larger than the seed-to-seed spread of the gains
+    raised = statistics.fmean(test_gain) > statistics.stdev(test_gain)
     evidence("M4", " ".join(compare(runs)[3:]))
-    assert all(d < 0 for d in paired_differences(runs, "relu_dropout", "relu", "train_acc"))
-    assert all(with_ < without for with_, without in zip(gap["relu_dropout"], gap["relu"]))
-
-
-@pytest.mark.claim("M4", verdict="qualified")
-def test_dropout_does_not_raise_test_accuracy_at_10_epochs(runs):
-    differences = paired_differences(runs, "relu_dropout", "relu", "test_acc")
-    # "raised" would need a positive mean difference larger than the seed-to-seed spread
-    assert not statistics.fmean(differences) > statistics.stdev(differences), differences
+    record(
+        claim_result,
+        "report",
+        "M4",
+        "dropout_raises_test_accuracy_and_lowers_training_accuracy",
+        lower_train and narrower and raised,
+        f"lowers training accuracy and narrows the gap, but test accuracy changes by {per_seed(test_gain)} per seed",
+        short_of="qualified" if lower_train and narrower else "fail",
+    )
+    record(
+        claim_result,
+        "nnlab",
+        "M4",
+        "dropout_lowers_training_accuracy_and_narrows_the_gap",
+        lower_train and narrower,
+        f"training accuracy and gap per seed: {gap}",
+    )
+    assert lower_train and narrower and not raised
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from torch import nn
 
 from nnlab import CenteredLayer, MyLinear, TensorDot
+from nnlab.checks.strategies import float_dtypes
 from nnlab.tensordot import FORMULATIONS, OUTER_LIMIT, choose
-from nnlab.checks.strategies import batch_sizes, batches, float_dtypes, tensors, widths
 
 EPS32 = torch.finfo(torch.float32).eps
 
@@ -29,31 +29,8 @@ formulations = pytest.mark.parametrize("formulation", ["auto", *sorted(FORMULATI
 
 
 @pytest.mark.claim("C1")
-@given(X=tensors((batch_sizes, widths)))
-def test_centered_output_has_mean_zero(X):
-    # float32 summation of n terms of size up to max|X| is off by about n * eps * max|X| in the worst case
-    tolerance = X.numel() * EPS32 * max(X.abs().max().item(), 1.0)
-    assert abs(CenteredLayer()(X).double().mean().item()) <= tolerance
-
-
-@pytest.mark.claim("C1")
 def test_centered_matches_the_report_example():
     assert torch.equal(CenteredLayer()(torch.tensor([1.0, 2, 3, 4, 5])), torch.tensor([-2.0, -1, 0, 1, 2]))
-
-
-@pytest.mark.claim("C1")
-@given(X=tensors((batch_sizes, widths)), c=st.floats(-100, 100, width=32))
-def test_centered_is_invariant_to_adding_a_constant(X, c):
-    layer = CenteredLayer()
-    scale = max(X.abs().max().item() + abs(c), 1.0)
-    torch.testing.assert_close(layer(X + c), layer(X), rtol=0, atol=4 * X.numel() * EPS32 * scale)
-
-
-@pytest.mark.claim("C1")
-@given(X=batches(8, low=0, high=1))
-def test_centered_after_linear_has_mean_about_zero(X):
-    Y = nn.Sequential(nn.Linear(8, 128), CenteredLayer())(X)
-    assert abs(Y.mean().item()) < 1e-6
 
 
 @pytest.mark.claim("C1")
@@ -63,26 +40,8 @@ def test_centered_refuses_empty_input():
 
 
 @pytest.mark.claim("C2")
-@given(X=batches(5), units=widths)
-def test_my_linear_is_relu_of_affine_map_and_never_negative(X, units):
-    layer = MyLinear(5, units)
-    assert layer.weight.shape == (5, units) and layer.bias.shape == (units,)
-    Y = layer(X)
-    torch.testing.assert_close(Y, torch.relu(X @ layer.weight + layer.bias))
-    assert (Y >= 0).all()
-
-
-@pytest.mark.claim("C2")
-def test_my_linear_works_inside_sequential_with_named_parameters():
-    net = nn.Sequential(MyLinear(64, 8), MyLinear(8, 1))
-    assert net(torch.rand(2, 64)).shape == (2, 1)
-    assert [(name, tuple(p.shape)) for name, p in net.named_parameters()] == [
-        ("0.weight", (64, 8)),
-        ("0.bias", (8,)),
-        ("1.weight", (8, 1)),
-        ("1.bias", (1,)),
-    ]
-    assert "in_units=64, units=8" in repr(net)
+def test_my_linear_repr_names_its_sizes():
+    assert "in_units=64, units=8" in repr(nn.Sequential(MyLinear(64, 8), MyLinear(8, 1)))
 
 
 @pytest.mark.claim("C2")
@@ -148,10 +107,7 @@ def test_tensor_dot_computes_with_the_formulation_it_is_given(formulation, monke
     assert calls == [formulation] * 2
 
 
-WHY_C3_INIT = "U(-1/n, 1/n), not the report's U(0, 1): the output stays of the order of x^2 instead of n^2 x^2."
-
-
-@pytest.mark.claim("C3", why=WHY_C3_INIT)
+@pytest.mark.claim("C3")
 def test_tensor_dot_starts_uniform_between_minus_and_plus_one_over_n():
     weight = TensorDot(16, 8).weight.detach()
     bound = 1 / 16
@@ -173,16 +129,6 @@ def test_tensor_dot_passes_gradcheck_in_float64(formulation, shape):
 
 
 @pytest.mark.claim("C3")
-@given(shape=shapes)
-def test_tensor_dot_gradients_are_finite_and_shaped_like_weight(shape):
-    batch, n, k = shape
-    layer = TensorDot(n, k)
-    layer(torch.randn(batch, n)).sum().backward()
-    assert layer.weight.grad.shape == (n, n, k)
-    assert torch.isfinite(layer.weight.grad).all()
-
-
-@pytest.mark.claim("C3", why="Also true: f(c x) = c^2 f(x), and only the part of W symmetric in i, j matters.")
 @formulations
 @given(shape=shapes, c=st.floats(-4, 4))
 def test_tensor_dot_is_homogeneous_of_degree_two(formulation, shape, c):

@@ -1,43 +1,141 @@
-"""The ledger's own rules: how test outcomes combine into a claim's verdict."""
+"""The ledger's own rules: how check results and test outcomes combine into a claim's verdict."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import torch
 
 from tests.ledger import Ledger, render_markdown
 
 
-def ledger_with(*results):
-    """A ledger where claim L1 has the given ``(outcome, verdict, why)`` results, one test each."""
-    ledger = Ledger(config=None)
-    for i, result in enumerate(results):
-        ledger.tests["L1"][f"tests/test_x.py::test_{i}"] = result
+def result(claim: str, outcome: str, check: str = "a_property") -> dict:
+    return {"claim": claim, "check": check, "result": outcome, "detail": f"{check} gave {outcome}"}
+
+
+def ledger_with(claim="L7", tests=(), **results) -> Ledger:
+    """A ledger where ``claim`` has these marked-test outcomes and ``implementation=result`` check results."""
+    ledger = Ledger(run="now")
+    for i, outcome in enumerate(tests):
+        ledger.tests[claim][f"tests/test_x.py::test_{i}"] = outcome
+    for implementation, outcome in results.items():
+        ledger.add_result(implementation, result(claim, outcome))
     return ledger
 
 
 @pytest.mark.parametrize(
     ("results", "expected"),
     [
-        ([], "untested"),
-        ([("skipped", "holds", "")], "untested"),
-        ([("passed", "holds", "")], "holds"),
-        ([("passed", "holds", ""), ("passed", "qualified", "only when")], "qualified"),
-        ([("passed", "qualified", "only when"), ("passed", "refuted", "false")], "refuted"),
-        ([("passed", "refuted", "false"), ("failed", "holds", "")], "failed"),
-        ([("passed", "refuted", "false"), ("skipped", "holds", "")], "refuted"),
+        ({}, "untested"),
+        ({"nnlab": "pass", "report": "pass"}, "holds"),
+        ({"nnlab": "pass", "report": "qualified"}, "qualified"),
+        ({"nnlab": "pass", "report": "fail"}, "refuted"),
+        ({"nnlab": "pass", "report": "pass", "torch": "fail"}, "refuted"),
+        ({"nnlab": "pass", "report": "qualified", "torch": "pass"}, "qualified"),
+        ({"nnlab": "fail", "report": "qualified"}, "failed"),
+        ({"nnlab": "missing", "report": "pass"}, "failed"),
+        ({"torch": "error"}, "failed"),
+        ({"nnlab": "pass", "report": "missing"}, "untested"),
     ],
-    ids=["none", "skipped", "holds", "qualified-wins", "refuted-wins", "failure-wins", "skip-ignored"],
+    ids=[
+        "none",
+        "holds",
+        "qualified",
+        "refuted",
+        "torch-refutes",
+        "worst-wins",
+        "reference-fails",
+        "reference-lacks-a-role",
+        "statement-wrong",
+        "document-lacks-a-role",
+    ],
 )
-def test_verdict_is_failed_else_strongest_passing_verdict(results, expected):
-    assert ledger_with(*results).verdict("L1")[0] == expected
+def test_verdict_follows_from_the_documents_result_when_the_reference_passes(results, expected):
+    assert ledger_with(**results).verdict("L7")[0] == expected
 
 
-def test_why_comes_from_the_tests_behind_the_verdict():
-    ledger = ledger_with(("passed", "holds", "plain"), ("passed", "refuted", "wrong"), ("passed", "refuted", "wrong"))
-    assert ledger.verdict("L1") == ("refuted", ["wrong"])
+def test_the_chapters_result_decides_t_claims_and_the_reports_is_ignored():
+    ledger = ledger_with("T12", nnlab="pass", chapter="qualified", report="fail")
+    assert ledger.verdict("T12")[0] == "qualified"
 
 
-def test_every_catalogued_claim_appears_in_the_ledger_tested_or_not():
-    ledger = ledger_with(("passed", "holds", ""))
+def test_a_failing_marked_test_fails_the_claim_whatever_the_results():
+    assert ledger_with(tests=("passed", "failed"), nnlab="pass", report="pass").verdict("L7")[0] == "failed"
+
+
+def test_passing_marked_tests_alone_say_holds_and_why():
+    verdict, why = ledger_with(tests=("passed",)).verdict("L7")
+    assert (verdict, why) == ("holds", "no check of the documents' code; nnlab's tests pass")
+
+
+def test_why_is_the_detail_of_the_result_behind_the_verdict():
+    assert ledger_with(nnlab="pass", report="qualified").verdict("L7")[1] == "[a_property] a_property gave qualified"
+
+
+def test_every_catalogued_claim_appears_in_the_ledger_with_its_results():
+    ledger = ledger_with(nnlab="pass", report="qualified")
     rows = ledger.rows()
     assert [row["id"] for row in rows] == list(ledger.catalogue)
-    assert {row["verdict"] for row in rows} == {"holds", "untested"}
-    assert "| **L1**" in render_markdown(rows)
+    l7 = next(row for row in rows if row["id"] == "L7")
+    assert l7["results"]["report"] == {
+        "result": "qualified",
+        "detail": "[a_property] a_property gave qualified",
+        "run": "now",
+    }
+    assert "| **L7**" in render_markdown(rows, "now") and "| qualified | qualified |  | pass |" in render_markdown(
+        rows, "now"
+    )
+
+
+def test_a_partial_run_keeps_earlier_results_marked_with_their_run(tmp_path):
+    earlier = ledger_with(nnlab="pass", report="qualified")
+    earlier.add_result("report", result("L1", "pass"))
+    earlier.write(tmp_path)
+    partial = Ledger(run="later")
+    partial.add_result("nnlab", result("L7", "pass"))  # L7 runs again for nnlab only; L1 does not run
+    rows = {row["id"]: row for row in partial.write(tmp_path)}
+    assert rows["L7"]["verdict"] == "qualified"
+    assert rows["L7"]["results"]["report"]["run"] == "now"
+    assert rows["L7"]["results"]["nnlab"]["run"] == "later"
+    assert rows["L1"]["kept_from"] == "now" and rows["L1"]["verdict"] == "holds"
+    assert rows["L2"]["verdict"] == "untested" and "kept_from" not in rows["L2"]
+
+
+def test_results_from_another_torch_are_not_kept(tmp_path):
+    ledger_with(nnlab="pass", report="qualified").write(tmp_path)
+    stale = json.loads((tmp_path / "ledger.json").read_text())
+    (tmp_path / "ledger.json").write_text(json.dumps({**stale, "torch": "1.0.0"}))
+    rows = {row["id"]: row for row in Ledger(run="later").write(tmp_path)}
+    assert rows["L7"]["verdict"] == "untested"
+
+
+def test_an_unknown_claim_is_refused():
+    ledger = Ledger()
+    with pytest.raises(pytest.UsageError, match="not in claims.toml"):
+        ledger.check_known("Z9", "tests/test_x.py::test")
+
+
+def test_pytest_n_2_hands_the_workers_results_to_the_controllers_ledger(tmp_path):
+    root = Path(__file__).parents[1]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests/test_claims.py",
+        "-n",
+        "2",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        "L7 or L4",
+        "--ledger-dir",
+        str(tmp_path),
+    ]
+    subprocess.run(command, cwd=root, check=True, capture_output=True, timeout=300)
+    rows = {row["id"]: row for row in json.loads((tmp_path / "ledger.json").read_text())["claims"]}
+    assert rows["L7"]["results"]["report"]["result"] == "qualified" and rows["L7"]["verdict"] == "qualified"
+    assert rows["L4"]["results"]["torch"]["result"] == "fail" and rows["L4"]["verdict"] == "refuted"
+    assert json.loads((tmp_path / "ledger.json").read_text())["torch"] == torch.__version__

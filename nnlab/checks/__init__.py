@@ -23,7 +23,7 @@ from nnlab.checks.registry import CHECKS, STATEMENTS, Check, Statement, check, s
 from nnlab.checks.run import RESULTS, Result, claim_result, run_check, run_statement
 
 # the files that declare checks, in the lab's order; importing one registers its checks
-CHECK_FILES = ("blocks", "parameters", "layers", "fileio", "chapter_basics", "chapter_models", "modules")
+CHECK_FILES = ("blocks", "parameters", "layers", "fileio", "classifier", "chapter_basics", "chapter_models", "modules")
 
 
 def all_checks() -> list[Check]:

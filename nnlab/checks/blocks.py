@@ -11,6 +11,7 @@ import io
 import torch
 from hypothesis import strategies as st
 from torch import nn
+from torch.nn import functional as F
 
 from nnlab.checks.registry import check, statement
 from nnlab.checks.strategies import batches, forall, widths
@@ -229,16 +230,50 @@ def fixed_hidden_trains_only_its_linear_layer(lab):
     assert count == linear_sizes((20, 20)), f"{count} parameters; one Linear(20, 20) has {linear_sizes((20, 20))}"
 
 
+def fixed_hidden_as_the_report_writes_it(X, weight, bias, constant):
+    """``sum(z / 2^m)``, ``z = L(relu(L(X) @ R + 1))`` with one layer ``L``, halved until ``sum |z| <= 1``."""
+    z = F.linear(F.relu(F.linear(X, weight, bias) @ constant + 1), weight, bias)
+    while z.abs().sum() > 1:
+        z = z / 2
+    return z.sum()
+
+
+def square_tensors(net: nn.Module, trainable: bool) -> list[torch.Tensor]:
+    """The module's (20, 20) tensors: its parameters, or the constants it holds as buffers or plain attributes."""
+    if trainable:
+        return [p.detach() for p in net.parameters() if p.shape == (20, 20)]
+    held = [*net.buffers(), *(v for v in vars(net).values() if isinstance(v, torch.Tensor))]
+    return [t for t in held if t.shape == (20, 20) and not isinstance(t, nn.Parameter)]
+
+
 @check("L5")
-def fixed_hidden_uses_its_linear_weights_twice(lab):
-    """FixedHiddenMLP applies its one linear layer twice: its weight's gradient has two terms."""
+def fixed_hidden_applies_one_linear_layer_twice_around_its_constant(lab):
+    """FixedHiddenMLP computes sum(z), z = L(relu(L(X) @ R + 1)) halved until sum |z| <= 1, one layer L used twice."""
     net = lab.blocks.FixedHiddenMLP()
-    calls = []
-    for module in net.modules():
-        if module is not net and any(True for _ in module.parameters(recurse=False)):
-            module.register_forward_hook(lambda m, args, out: calls.append(m))
-    net(torch.rand(2, 20))
-    assert len(calls) == 2 and calls[0] is calls[1], f"parameterised submodules called: {[type(m).__name__ for m in calls]}"
+    (bias,) = [p.detach() for p in net.parameters() if p.shape == (20,)]
+    X = torch.rand(3, 20)
+    # the layer's weight may be stored (out, in) or (in, out), the constant multiplied from either side
+    candidates = [
+        (w, r)
+        for weight in square_tensors(net, trainable=True)
+        for constant in square_tensors(net, trainable=False)
+        for w in (weight, weight.T)
+        for r in (constant, constant.T)
+    ]
+    assert candidates, "no (20, 20) weight and (20, 20) constant to compute the report's function with"
+    matching = [
+        c for c in candidates if torch.allclose(net(X), fixed_hidden_as_the_report_writes_it(X, c[0], bias, c[1]))
+    ]
+    assert matching, (
+        f"output {net(X).item():.6g}; L(relu(L(X) @ R + 1)), halved, sums to another value for every layout"
+    )
+    weight, constant = matching[0]
+
+    @forall(X=batches(20, low=-100, high=100))
+    def prop(X):
+        torch.testing.assert_close(net(X), fixed_hidden_as_the_report_writes_it(X, weight, bias, constant))
+
+    prop()
 
 
 @check("L5")
@@ -272,7 +307,7 @@ def nest_mlp_maps_20_to_16_with_its_three_layers(lab):
 
 @check("L6")
 def chimera_runs_end_to_end_with_all_its_parts(lab):
-    """The chimera (NestMLP, Linear(16, 20), FixedHiddenMLP) maps any (b, 20) batch to one scalar with |y| <= 1, and has all its parts' parameters."""
+    """The chimera (NestMLP, Linear(16, 20), FixedHiddenMLP) has all its parts' parameters; maps (b, 20) to |y| <= 1."""
     net = lab.blocks.chimera()
     expected = linear_sizes(*NEST_SIZES, (16, 20), (20, 20))
     assert parameter_count(net) == expected, f"{parameter_count(net)} parameters; its three parts have {expected}"
@@ -317,4 +352,3 @@ def parallel_block_trains_both_nets(lab):
     block(torch.randn(3, 5)).square().sum().backward()
     empty = [tuple(p.shape) for p in block.parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert not empty, f"no gradient reached the parameters of shapes {empty}"
-

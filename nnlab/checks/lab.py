@@ -130,4 +130,6 @@ def load_lab(path: str | Path, name: str | None = None) -> Lab:
             f"{path} holds none of the section scripts {', '.join(f'{s}.py' for s in SECTIONS)}; "
             "name your files after the sections, or pass an adapter."
         )
-    return Lab(name, **{section: import_file(file, f"nnlab_submission_{name}_{section}") for section, file in scripts.items()})
+    return Lab(
+        name, **{section: import_file(file, f"nnlab_submission_{name}_{section}") for section, file in scripts.items()}
+    )

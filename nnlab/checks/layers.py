@@ -1,1 +1,268 @@
-"""(being written)"""
+"""Checks of report section 3, custom layers: claims C1 to C3, on any implementation.
+
+Roles (section ``layers``): ``CenteredLayer()``, ``MyLinear(in_units, units)``
+(weight ``(in_units, units)``), ``ParameterizedTensorDot(in_features)``
+(``y_k = sum_ij W_ijk x_i x_j`` with ``k`` ranging over ``in_features``).
+
+The tensor-reduction layer may store ``W`` in any axis order, flat, or split
+over several tensors: the checks take its parameters' entries in order, and
+look for the axis order in which a plain loop over ``i, j`` reproduces the
+layer. ``W`` and ``W`` with ``i, j`` swapped give the same output, so either
+is accepted.
+"""
+
+import itertools
+
+import torch
+from hypothesis import strategies as st
+from torch import nn
+from torch.nn import functional as F
+
+from nnlab.checks.blocks import parameters_by_shape
+from nnlab.checks.registry import check
+from nnlab.checks.strategies import batch_sizes, batches, forall, tensors, widths
+
+EPS32 = torch.finfo(torch.float32).eps
+
+# --- C1: CenteredLayer --------------------------------------------------------------------
+
+
+def centring_tolerance(X: torch.Tensor) -> float:
+    """float32 error of ``X - X.mean()``: the mean's sum of n terms, then one subtraction."""
+    return (X.numel() + 2) * EPS32 * max(X.abs().max().item(), 1.0)
+
+
+@check("C1")
+def centered_layer_subtracts_the_mean_of_the_whole_batch(lab):
+    """CenteredLayer()(X) is X - X.mean(), the mean over the whole 2-D batch (not per row), for any X."""
+    layer = lab.layers.CenteredLayer()
+    X = torch.tensor([[1.0, 2.0, 3.0], [10.0, 20.0, 30.0]])
+    expected = X - 11.0  # rows with different means: per-row centring gives [[-1, 0, 1], [-10, 0, 10]]
+    assert torch.allclose(layer(X), expected), f"CenteredLayer()({X.tolist()}) is {layer(X).tolist()}, not X - 11"
+
+    @forall(X=tensors((batch_sizes, widths)))
+    def prop(X):
+        expected = (X.double() - X.double().mean()).float()
+        torch.testing.assert_close(layer(X), expected, rtol=0, atol=centring_tolerance(X))
+
+    prop()
+
+
+@check("C1")
+def centered_output_has_mean_zero(lab):
+    """CenteredLayer()'s output has mean zero to float32 tolerance, for any 2-D input."""
+    layer = lab.layers.CenteredLayer()
+
+    @forall(X=tensors((batch_sizes, widths)))
+    def prop(X):
+        mean = layer(X).double().mean().item()
+        assert abs(mean) <= centring_tolerance(X), f"output mean {mean:.3g}"
+
+    prop()
+
+
+@check("C1")
+def centered_layer_is_invariant_to_adding_a_constant(lab):
+    """CenteredLayer()(X + c) equals CenteredLayer()(X) to float32 tolerance, for any X and constant c."""
+    layer = lab.layers.CenteredLayer()
+
+    @forall(X=tensors((batch_sizes, widths)), c=st.floats(-100, 100, width=32))
+    def prop(X, c):
+        scale = max(X.abs().max().item() + abs(c), 1.0)
+        torch.testing.assert_close(layer(X + c), layer(X), rtol=0, atol=4 * (X.numel() + 2) * EPS32 * scale)
+
+    prop()
+
+
+@check("C1")
+def centered_layer_after_linear_gives_mean_about_zero(lab):
+    """nn.Sequential(nn.Linear(8, 128), CenteredLayer()) outputs mean zero to float32 tolerance, for any (b, 8) batch in [0, 1]."""
+    net = nn.Sequential(nn.Linear(8, 128), lab.layers.CenteredLayer())
+
+    @forall(X=batches(8, low=0, high=1))
+    def prop(X):
+        Y = net(X)
+        assert abs(Y.double().mean().item()) <= centring_tolerance(Y), f"output mean {Y.double().mean().item():.3g}"
+
+    prop()
+
+
+@check("C1")
+def centered_layer_has_no_parameters(lab):
+    """CenteredLayer() has no parameters."""
+    params = [tuple(p.shape) for p in lab.layers.CenteredLayer().parameters()]
+    assert not params, f"CenteredLayer has parameters of shapes {params}"
+
+
+# --- C2: MyLinear ---------------------------------------------------------------------------
+
+unequal_sizes = st.tuples(widths, widths).filter(lambda s: s[0] != s[1])
+
+
+@check("C2")
+def my_linear_weight_is_in_units_by_units_and_bias_units(lab):
+    """MyLinear(in_units, units) holds a weight of shape (in_units, units) and a bias of shape (units,), nothing else."""
+
+    @forall(sizes=unequal_sizes)
+    def prop(sizes):
+        in_units, units = sizes
+        shapes = sorted(tuple(p.shape) for p in lab.layers.MyLinear(in_units, units).parameters())
+        assert shapes == sorted([(in_units, units), (units,)]), (
+            f"MyLinear({in_units}, {units}) has parameters of shapes {shapes}"
+        )
+
+    prop()
+
+
+@check("C2")
+def my_linear_computes_relu_of_x_w_plus_b(lab):
+    """MyLinear(in_units, units)(X) is relu(X @ W + b) with its own W and b, never negative, for any (b, in_units) batch."""
+
+    @forall(data=st.data(), units=widths)
+    def prop(data, units):
+        in_units = data.draw(widths, label="in_units")
+        X = data.draw(batches(in_units), label="X")
+        layer = lab.layers.MyLinear(in_units, units)
+        w, b = parameters_by_shape(layer, [(in_units, units), (units,)])
+        # the layout by shape; a square weight may be either way round (another layout computes the same function)
+        layouts = [w] if in_units != units else [w, w.T]
+        layouts = [v if v.shape == (in_units, units) else v.T for v in layouts]
+        Y = layer(X)
+        if in_units == units and not torch.allclose(Y, F.relu(X @ layouts[0] + b)):
+            layouts = layouts[1:]
+        torch.testing.assert_close(Y, F.relu(X @ layouts[0] + b))
+        assert (Y >= 0).all(), f"negative outputs {Y[Y < 0][:5].tolist()}"
+
+    prop()
+
+
+@check("C2")
+def my_linear_works_inside_sequential_with_named_parameters(lab):
+    """nn.Sequential(MyLinear(64, 8), MyLinear(8, 1)) maps (b, 64) to (b, 1); named_parameters() names each layer's two tensors under 0. and 1."""
+    net = nn.Sequential(lab.layers.MyLinear(64, 8), lab.layers.MyLinear(8, 1))
+    named = list(net.named_parameters())
+    prefixes = [name.split(".", 1)[0] for name, _ in named]
+    assert prefixes == ["0", "0", "1", "1"], f"named_parameters() gives {[name for name, _ in named]}"
+    assert all(net.get_parameter(name) is p for name, p in named)
+
+    @forall(batch=batch_sizes)
+    def prop(batch):
+        assert net(torch.rand(batch, 64)).shape == (batch, 1)
+
+    prop()
+
+
+# --- C3: ParameterizedTensorDot ---------------------------------------------------------------
+
+in_features = st.integers(1, 5)
+
+
+def loop_reference(W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``y[:, k] = sum_i sum_j W[i, j, k] x[:, i] x[:, j]``: a plain loop over ``i`` and ``j``."""
+    n = x.shape[1]
+    y = torch.zeros(x.shape[0], W.shape[2], dtype=x.dtype)
+    for i in range(n):
+        for j in range(n):
+            y = y + W[i, j, :] * x[:, i : i + 1] * x[:, j : j + 1]
+    return y
+
+
+def flat_weight(layer: nn.Module, n: int) -> list[nn.Parameter]:
+    params = list(layer.parameters())
+    count = sum(p.numel() for p in params)
+    assert count == n**3, f"ParameterizedTensorDot({n}) has {count} parameters; W_ijk with i, j, k < {n} has {n**3}"
+    return params
+
+
+def orders(flat: torch.Tensor, n: int):
+    """``W`` as ``(i, j, k)`` for each way the layer may have laid out its ``n³`` entries: the six axis orders."""
+    cube = flat.reshape(n, n, n)
+    for order in itertools.permutations(range(3)):
+        # the stored axis a holds index order[a]; bring them back to (i, j, k)
+        yield order, cube.permute(*[order.index(axis) for axis in range(3)])
+
+
+def term_bound(flat: torch.Tensor, x: torch.Tensor) -> float:
+    """``max |W| (sum_i |x_i|)²``, over the batch: bounds ``sum_ij |W_ijk x_i x_j|`` whatever the weight's layout."""
+    return flat.abs().max().item() * x.double().abs().sum(1).square().max().item()
+
+
+@check("C3")
+def tensor_dot_maps_b_n_to_b_n(lab):
+    """ParameterizedTensorDot(n) maps a (b, n) batch to (b, n), for any n and b."""
+
+    @forall(data=st.data(), n=in_features)
+    def prop(data, n):
+        X = data.draw(batches(n, low=-2, high=2), label="X")
+        y = lab.layers.ParameterizedTensorDot(n)(X)
+        assert y.shape == (X.shape[0], n), f"ParameterizedTensorDot({n}) gave {tuple(y.shape)} for {tuple(X.shape)}"
+
+    prop()
+
+
+@check("C3")
+def tensor_dot_equals_the_triple_loop_over_its_weight_with_its_gradients(lab):
+    """ParameterizedTensorDot(n)(x)_k = sum_ij W_ijk x_i x_j, W its n³ parameters in some axis order, and the gradients match the loop's."""
+
+    @forall(data=st.data(), n=in_features)
+    def prop(data, n):
+        x = data.draw(batches(n, low=-3, high=3), label="x")
+        layer = lab.layers.ParameterizedTensorDot(n)
+        params = flat_weight(layer, n)
+        flat = torch.cat([p.detach().flatten() for p in params]).double()
+        y = layer(x)
+        tolerance = 4 * (n * n + 2) * EPS32 * max(term_bound(flat, x), 1.0)
+        errors = {
+            order: (y.double() - loop_reference(W, x.double())).abs().max().item() for order, W in orders(flat, n)
+        }
+        order = min(errors, key=errors.get)
+        assert errors[order] <= tolerance, (
+            f"no axis order of the layer's {n}³ parameters makes the loop reproduce it: smallest difference "
+            f"{errors[order]:.3g} (tolerance {tolerance:.3g})"
+        )
+        grad_y = torch.linspace(-1, 1, y.numel()).view(y.shape)
+        y.backward(grad_y)
+        base = flat.clone().requires_grad_(True)
+        W = dict(orders(base, n))[order]
+        loop_reference(W, x.double()).backward(grad_y.double())
+        got = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten() for p in params]).double()
+        grad_bound = loop_reference(torch.ones(n, n, n, dtype=torch.float64), x.double().abs()).abs().max().item()
+        torch.testing.assert_close(got, base.grad, rtol=1e-4, atol=8 * EPS32 * max(grad_bound, 1.0))
+
+    prop()
+
+
+@check("C3")
+def tensor_dot_is_homogeneous_of_degree_two(lab):
+    """ParameterizedTensorDot(n)(c x) = c² ParameterizedTensorDot(n)(x), for any x and c."""
+
+    @forall(data=st.data(), n=in_features, c=st.floats(-4, 4))
+    def prop(data, n, c):
+        x = data.draw(batches(n, low=-3, high=3), label="x")
+        layer = lab.layers.ParameterizedTensorDot(n)
+        flat = torch.cat([p.detach().flatten() for p in layer.parameters()])
+        y, y_scaled = layer(x).double(), layer(c * x).double()
+        # each side carries the float32 error of n² terms, the scaled one c² times larger, plus c x's rounding
+        tolerance = 8 * (n * n + 2) * EPS32 * max(term_bound(flat, x), 1.0) * max(c * c, 1.0)
+        torch.testing.assert_close(y_scaled, c * c * y, rtol=0, atol=tolerance)
+
+    prop()
+
+
+@check("C3")
+def tensor_dot_passes_gradcheck_in_float64(lab):
+    """ParameterizedTensorDot(n) in float64 passes torch.autograd.gradcheck, for its input and its parameters."""
+
+    @forall(x=tensors((st.integers(1, 3), st.integers(1, 3)), low=-2, high=2, dtype=torch.float64))
+    def prop(x):
+        n = x.shape[1]
+        layer = lab.layers.ParameterizedTensorDot(n).double()
+        x = x.requires_grad_(True)
+        names, params = zip(*[(name, p.detach().clone().requires_grad_(True)) for name, p in layer.named_parameters()])
+
+        def forward(x, *params):
+            return torch.func.functional_call(layer, dict(zip(names, params)), (x,))
+
+        assert torch.autograd.gradcheck(forward, (x, *params))
+
+    prop()

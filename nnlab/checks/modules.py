@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from nnlab.checks.blocks import fixed_hidden_constant_is_left_out_of_the_state_dict, reloaded
+from nnlab.checks.chapter_models import checkpointed_layers_get_no_gradient, quiet_debug_model  # chapter, T11 to T20
 from nnlab.checks.registry import check
 
 
@@ -44,11 +45,28 @@ MODULE_ROLES = [
     ModuleRole("L5", "blocks", "FixedHiddenMLP", lambda cls: cls(), (4, 20), fixed_hidden_constant_is_left_out_of_the_state_dict),
     ModuleRole("L6", "blocks", "NestMLP", lambda cls: cls(), (4, 20)),
     # report sections 2 and 3
+    ModuleRole("P2", "parameters", "block1", lambda block1: block1(), (4, 4)),
+    ModuleRole("P2", "parameters", "block2", lambda block2: block2(), (4, 4)),
+    ModuleRole("P5", "parameters", "tied_net", lambda tied_net: tied_net(), (4, 4)),
     ModuleRole("C2", "layers", "MyLinear", lambda cls: cls(5, 3), (4, 5)),
     ModuleRole("C3", "layers", "ParameterizedTensorDot", lambda cls: cls(6), (4, 6)),
+    ModuleRole("M1", "classifier", "MLP", lambda cls: cls(dropout_rate=0.3), (4, 1, 28, 28)),
     # report section 4
+    ModuleRole("F1", "fileio", "OriginalNetwork", lambda cls: cls(), (2, 3, 32, 32)),
+    ModuleRole("F1", "fileio", "NewNetwork", lambda cls: cls(), (2, 3, 32, 32)),
     # chapter, T1 to T10
+    ModuleRole("T9", "chapter", "HookDemo", lambda cls: cls(), (4, 10)),
+    ModuleRole("T10", "chapter", "CustomLinear", lambda cls: cls(5, 3), (4, 5)),
     # chapter, T11 to T20
+    ModuleRole("T11", "chapter", "SimpleAttention", lambda cls: cls(4), (2, 5, 4)),
+    ModuleRole("T12", "chapter", "StatefulLayer", lambda cls: cls(6, 5), (4, 6)),
+    ModuleRole("T14", "chapter", "MultiClassifier", lambda cls: cls(12, [8, 6], 5, 0.2), (4, 12)),
+    ModuleRole("T15", "chapter", "ResidualBlock", lambda cls: cls(6), (4, 6)),
+    ModuleRole("T15", "chapter", "ResNet", lambda cls: cls(5, 6, 2, 3), (4, 5)),
+    ModuleRole("T16", "chapter", "MemoryEfficientModel", lambda cls: cls(5, 6, 3), (4, 5)),
+    ModuleRole("T17", "chapter", "CheckpointModel", lambda cls: cls(), (2, 1000), checkpointed_layers_get_no_gradient),
+    ModuleRole("T18", "chapter", "OptimizedModel", lambda cls: cls(), (4, 100)),
+    ModuleRole("T19", "chapter", "DebugModel", quiet_debug_model, (4, 10)),
 ]
 
 

@@ -1,1 +1,528 @@
-"""(being written)"""
+"""Checks of report section 2, parameter management: claims P1 to P7, on any implementation.
+
+Roles (section ``parameters``): ``block1()``, ``block2()``, the initialisers
+``init_normal``, ``init_constant``, ``xavier``, ``init_42``, ``my_init`` (the
+report's: every weight ``1 / numel``, bias 0) and ``textbook_init`` (the
+textbook's: ``U(-10, 10)``, then 0 where ``|w| < 5``), each applied with
+``net.apply(fn)``, and ``tied_net()``, the report's network with one
+``shared = nn.Linear(8, 8)`` at two positions:
+``Linear(4, 8) -> ReLU -> shared -> ReLU -> shared -> ReLU -> Linear(8, 1)``.
+P7 uses section 1's ``MLP()``.
+
+What the report says about torch itself (``named_parameters()`` is a
+generator, a shared layer is one ``Parameter``, ``apply`` reaches nested
+modules, the tied gradient) is checked against torch as statements.
+
+The statistical checks use the Dvoretzky-Kiefer-Wolfowitz inequality (with
+Massart's constant): for ``n`` independent draws from a continuous
+distribution with CDF ``F``, ``P(sup |F_n - F| > eps) <= 2 exp(-2 n eps^2)``.
+Each test rejects at ``eps = sqrt(ln(2 / ALPHA) / (2 n))``, so a correct
+initialiser fails it with probability at most ``ALPHA`` = 1e-6 (split evenly
+where one check makes several tests), whatever its random-number stream.
+"""
+
+import itertools
+import math
+import types
+from functools import reduce
+
+import torch
+from hypothesis import strategies as st
+from torch import nn
+from torch.nn import functional as F
+
+from nnlab.checks.blocks import linear_sizes, parameter_count, parameters_by_shape
+from nnlab.checks.registry import check, statement
+from nnlab.checks.strategies import batches, forall
+
+ALPHA = 1e-6  # the most a statistical check may fail a correct initialiser, over its random draws
+
+
+# --- statistics ------------------------------------------------------------------------
+
+
+def dkw_radius(n: int, alpha: float) -> float:
+    """The ``eps`` with ``P(sup |F_n - F| > eps) <= alpha`` for ``n`` draws (DKW, Massart's constant)."""
+    return math.sqrt(math.log(2 / alpha) / (2 * n))
+
+
+def assert_distributed_as(samples: torch.Tensor, cdf, what: str, alpha: float = ALPHA) -> None:
+    """Kolmogorov-Smirnov against ``cdf`` at level ``alpha``, with the DKW bound as the critical distance."""
+    x = samples.detach().double().flatten().sort().values
+    n = x.numel()
+    F_x = cdf(x)
+    ranks = torch.arange(1, n + 1, dtype=torch.float64)
+    distance = torch.maximum(ranks / n - F_x, F_x - (ranks - 1) / n).max().item()
+    radius = dkw_radius(n, alpha)
+    assert distance <= radius, (
+        f"{what}: the {n} draws' empirical CDF is {distance:.3f} from the expected one at its farthest; "
+        f"a correct draw stays within {radius:.3f} with probability 1 - {alpha:g}"
+    )
+
+
+def uniform_cdf(low: float, high: float):
+    return lambda x: ((x - low) / (high - low)).clamp(0, 1)
+
+
+def normal_cdf(std: float):
+    return lambda x: torch.special.ndtr(x / std)
+
+
+# --- the network the initialisers are applied to ---------------------------------------
+
+# non-square layers in both directions, so Xavier's bound sqrt(6 / (fan_in + fan_out)) differs from
+# kaiming_uniform_(a=1)'s sqrt(3 / fan_in) (too wide for the second, too narrow for the first)
+PROBE_SIZES = ((200, 16), (16, 120))
+
+
+def probe_net() -> tuple[nn.Sequential, list[nn.Linear], nn.LayerNorm]:
+    """``Linear(200, 16) -> ReLU -> LayerNorm(16) -> Linear(16, 120)``, the norm's parameters set off their defaults."""
+    first, second = (nn.Linear(n_in, n_out) for n_in, n_out in PROBE_SIZES)
+    norm = nn.LayerNorm(16)
+    with torch.no_grad():
+        norm.weight.uniform_(2, 3)
+        norm.bias.uniform_(-3, -2)
+    return nn.Sequential(first, nn.ReLU(), norm, second), [first, second], norm
+
+
+def initialised(lab, role: str) -> tuple[list[nn.Linear], list[torch.Tensor]]:
+    """The probe net's Linear layers after ``net.apply(role)``, and their biases from before."""
+    net, linears, _ = probe_net()
+    biases_before = [layer.bias.detach().clone() for layer in linears]
+    net.apply(getattr(lab.parameters, role))
+    return linears, biases_before
+
+
+def assert_zero_biases(role: str, linears: list[nn.Linear]) -> None:
+    for layer in linears:
+        assert torch.equal(layer.bias, torch.zeros_like(layer.bias)), (
+            f"{role} left a nonzero bias in {layer}: largest |b| = {layer.bias.abs().max().item():.3g}"
+        )
+
+
+@check("P3")
+def init_normal_draws_weights_from_normal_0_001_and_zeroes_biases(lab):
+    """net.apply(init_normal) draws every Linear weight from N(0, 0.01²) (DKW test, α = 1e-6) and sets every bias to 0."""
+    linears, _ = initialised(lab, "init_normal")
+    weights = torch.cat([layer.weight.detach().flatten() for layer in linears])
+    assert_distributed_as(weights, normal_cdf(0.01), "init_normal's weights against N(0, 0.01²)")
+    assert_zero_biases("init_normal", linears)
+
+
+@check("P3")
+def init_constant_sets_weights_to_1_and_biases_to_0(lab):
+    """net.apply(init_constant) sets every Linear weight to exactly 1 and every bias to 0."""
+    linears, _ = initialised(lab, "init_constant")
+    for layer in linears:
+        assert torch.equal(layer.weight, torch.ones_like(layer.weight)), (
+            f"init_constant: weights of {layer} are not all 1"
+        )
+    assert_zero_biases("init_constant", linears)
+
+
+@check("P3")
+def xavier_draws_uniform_within_the_fan_bound_of_each_layer(lab):
+    """net.apply(xavier) draws each Linear weight from U(-a, a), a = sqrt(6 / (fan_in + fan_out)), on non-square layers (DKW test per layer, α = 1e-6 in all)."""
+    linears, _ = initialised(lab, "xavier")
+    for layer in linears:
+        fan_out, fan_in = layer.weight.shape
+        bound = math.sqrt(6 / (fan_in + fan_out))
+        largest = layer.weight.abs().max().item()
+        assert largest <= bound * (1 + 1e-6), (
+            f"xavier on Linear({fan_in}, {fan_out}): |w| reaches {largest:.4f}, beyond a = {bound:.4f}"
+        )
+        what = f"xavier's weights of Linear({fan_in}, {fan_out}) against U(-{bound:.4f}, {bound:.4f})"
+        assert_distributed_as(layer.weight, uniform_cdf(-bound, bound), what, ALPHA / len(linears))
+
+
+@check("P3")
+def init_42_sets_every_linear_weight_to_42(lab):
+    """net.apply(init_42) sets every Linear weight to exactly 42."""
+    linears, _ = initialised(lab, "init_42")
+    for layer in linears:
+        assert torch.equal(layer.weight, torch.full_like(layer.weight, 42.0)), (
+            f"init_42: weights of {layer} are not all 42"
+        )
+
+
+@check("P3")
+def my_init_fills_weights_with_one_over_their_count_and_zeroes_biases(lab):
+    """net.apply(my_init) fills each Linear weight with 1 / (its number of entries), layer by layer, and sets biases to 0."""
+    linears, _ = initialised(lab, "my_init")
+    for layer in linears:
+        expected = torch.full(layer.weight.shape, 1 / layer.weight.numel())
+        torch.testing.assert_close(
+            layer.weight.detach(), expected, msg=lambda m, layer=layer: f"my_init on {layer}: {m}"
+        )
+    assert_zero_biases("my_init", linears)
+
+
+@check("P3")
+def textbook_init_keeps_uniform_weights_with_magnitude_5_to_10_and_zeroes_the_rest(lab):
+    """net.apply(textbook_init): w ~ U(-10, 10) with w set to 0 where |w| < 5: half the weights 0 (Hoeffding), the rest uniform on ±[5, 10] (DKW); α = 1e-6 in all."""
+    linears, _ = initialised(lab, "textbook_init")
+    w = torch.cat([layer.weight.detach().flatten() for layer in linears]).double()
+    kept = w[w != 0]
+    outside = kept[(kept.abs() < 5) | (kept.abs() > 10)]
+    assert outside.numel() == 0, f"textbook_init kept weights outside ±[5, 10]: {outside[:5].tolist()}"
+    zeroed = 1 - kept.numel() / w.numel()
+    radius = dkw_radius(w.numel(), ALPHA / 2)  # Hoeffding's bound for a proportion has the same form
+    assert abs(zeroed - 0.5) <= radius, (
+        f"textbook_init zeroed {zeroed:.3f} of the weights; P(|U(-10, 10)| < 5) = 0.5 (±{radius:.3f})"
+    )
+    # ±[5, 10] folded onto [-1, 1]: uniform there exactly when the kept weights are uniform on ±[5, 10]
+    folded = kept.sign() * (kept.abs() - 5) / 5
+    assert_distributed_as(folded, uniform_cdf(-1, 1), "textbook_init's kept weights against U(±[5, 10])", ALPHA / 2)
+
+
+def initialiser_touches_only_linear_layers(role: str):
+    def function(lab):
+        net, _, norm = probe_net()
+        before = {name: t.detach().clone() for name, t in norm.named_parameters()}
+        net.apply(getattr(lab.parameters, role))
+        changed = [name for name, t in norm.named_parameters() if not torch.equal(t, before[name])]
+        assert not changed, f"net.apply({role}) changed the LayerNorm's {changed}"
+
+    function.__name__ = f"{role}_leaves_modules_other_than_linear_alone"
+    function.__doc__ = f"net.apply({role}) initialises Linear layers only: a LayerNorm in the net keeps its parameters."
+    return function
+
+
+INITIALISERS = ("init_normal", "init_constant", "xavier", "init_42", "my_init", "textbook_init")
+for _role in INITIALISERS:
+    check("P3")(initialiser_touches_only_linear_layers(_role))
+
+
+# --- P1: access, on the report's single-hidden-layer net ---------------------------------
+
+
+def report_net() -> nn.Sequential:
+    """The report's ``nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))``."""
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+
+
+def named_parameters_iterate_the_layers_in_order():
+    """named_parameters() is an iterator over (name, parameter) pairs, layers in order, names from their positions."""
+    net = report_net()
+    named = net.named_parameters()
+    assert iter(named) is named
+    assert [(n, tuple(p.shape)) for n, p in named] == [
+        ("0.weight", (8, 4)),
+        ("0.bias", (8,)),
+        ("2.weight", (1, 8)),
+        ("2.bias", (1,)),
+    ]
+
+
+@statement("P1", truth=named_parameters_iterate_the_layers_in_order)
+def first_layer_shapes_and_names_of_a_generator():
+    """net[0].weight is (8, 4), net[0].bias is (8,); named_parameters() is a generator of 0.weight, 0.bias, 2.weight, 2.bias (ReLU has none)."""
+    net = report_net()
+    assert tuple(net[0].weight.shape) == (8, 4) and tuple(net[0].bias.shape) == (8,)
+    assert isinstance(net[0].named_parameters(), types.GeneratorType), f"type {type(net[0].named_parameters())}"
+    named = net.named_parameters()
+    assert isinstance(named, types.GeneratorType), f"named_parameters() is a {type(named)}, not a generator"
+    assert [n for n, _ in named] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert net(torch.rand(2, 4)).shape == (2, 1)
+
+
+# --- P2: the nested rgnet, from the lab's block2 -----------------------------------------
+
+BLOCK1_SIZES = ((4, 8), (8, 4))
+
+
+@check("P2")
+def block1_is_linear_4_8_relu_linear_8_4_relu(lab):
+    """block1() computes relu(Linear(8, 4)(relu(Linear(4, 8)(X)))) with its own weights, for any (b, 4) batch."""
+    net = lab.parameters.block1()
+    assert parameter_count(net) == linear_sizes(*BLOCK1_SIZES), f"block1 has {parameter_count(net)} parameters"
+    w1, b1, w2, b2 = parameters_by_shape(net, [(8, 4), (8,), (4, 8), (4,)])
+    w1 = w1 if w1.shape == (8, 4) else w1.T
+    w2 = w2 if w2.shape == (4, 8) else w2.T
+
+    @forall(X=batches(4))
+    def prop(X):
+        expected = F.relu(F.relu(X @ w1.T + b1) @ w2.T + b2)
+        torch.testing.assert_close(net(X), expected)
+
+    prop()
+
+
+def rgnet(lab) -> nn.Sequential:
+    """The report's ``nn.Sequential(block2(), nn.Linear(4, 1))``."""
+    return nn.Sequential(lab.parameters.block2(), nn.Linear(4, 1))
+
+
+@check("P2")
+def rgnet_has_18_named_parameters_and_309_in_all(lab):
+    """rgnet = Sequential(block2(), Linear(4, 1)) has 18 named parameters, 4 · 76 + 5 = 309 scalars, and maps (b, 4) to (b, 1)."""
+    net = rgnet(lab)
+    named = list(net.named_parameters())
+    assert len(named) == 18, f"rgnet has {len(named)} named parameters: {[n for n, _ in named]}"
+    expected = 4 * linear_sizes(*BLOCK1_SIZES) + linear_sizes((4, 1))
+    assert parameter_count(net) == expected == 309, (
+        f"rgnet has {parameter_count(net)} parameters, four block1 and Linear(4, 1) have {expected}"
+    )
+
+    @forall(X=batches(4))
+    def prop(X):
+        assert net(X).shape == (X.shape[0], 1)
+
+    prop()
+
+
+@check("P2")
+def rgnet_names_nest_four_blocks_named_block_0_to_3(lab):
+    """rgnet's parameter names nest block2's four blocks: 0.block 0.… to 0.block 3.…, four each (0.block 0.0.weight first), then 1.weight, 1.bias."""
+    names = [n for n, _ in rgnet(lab).named_parameters()]
+    groups = [[n for n in names if n.startswith(f"0.block {i}.")] for i in range(4)]
+    assert [len(g) for g in groups] == [4] * 4, (
+        f"parameters under 0.block 0. to 0.block 3.: {[len(g) for g in groups]} of {names}"
+    )
+    assert names[0] == "0.block 0.0.weight", f"the first name is {names[0]!r}"
+    assert names[-2:] == ["1.weight", "1.bias"], f"the last names are {names[-2:]}"
+
+
+# --- P4: apply reaches nested modules ----------------------------------------------------
+
+
+def apply_visits_every_module():
+    """apply(fn) calls fn on every module of modules(), nested ones included."""
+    net = nn.Sequential(nn.Sequential(nn.Sequential(nn.Linear(2, 2)), nn.ReLU()), nn.Linear(2, 1))
+    visited = []
+    net.apply(visited.append)
+    assert {id(m) for m in visited} == {id(m) for m in net.modules()}
+
+
+@statement("P4", truth=apply_visits_every_module)
+def apply_visits_every_submodule_once_nested_ones_included():
+    """net.apply(fn) calls fn once on every submodule, nested ones included, children before their parent, then on net."""
+    net = nn.Sequential(nn.Sequential(nn.Linear(4, 8), nn.ReLU()), nn.Sequential(nn.Sequential(nn.Linear(8, 1))))
+    visited = []
+    net.apply(visited.append)
+    assert len(visited) == len(list(net.modules())), (
+        f"apply made {len(visited)} calls for {len(list(net.modules()))} modules"
+    )
+    assert {id(m) for m in visited} == {id(m) for m in net.modules()}
+    for module in net.modules():
+        for child in module.children():
+            assert visited.index(child) < visited.index(module), f"{child} visited after its parent"
+    assert visited[-1] is net
+
+
+@check("P4")
+def init_constant_applied_to_rgnet_reaches_every_nested_linear(lab):
+    """rgnet.apply(init_constant) sets every Linear's weight to 1 and bias to 0, the ones nested in block2's blocks included."""
+    net = rgnet(lab)
+    net.apply(lab.parameters.init_constant)
+    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    missed = [i for i, m in enumerate(linears) if not (torch.all(m.weight == 1) and torch.all(m.bias == 0))]
+    assert not missed, f"Linear layers {missed} of {len(linears)} (in modules() order) kept other values"
+
+
+# --- P5, P6: the tied network -------------------------------------------------------------
+
+
+def report_tied_net(shared: nn.Linear, second: nn.Linear | None = None) -> nn.Sequential:
+    """The report's net with ``shared`` at positions 2 and 4 (or ``second`` at 4, untied)."""
+    second = shared if second is None else second
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), shared, nn.ReLU(), second, nn.ReLU(), nn.Linear(8, 1))
+
+
+def untied_copy(net: nn.Sequential) -> nn.Sequential:
+    """The report's tied net with position 4 holding a copy of the shared layer: equal values, its own parameters."""
+    untied = report_tied_net(nn.Linear(8, 8), nn.Linear(8, 8))
+    untied.load_state_dict(net.state_dict())
+    assert untied[2].weight is not untied[4].weight and torch.equal(untied[2].weight, untied[4].weight)
+    return untied
+
+
+def tied_gradient_is_the_sum_of_both_uses():
+    """The shared weight's one gradient is the sum of the gradients its two uses contribute; positions 2 and 4 show that one tensor."""
+    tied = report_tied_net(nn.Linear(8, 8))
+    untied = untied_copy(tied)
+    X = torch.rand(2, 4)
+    for net in (tied, untied):
+        net(X).square().sum().backward()
+    assert tied[2].weight.grad is tied[4].weight.grad
+    torch.testing.assert_close(tied[2].weight.grad, untied[2].weight.grad + untied[4].weight.grad)
+    torch.testing.assert_close(tied[2].bias.grad, untied[2].bias.grad + untied[4].bias.grad)
+
+
+@statement("P5", truth=tied_gradient_is_the_sum_of_both_uses)
+def the_third_and_fifth_layers_get_the_same_gradient():
+    """The report's 梯度是否相同: True, read as the third and the fifth layer each getting the same gradient for its use."""
+    tied = report_tied_net(nn.Linear(8, 8))
+    untied = untied_copy(tied)  # each use's gradient on its own: the layers as two layers with equal values
+    untied(torch.rand(2, 4)).square().sum().backward()
+    g2, g4 = untied[2].weight.grad, untied[4].weight.grad
+    gap = (g2 - g4).abs().max().item()
+    assert torch.allclose(g2, g4), f"the two uses, as layers of equal values, get gradients up to {gap:.3g} apart"
+
+
+def shared_layer_is_one_module():
+    """Both positions hold the one shared module."""
+    shared = nn.Linear(8, 8)
+    net = report_tied_net(shared)
+    assert net[2] is shared and net[4] is shared
+
+
+@statement("P5", truth=shared_layer_is_one_module)
+def tied_positions_hold_one_parameter_and_a_write_shows_at_both():
+    """net[2].weight and net[4].weight are one Parameter (same id and data_ptr); writing net[2]'s changes net[4]'s."""
+    net = report_tied_net(nn.Linear(8, 8))
+    assert id(net[2].weight) == id(net[4].weight)
+    assert net[2].weight.data_ptr() == net[4].weight.data_ptr()
+    with torch.no_grad():
+        net[2].weight[0, 0] = 100.0
+    assert net[4].weight[0, 0].item() == 100.0
+
+
+@statement("P5", truth=shared_layer_is_one_module)
+def parameters_yield_the_shared_one_once_and_state_dict_lists_both_keys():
+    """parameters() yields the shared weight and bias once, while state_dict() lists them under 2.* and 4.*."""
+    net = report_tied_net(nn.Linear(8, 8))
+    assert len(list(net.parameters())) == 6, f"parameters() yields {len(list(net.parameters()))} tensors"
+    assert {"2.weight", "2.bias", "4.weight", "4.bias"} <= set(net.state_dict()), (
+        f"state_dict() keys: {list(net.state_dict())}"
+    )
+
+
+TIED_SIZES = ((4, 8), (8, 8), (8, 1))
+
+
+@check("P5")
+def tied_net_holds_one_shared_linear_8_8(lab):
+    """tied_net()'s parameters are those of Linear(4, 8), one Linear(8, 8) and Linear(8, 1): 121 scalars, one 8×8 weight."""
+    net = lab.parameters.tied_net()
+    square = [tuple(p.shape) for p in net.parameters() if tuple(p.shape) == (8, 8)]
+    count = parameter_count(net)
+    expected = linear_sizes(*TIED_SIZES)
+    assert len(square) == 1 and count == expected, (
+        f"tied_net has {len(square)} 8×8 weights and {count} parameters; "
+        f"with one shared Linear(8, 8) it has 1 and {expected}"
+    )
+
+
+def tied_reference(w1, b1, s_w, s_b, w3, b3):
+    """``Linear(4, 8) -> ReLU -> S -> ReLU -> S -> ReLU -> Linear(8, 1)`` from torch primitives, ``S`` used twice."""
+
+    def forward(X, s_w_second=None, s_b_second=None):
+        h = F.relu(X @ w1.T + b1)
+        h = F.relu(h @ s_w.T + s_b)
+        h = F.relu(h @ (s_w if s_w_second is None else s_w_second).T + (s_b if s_b_second is None else s_b_second))
+        return h @ w3.T + b3
+
+    return forward
+
+
+def tied_arrangements(net: nn.Module, X: torch.Tensor) -> list[dict[str, torch.Tensor]]:
+    """The tied net's parameters in their places, found by behaviour: each arrangement whose reference computes net(X).
+
+    Shapes give the outer layers (either layout); which 8×8 weight and which (8,) biases serve the shared
+    layer, and the 8×8 weight's layout, are tried, and those with which the reference (S at both positions)
+    matches the net are returned: more than one only where dead ReLUs hide the difference.
+    """
+    params = list(net.parameters())
+
+    def by_shape(*shapes):
+        return [p for p in params if tuple(p.shape) in shapes]
+
+    outer = by_shape((8, 4), (4, 8)), by_shape((1, 8), (8, 1)), by_shape((1,))
+    assert all(len(found) == 1 for found in outer), (
+        f"tied_net's parameters {[tuple(p.shape) for p in params]} hold no one Linear(4, 8) and Linear(8, 1)"
+    )
+    (w1,), (w3,), (b3,) = outer
+    squares, vectors = by_shape((8, 8)), by_shape((8,))
+    found = []
+    with torch.no_grad():
+        y = net(X)
+        for s_w, (b1, s_b), transposed in itertools.product(squares, itertools.permutations(vectors, 2), (False, True)):
+            parts = {
+                "w1": w1 if w1.shape == (8, 4) else w1.T,
+                "b1": b1,
+                "s_w": s_w.T if transposed else s_w,
+                "s_b": s_b,
+                "w3": w3 if w3.shape == (1, 8) else w3.T,
+                "b3": b3,
+            }
+            if torch.allclose(tied_reference(**parts)(X), y, rtol=1e-5, atol=1e-6):
+                found.append({**parts, "shared": s_w, "transposed": transposed})
+    assert found, (
+        f"tied_net computes Linear(4, 8) -> ReLU -> S -> ReLU -> S -> ReLU -> Linear(8, 1) with no one S among its "
+        f"{len(squares)} 8×8 weight(s) and {len(vectors)} 8-vectors"
+    )
+    return found
+
+
+@check("P5")
+def tied_net_shared_gradient_is_the_sum_of_both_uses(lab):
+    """tied_net() uses one 8×8 layer at both positions, and its weight's gradient is the sum of what each use contributes."""
+    net = lab.parameters.tied_net()
+    X = torch.randn(16, 4)
+    arrangements = tied_arrangements(net, X)
+    net(X).square().sum().backward()
+    gaps = []
+    for parts in arrangements:
+        got = parts["shared"].grad
+        assert got is not None, "the shared weight got no gradient"
+        got = got.T if parts["transposed"] else got
+        leaves = {k: parts[k].detach().clone().requires_grad_(True) for k in ("w1", "b1", "s_w", "s_b", "w3", "b3")}
+        second_w, second_b = (leaves[k].detach().clone().requires_grad_(True) for k in ("s_w", "s_b"))
+        tied_reference(**leaves)(X, second_w, second_b).square().sum().backward()
+        expected = leaves["s_w"].grad + second_w.grad  # the two uses, as two layers with equal values
+        if torch.allclose(got, expected, rtol=1e-4, atol=1e-6):
+            return
+        gaps.append((got - expected).abs().max().item())
+    raise AssertionError(
+        f"the shared weight's gradient is not the sum of its two uses': off by {min(gaps):.3g} at least"
+    )
+
+
+@check("P6")
+def tied_net_uses_stay_identical_while_it_trains(lab):
+    """After any number of SGD steps on tied_net()'s parameters(), its weights have moved and both positions still hold one 8×8 layer."""
+
+    @forall(steps=st.integers(1, 6))
+    def prop(steps):
+        net = lab.parameters.tied_net()
+        X, y = torch.randn(32, 4), torch.randn(32, 1)
+        squares = [p for p in net.parameters() if tuple(p.shape) == (8, 8)]
+        before = [p.detach().clone() for p in squares]
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+        for _ in range(steps):
+            optimizer.zero_grad()
+            F.mse_loss(net(X), y).backward()
+            optimizer.step()
+        moved = [not torch.equal(p, b) for p, b in zip(squares, before)]
+        assert any(moved), f"after {steps} steps no 8×8 weight moved: the run never trained the shared layer"
+        gaps = [(a - b).abs().max().item() for a, b in itertools.combinations(squares, 2)]
+        assert not any(gaps), (
+            f"after {steps} steps the {len(squares)} 8×8 weights differ by up to {max(gaps):.3g}: "
+            "the positions are not tied"
+        )
+        tied_arrangements(net, X)  # and the net still computes one S at both positions
+
+    prop()
+
+
+# --- P7: section 1's MLP, by attribute and by name -----------------------------------------
+
+
+@check("P7")
+def mlp_parameters_are_reachable_by_attribute_and_name_and_get_gradients_of_their_shape(lab):
+    """Each of MLP's named parameters is the attribute its dotted name leads to, and after backward() each has a gradient of its own shape."""
+    net = lab.blocks.MLP()
+    named = list(net.named_parameters())
+    shapes = sorted(tuple(sorted(p.shape)) for _, p in named)
+    assert shapes == sorted([(20, 256), (256,), (10, 256), (10,)]), f"MLP's parameters have shapes {shapes}"
+    for name, p in named:
+        found = reduce(getattr, name.split("."), net)
+        assert found is p, f"net.{name} is not the parameter named {name!r}"
+    net(torch.rand(2, 20)).sum().backward()
+    wrong = [
+        (name, p.grad if p.grad is None else tuple(p.grad.shape))
+        for name, p in named
+        if p.grad is None or p.grad.shape != p.shape
+    ]
+    assert not wrong, f"parameters without a gradient of their own shape: {wrong}"

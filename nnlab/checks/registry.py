@@ -16,7 +16,7 @@ Two kinds, because the documents make two kinds of claim:
 
 A check or statement is a plain function that raises (``AssertionError`` or
 anything else) when the property fails; hypothesis's falsifying example, where
-there is one, becomes the evidence. Its docstring's first line names the
+there is one, becomes the evidence. Its docstring's first paragraph names the
 property.
 """
 
@@ -71,8 +71,9 @@ STATEMENTS: list[Statement] = []
 
 
 def first_line(function: Callable) -> str:
+    """The docstring's first paragraph on one line (a long property may wrap), else the function's name."""
     doc = (function.__doc__ or function.__name__.replace("_", " ")).strip()
-    return doc.splitlines()[0]
+    return " ".join(doc.split("\n\n")[0].split())
 
 
 def check(claim: str, documented: CheckFunction | None = None) -> Callable[[CheckFunction], CheckFunction]:

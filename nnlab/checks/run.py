@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from nnlab.checks.lab import Lab, RoleMissing
-from nnlab.checks.registry import Check, Statement
+from nnlab.checks.registry import Check, Statement, first_line
 
 RESULTS = ("pass", "qualified", "missing", "fail", "error")  # a claim takes the last of its checks' results
 
@@ -77,7 +77,7 @@ def run_check(check: Check, lab: Lab) -> Result:
             return Result(check.id, check.claim, "pass")
         failure = f"{check.title}: {describe(error)}"
         if check.documented is not None and _seeded(check.id, lambda: check.documented(lab)) is None:
-            documented = check.documented.__doc__.strip().splitlines()[0]
+            documented = first_line(check.documented)
             return Result(check.id, check.claim, "qualified", f"{failure} It does what the documents do: {documented}")
         return Result(check.id, check.claim, "fail", failure)
     except RoleMissing as missing:
@@ -90,9 +90,11 @@ def run_statement(statement: Statement) -> Result:
         return Result(statement.id, statement.claim, "pass")
     stated = f"{statement.title}: {describe(error)}"
     truth_error = _seeded(statement.id, statement.truth)
-    truth = statement.truth.__doc__.strip().splitlines()[0]
+    truth = first_line(statement.truth)
     if truth_error is not None:
-        return Result(statement.id, statement.claim, "error", f"{stated} Nor does the correction hold: {describe(truth_error)}")
+        return Result(
+            statement.id, statement.claim, "error", f"{stated} Nor does the correction hold: {describe(truth_error)}"
+        )
     result = "qualified" if statement.when_wrong == "qualified" else "fail"
     return Result(statement.id, statement.claim, result, f"{stated} What holds instead: {truth}")
 
@@ -103,5 +105,7 @@ def claim_result(results: Iterable[Result]) -> tuple[str, str]:
     if not results:
         raise ValueError("a claim's result needs at least one check result")
     worst = max(RESULTS.index(r.result) for r in results)
-    details = " ".join(f"[{r.check.split(':', 1)[1]}] {r.detail}" for r in results if RESULTS.index(r.result) == worst and r.detail)
+    details = " ".join(
+        f"[{r.check.split(':')[-1]}] {r.detail}" for r in results if RESULTS.index(r.result) == worst and r.detail
+    )
     return RESULTS[worst], details

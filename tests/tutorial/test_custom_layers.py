@@ -1,23 +1,17 @@
-"""Tutorial 3.5: claims T10 to T12."""
+"""Tutorial 3.5: claims T10 to T12.
 
-import math
+What CustomLinear computes and how it starts are claim checks (``nnlab.checks.chapter_basics``); here, nnlab's
+own promises: the same draws as ``nn.Linear`` from the same seed, its exact repr, its error message.
+"""
 
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
-from torch.nn import functional as F
 
 from nnlab import CustomLinear, SimpleAttention, StatefulLayer
-from nnlab.checks.strategies import batches, tensors, widths
-
-
-@pytest.mark.claim("T10")
-@given(x=batches(6), out=widths, bias=st.booleans())
-def test_custom_linear_equals_f_linear(x, out, bias):
-    layer = CustomLinear(6, out, bias=bias)
-    torch.testing.assert_close(layer(x), F.linear(x, layer.weight, layer.bias), rtol=0, atol=0)
+from nnlab.checks.strategies import widths
 
 
 @pytest.mark.claim("T10")
@@ -31,16 +25,6 @@ def test_reset_parameters_draws_exactly_what_nn_linear_draws(seed, sizes):
 
 
 @pytest.mark.claim("T10")
-def test_reset_parameters_fills_the_kaiming_uniform_bound():
-    layer = CustomLinear(256, 256)
-    bound = 1 / math.sqrt(256)
-    for p in (layer.weight, layer.bias):
-        assert p.abs().max().item() <= bound
-    # P(max |w| < 0.99 bound) = 0.99^65536 ~ 1e-286 for a uniform draw
-    assert layer.weight.abs().max().item() > 0.99 * bound
-
-
-@pytest.mark.claim("T10")
 def test_extra_repr_shows_sizes_and_bias():
     assert repr(CustomLinear(10, 5)) == "CustomLinear(in_features=10, out_features=5, bias=True)"
     assert repr(CustomLinear(10, 5, bias=False)) == "CustomLinear(in_features=10, out_features=5, bias=False)"
@@ -50,38 +34,6 @@ def test_extra_repr_shows_sizes_and_bias():
 def test_custom_linear_refuses_wrong_width():
     with pytest.raises(ValueError, match=r"\(batch, 10\); got \(3, 9\)"):
         CustomLinear(10, 5)(torch.randn(3, 9))
-
-
-sequences = tensors((st.integers(1, 3), st.integers(1, 8), 4), low=-5, high=5, dtype=torch.float64)
-
-
-@pytest.mark.claim("T11")
-@given(h=sequences)
-def test_attention_weights_are_a_distribution_over_the_sequence(h):
-    _, weights = SimpleAttention(4).double()(h)
-    assert weights.shape == h.shape[:2]
-    assert (weights >= 0).all()
-    torch.testing.assert_close(weights.sum(dim=1), torch.ones(h.shape[0], dtype=torch.float64))
-
-
-@pytest.mark.claim("T11")
-@given(h=sequences)
-def test_attention_output_is_a_convex_combination_of_the_inputs(h):
-    out, weights = SimpleAttention(4).double()(h)
-    torch.testing.assert_close(out, torch.einsum("bt,bth->bh", weights, h))
-    slack = 1e-12
-    assert ((out >= h.min(dim=1).values - slack) & (out <= h.max(dim=1).values + slack)).all()
-
-
-@pytest.mark.claim("T11")
-@given(data=st.data(), h=sequences)
-def test_permuting_the_sequence_permutes_weights_and_keeps_output(data, h):
-    permutation = torch.tensor(data.draw(st.permutations(range(h.shape[1]))))
-    attention = SimpleAttention(4).double()
-    out, weights = attention(h)
-    permuted_out, permuted_weights = attention(h[:, permutation])
-    torch.testing.assert_close(permuted_weights, weights[:, permutation])
-    torch.testing.assert_close(permuted_out, out)
 
 
 @pytest.mark.claim("T11")
@@ -98,38 +50,11 @@ def test_attention_refuses_wrong_shapes(shape):
         SimpleAttention(4)(torch.randn(shape))
 
 
-@pytest.mark.claim("T12")
-@given(x=batches(10))
-def test_state_carries_across_calls_and_is_detached(x):
-    layer = StatefulLayer(10, 20)
-    first = layer(x)
-    second = layer(x)
-    assert not torch.equal(first, second)  # same input, different state
-    torch.testing.assert_close(second, torch.tanh(layer.input_transform(x) + layer.hidden_transform(first)))
-    assert not layer.hidden_state.requires_grad and layer.hidden_state.grad_fn is None
-
-
 def test_stateful_layer_prints_its_sizes():
     assert repr(StatefulLayer(3, 4)).startswith("StatefulLayer(\n  input_size=3, hidden_size=4\n")
 
 
 @pytest.mark.claim("T12")
-@given(x=batches(10))
-def test_reset_returns_to_the_first_call(x):
-    layer = StatefulLayer(10, 20)
-    first = layer(x)
-    layer(x)
-    layer.reset_state()
-    torch.testing.assert_close(layer(x), first, rtol=0, atol=0)
-
-
-WHY_T12 = (
-    "The chapter's layer fails with an opaque expand error when the batch size changes after the first call; "
-    "state belongs to one batch, so nnlab's layer refuses the change clearly until reset_state()."
-)
-
-
-@pytest.mark.claim("T12", verdict="qualified", why=WHY_T12)
 def test_a_new_batch_size_is_refused_until_reset():
     layer = StatefulLayer(10, 20)
     layer(torch.randn(4, 10))

@@ -13,8 +13,8 @@ from PIL import Image
 from torch import nn
 
 from nnlab import MultiClassifier
-from nnlab.tutorial.debugging import BINS, COLUMNS, PANEL_INCHES, DebugModel, plot_weight_histograms, weight_histograms
 from nnlab.checks.strategies import batches
+from nnlab.tutorial.debugging import BINS, COLUMNS, PANEL_INCHES, DebugModel, plot_weight_histograms, weight_histograms
 
 
 @pytest.mark.claim("T19")
@@ -57,7 +57,7 @@ def panels_with_bars(path, panels: int) -> int:
     )
 
 
-@pytest.mark.claim("T20", why="One panel per weight tensor; the chapter stopped at three.")
+@pytest.mark.claim("T20")
 @pytest.mark.parametrize(
     ("model", "panels"),
     [
@@ -92,7 +92,7 @@ def test_each_panel_counts_every_entry_of_one_weight_tensor_and_names_it():
     plt.close(fig)
 
 
-@pytest.mark.claim("T20", why="A one-entry tensor has no standard deviation: its panel is titled with the name only.")
+@pytest.mark.claim("T20")  # a one-entry tensor has no standard deviation: the title is the name only
 def test_statistics_in_the_title_only_where_they_are_defined():
     assert weight_histograms(nn.Linear(1, 1)).axes[0].get_title() == "weight"
     layer = nn.Linear(2, 1)

@@ -1,29 +1,19 @@
-"""Tutorial 3.4: claim T9."""
+"""Tutorial 3.4: claim T9, nnlab's own side: ``remove_hooks`` and detached records.
+
+What the chapter's ``HookDemo`` records and computes is a claim check in ``nnlab.checks.chapter_basics``.
+"""
 
 import pytest
 import torch
 from hypothesis import given
 
-from nnlab.tutorial.hooks import HookModel
 from nnlab.checks.strategies import batches
+from nnlab.tutorial.hooks import HookModel
 
 
 @pytest.mark.claim("T9")
 @given(x=batches(10))
-def test_hooks_capture_intermediate_outputs_of_the_right_shapes(x):
-    model = HookModel()
-    model(x)
-    assert {name: tuple(a.shape) for name, a in model.activations.items()} == {
-        "fc1": (x.shape[0], 20),
-        "fc2": (x.shape[0], 10),
-    }
-    torch.testing.assert_close(model.activations["fc1"], model.fc1(x), rtol=0, atol=0)
-    assert not model.activations["fc1"].requires_grad
-
-
-@pytest.mark.claim("T9")
-@given(x=batches(10))
-def test_hooks_do_not_change_the_output(x):
+def test_output_is_the_same_before_and_after_remove_hooks(x):
     model = HookModel()
     hooked = model(x)
     model.remove_hooks()
@@ -34,8 +24,9 @@ def test_hooks_do_not_change_the_output(x):
 @pytest.mark.claim("T9")
 def test_hooks_stop_after_remove():
     model = HookModel()
-    model(torch.randn(2, 10))
+    model(torch.randn(2, 10).requires_grad_())
     recorded = dict(model.activations)
+    assert not any(a.requires_grad for a in recorded.values()), "a record keeps the autograd graph alive"
     model.remove_hooks()
     model.remove_hooks()  # a second call has nothing left to remove, and says nothing
     model(torch.randn(3, 10))

@@ -1,0 +1,72 @@
+"""Checks of report section 5's model: the Fashion-MNIST MLP that claims M1 to M4 train.
+
+Role (section ``classifier``): ``MLP(activation=nn.ReLU(), dropout_rate=0.0)``,
+``784 -> 256 -> 128 -> 10`` with the activation and dropout after each hidden
+layer, taking ``(b, 1, 28, 28)`` images (the report flattens them itself).
+What it learns on the real data is measured by the slow tests
+(``tests/test_fashion_mnist.py``).
+"""
+
+import hypothesis_torch as ht
+import torch
+from hypothesis import strategies as st
+from torch import nn
+from torch.nn import functional as F
+
+from nnlab.checks.blocks import linear_sizes, parameter_count, parameters_by_shape
+from nnlab.checks.registry import check
+from nnlab.checks.strategies import forall
+
+SIZES = ((784, 256), (256, 128), (128, 10))
+SHAPES = [(256, 784), (256,), (128, 256), (128,), (10, 128), (10,)]
+# mostly-black images: hypothesis draws the few lit pixels, so an example stays small enough to shrink
+images = ht.tensor_strategy(
+    dtype=torch.float32,
+    shape=(3, 1, 28, 28),
+    elements=st.floats(0, 1, width=32),
+    fill=st.just(0.0),
+    layout=torch.strided,
+    device=torch.device("cpu"),
+    requires_grad=False,
+)
+
+
+def mlp_as_the_report_writes_it(net: nn.Module, X: torch.Tensor, activation) -> torch.Tensor:
+    """``fc3(act(fc2(act(fc1(flatten(X))))))`` from the network's parameters, matched by shape."""
+    w1, b1, w2, b2, w3, b3 = parameters_by_shape(net, SHAPES)
+    as_out_in = [w if w.shape[0] == b.shape[0] else w.T for w, b in ((w1, b1), (w2, b2), (w3, b3))]
+    hidden = activation(F.linear(X.flatten(1), as_out_in[0], b1))
+    return F.linear(activation(F.linear(hidden, as_out_in[1], b2)), as_out_in[2], b3)
+
+
+@check("M1")
+def classifier_mlp_has_the_layers_784_256_128_10(lab):
+    """MLP() has exactly the parameters of Linear 784→256, 256→128, 128→10 and maps (b, 1, 28, 28) images to (b, 10)."""
+    net = lab.classifier.MLP()
+    assert parameter_count(net) == linear_sizes(*SIZES), f"{parameter_count(net)} parameters"
+    out = net(torch.rand(5, 1, 28, 28))
+    assert out.shape == (5, 10), f"output of shape {tuple(out.shape)} for 5 images"
+
+
+@check("M1")
+def classifier_mlp_applies_the_activation_it_is_given_after_each_hidden_layer(lab):
+    """MLP(activation=f) in eval mode computes fc3(f(fc2(f(fc1(x))))) for ReLU, Sigmoid and Tanh."""
+    for activation in (nn.ReLU(), nn.Sigmoid(), nn.Tanh()):
+        net = lab.classifier.MLP(activation=activation).eval()
+
+        @forall(X=images)
+        def prop(X):
+            torch.testing.assert_close(net(X), mlp_as_the_report_writes_it(net, X, activation))
+
+        prop()
+
+
+@check("M1")
+def classifier_mlp_drops_hidden_units_in_training_only(lab):
+    """MLP(dropout_rate=0.5) draws new dropout masks in train mode and computes the plain network in eval mode."""
+    net = lab.classifier.MLP(dropout_rate=0.5)
+    X = torch.rand(8, 1, 28, 28)
+    net.train()
+    assert not torch.equal(net(X), net(X)), "two train-mode calls gave the same output: no dropout"
+    net.eval()
+    torch.testing.assert_close(net(X), mlp_as_the_report_writes_it(net, X, nn.ReLU()))

@@ -1,0 +1,109 @@
+"""The checks of report section 1 catch the wrong implementations they are for, and pass correct ones."""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from nnlab.checks import all_statements, run_statement
+from nnlab.labs import REPORT
+from tests.checks.helpers import results_of, variant
+
+
+class MLPWithTanh(nn.Module):
+    """Wrong: the report's MLP has a ReLU between its layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden, self.output = nn.Linear(20, 256), nn.Linear(256, 10)
+
+    def forward(self, X):
+        return self.output(torch.tanh(self.hidden(X)))
+
+
+class MLPWithRawWeights(nn.Module):
+    """Correct, in another style: raw parameters, the weight stored (in, out), addmm instead of Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.w1 = nn.Parameter(torch.randn(20, 256) * 0.05)
+        self.b1 = nn.Parameter(torch.zeros(256))
+        self.w2 = nn.Parameter(torch.randn(256, 10) * 0.05)
+        self.b2 = nn.Parameter(torch.zeros(10))
+
+    def forward(self, X):
+        return torch.addmm(self.b2, F.relu(torch.addmm(self.b1, X, self.w1)), self.w2)
+
+
+def test_l2_catches_an_mlp_whose_activation_is_not_relu():
+    assert results_of(variant("blocks", MLP=MLPWithTanh), "L2") == {
+        "torch_sequential_of_the_same_layers_computes_mlp": "fail"
+    }
+
+
+def test_l1_l2_pass_an_mlp_with_raw_transposed_weights():
+    lab = variant("blocks", MLP=MLPWithRawWeights)
+    assert set(results_of(lab, "L1").values()) == set(results_of(lab, "L2").values()) == {"pass"}
+
+
+def test_l6_catches_a_chimera_missing_two_of_its_parts():
+    lab = variant("blocks", chimera=lambda: nn.Sequential(nn.Linear(20, 20), REPORT.blocks.FixedHiddenMLP()))
+    assert results_of(lab, "L6", "chimera_runs_end_to_end_with_all_its_parts") == {
+        "chimera_runs_end_to_end_with_all_its_parts": "fail"
+    }
+
+
+class SummingParallel(nn.Module):
+    def __init__(self, net1, net2):
+        super().__init__()
+        self.net1, self.net2 = net1, net2
+
+    def forward(self, X):
+        return self.net1(X) + self.net2(X)
+
+
+class StackingParallel(SummingParallel):
+    """Wrong in a way the documents are not: stacks the outputs on a new axis."""
+
+    def forward(self, X):
+        return torch.stack((self.net1(X), self.net2(X)))
+
+
+def test_l7_qualifies_the_reports_sum_and_fails_other_combinations():
+    name = "parallel_block_concatenates_for_any_widths"
+    assert results_of(variant("blocks", ParallelBlock=SummingParallel), "L7", name) == {name: "qualified"}
+    assert results_of(variant("blocks", ParallelBlock=StackingParallel), "L7", name) == {name: "fail"}
+
+
+def test_l5_qualifies_a_constant_kept_as_a_plain_attribute():
+    results = results_of(REPORT, "L5")
+    assert results["fixed_hidden_reloads_to_the_same_function"] == "qualified"
+    assert results["fixedhiddenmlp_to_float64_moves_everything"] == "qualified"
+
+
+class DetachedFixedHidden(nn.Module):
+    """Wrong: computes with .data, so its layer never receives a gradient."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("rand_weight", torch.rand(20, 20))
+        self.linear = nn.Linear(20, 20)
+
+    def forward(self, X):
+        X = F.linear(X, self.linear.weight.data, self.linear.bias.data)
+        X = F.relu(X @ self.rand_weight + 1)
+        X = F.linear(X, self.linear.weight.data, self.linear.bias.data)
+        while X.abs().sum() > 1:
+            X = X / 2
+        return X.sum()
+
+
+def test_general_properties_catch_a_layer_that_computes_with_data():
+    name = "fixedhiddenmlp_every_parameter_gets_a_gradient"
+    assert results_of(variant("blocks", FixedHiddenMLP=DetachedFixedHidden), "L5", name) == {name: "fail"}
+
+
+def test_l4_refutes_only_the_gradient_consequence():
+    results = {s.name: run_statement(s) for s in all_statements() if s.claim == "L4"}
+    assert results["list_held_blocks_cannot_compute_gradients"].result == "fail"
+    assert "autograd filled .grad" in results["list_held_blocks_cannot_compute_gradients"].detail
+    assert results["list_held_blocks_are_invisible_to_parameters_state_dict_to_and_optimizers"].result == "pass"

@@ -1,0 +1,513 @@
+"""The checks of claims T11 to T20 catch wrong implementations and pass correct ones written in another style."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.utils.checkpoint import checkpoint
+
+from nnlab.checks import all_checks, run_check
+from nnlab.labs import CHAPTER, REFERENCE
+from nnlab.tutorial import architectures, custom_layers, debugging, efficiency, initialisation
+
+
+def result(lab, claim: str, name: str) -> str:
+    (found,) = [c for c in all_checks() if c.claim == claim and c.name == name]
+    return run_check(found, lab).result
+
+
+def results(lab, claims: tuple[str, ...]) -> dict[str, str]:
+    return {c.id: run_check(c, lab).result for c in all_checks() if c.claim in claims}
+
+
+def wrong(**roles):
+    return REFERENCE.replace("wrong", chapter=roles)
+
+
+# ------------------------------------------------------------------ T11
+
+
+class AttentionOverTheBatch(custom_layers.SimpleAttention):
+    def forward(self, h):
+        weights = F.softmax(self.attention(h).squeeze(-1), dim=0)  # the wrong axis
+        return (weights.unsqueeze(-1) * h).sum(dim=1), weights
+
+
+class AttentionThatAverages(custom_layers.SimpleAttention):
+    def forward(self, h):
+        weights = F.softmax(self.attention(h).squeeze(-1), dim=-1)
+        return h.mean(dim=1), weights  # not the weighted sum
+
+
+def test_attention_softmax_over_the_batch_fails_the_distribution_check():
+    lab = wrong(SimpleAttention=AttentionOverTheBatch)
+    assert result(lab, "T11", "attention_weights_are_a_distribution_over_the_sequence") == "fail"
+
+
+def test_attention_that_averages_fails_the_weighted_sum_check():
+    lab = wrong(SimpleAttention=AttentionThatAverages)
+    assert result(lab, "T11", "attention_output_is_the_weighted_sum_of_the_inputs") == "fail"
+
+
+# ------------------------------------------------------------------ T12
+
+
+class StatefulKeepingTheGraph(custom_layers.StatefulLayer):
+    def forward(self, x):
+        previous = self.hidden_state if len(self.hidden_state) else x.new_zeros(len(x), self.hidden_size)
+        new_hidden = torch.tanh(self.input_transform(x) + self.hidden_transform(previous))
+        self.hidden_state = new_hidden  # not detached: the graph grows across calls
+        return new_hidden
+
+
+class StatefulThatForgets(custom_layers.StatefulLayer):
+    def forward(self, x):
+        self.reset_state()
+        return super().forward(x)
+
+
+class StatefulWithoutReset(custom_layers.StatefulLayer):
+    def reset_state(self):
+        pass
+
+
+def test_state_kept_in_the_graph_fails_the_detach_check():
+    lab = wrong(StatefulLayer=StatefulKeepingTheGraph)
+    assert result(lab, "T12", "stateful_layer_state_is_detached_from_the_graph") == "fail"
+
+
+def test_a_layer_without_state_fails_the_carry_check():
+    lab = wrong(StatefulLayer=StatefulThatForgets)
+    assert result(lab, "T12", "stateful_layer_output_depends_on_the_previous_input") == "fail"
+
+
+def test_a_reset_that_keeps_the_state_fails_the_reset_check():
+    lab = wrong(StatefulLayer=StatefulWithoutReset)
+    assert result(lab, "T12", "stateful_layer_reset_restores_the_first_call") == "fail"
+
+
+def test_the_chapters_expanding_layer_is_qualified_and_nnlabs_refusal_passes():
+    name = "stateful_layer_handles_or_clearly_refuses_a_new_batch_size"
+    assert result(CHAPTER, "T12", name) == "qualified"
+    assert result(REFERENCE, "T12", name) == "pass"
+
+
+# ------------------------------------------------------------------ T13
+
+
+class XavierNormalDemo(initialisation.InitializationDemo):
+    def __init__(self):
+        super().__init__()
+        nn.init.xavier_normal_(self.layers[0].weight)  # normal, not uniform, at the same variance
+
+
+class DefaultInitDemo(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(10, 20), nn.Linear(20, 20), nn.Linear(20, 10), nn.Linear(10, 1)])
+
+
+def identity_init(module):
+    if isinstance(module, nn.Linear):
+        nn.init.eye_(module.weight)
+        nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm1d):
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+def linear_only_init(module):
+    if isinstance(module, nn.Linear):
+        nn.init.orthogonal_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+@pytest.mark.parametrize("demo", [XavierNormalDemo, DefaultInitDemo])
+def test_a_demo_drawing_from_other_distributions_fails_the_kolmogorov_smirnov_check(demo):
+    lab = wrong(InitializationDemo=demo)
+    assert result(lab, "T13", "demo_weights_follow_their_schemes_distributions") == "fail"
+
+
+def test_a_default_initialised_demo_fails_the_bias_check():
+    assert (
+        result(wrong(InitializationDemo=DefaultInitDemo), "T13", "demo_biases_are_zero_except_the_normal_layers_0_1")
+        == "fail"
+    )
+
+
+def test_an_identity_init_is_orthogonal_but_fails_the_random_draw_check():
+    lab = wrong(custom_init=identity_init)
+    assert result(lab, "T13", "custom_init_makes_rows_or_columns_orthonormal_for_any_shape") == "pass"
+    assert result(lab, "T13", "custom_init_draws_a_new_orthogonal_matrix_each_time") == "fail"
+
+
+def test_an_init_that_skips_batchnorm_fails_the_batchnorm_check():
+    assert (
+        result(wrong(custom_init=linear_only_init), "T13", "custom_init_sets_batchnorm_to_weight_one_bias_zero")
+        == "fail"
+    )
+
+
+# ------------------------------------------------------------------ T14
+
+
+def classifier_of(order):
+    class Classifier(nn.Module):
+        def __init__(self, input_size, hidden_sizes, num_classes, dropout_rate=0.2):
+            super().__init__()
+            layers, previous = [], input_size
+            for hidden in hidden_sizes:
+                layers += order(previous, hidden, dropout_rate)
+                previous = hidden
+            self.network = nn.Sequential(*layers, nn.Linear(previous, num_classes))
+
+        def forward(self, x):
+            return self.network(x)
+
+    return Classifier
+
+
+ReluBeforeBatchNorm = classifier_of(lambda n, h, p: [nn.Linear(n, h), nn.ReLU(), nn.BatchNorm1d(h), nn.Dropout(p)])
+NoBatchNorm = classifier_of(lambda n, h, p: [nn.Linear(n, h), nn.ReLU(), nn.Dropout(p)])
+NoDropout = classifier_of(lambda n, h, p: [nn.Linear(n, h), nn.BatchNorm1d(h), nn.ReLU()])
+
+
+def test_relu_before_batchnorm_fails_the_shift_invariance_check():
+    lab = wrong(MultiClassifier=ReluBeforeBatchNorm)
+    assert result(lab, "T14", "classifier_batchnorm_follows_the_first_linear_layer") == "fail"
+
+
+def test_a_classifier_without_batchnorm_fails_the_parameter_count():
+    lab = wrong(MultiClassifier=NoBatchNorm)
+    assert result(lab, "T14", "classifier_has_linear_and_batchnorm_parameters_per_hidden_size") == "fail"
+
+
+def test_a_classifier_without_dropout_fails_the_dropout_check():
+    lab = wrong(MultiClassifier=NoDropout)
+    assert result(lab, "T14", "classifier_dropout_closes_the_last_hidden_block") == "fail"
+
+
+# ------------------------------------------------------------------ T15
+
+
+class BlockWithoutSkip(architectures.ResidualBlock):
+    def forward(self, x):
+        return F.relu(self.branch(x))
+
+
+class BlockReluBeforeAdding(architectures.ResidualBlock):
+    def forward(self, x):
+        return F.relu(self.branch(x)) + x
+
+
+class BlockWithoutLastRelu(architectures.ResidualBlock):
+    def forward(self, x):
+        return self.branch(x) + x
+
+
+@pytest.mark.parametrize("block", [BlockWithoutSkip, BlockReluBeforeAdding, BlockWithoutLastRelu])
+def test_a_block_that_misplaces_the_skip_or_the_relu_fails_the_residual_check(block):
+    lab = wrong(ResidualBlock=block)
+    assert result(lab, "T15", "residual_block_adds_its_input_back_before_the_last_relu") == "fail"
+
+
+class ResNetWithoutBatchNorm(nn.Module):
+    def __init__(self, input_size, hidden_size, num_blocks, num_classes):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Linear(input_size, hidden_size),
+            *[nn.Linear(hidden_size, hidden_size) for _ in range(2 * num_blocks)],
+            nn.Linear(hidden_size, num_classes),
+        )
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+def test_a_residual_mlp_missing_its_batchnorms_fails_the_count():
+    lab = wrong(ResNet=ResNetWithoutBatchNorm)
+    assert result(lab, "T15", "residual_mlp_parameter_count_follows_from_its_sizes") == "fail"
+
+
+# ------------------------------------------------------------------ T16
+
+
+class SeparateLayers(nn.Module):
+    def __init__(self, input_size, hidden_size, num_layers):
+        super().__init__()
+        self.input_layer = nn.Linear(input_size, hidden_size)
+        self.hidden = nn.ModuleList([nn.Linear(hidden_size, hidden_size) for _ in range(num_layers)])
+        self.output_layer = nn.Linear(hidden_size, 1)
+
+    def forward(self, x):
+        x = F.relu(self.input_layer(x))
+        for layer in self.hidden:
+            x = F.relu(layer(x))
+        return self.output_layer(x)
+
+
+class SharedLayerOnce(efficiency.SharedLayerModel):
+    def forward(self, x):
+        return self.output_layer(F.relu(self.shared_layer(F.relu(self.input_layer(x)))))
+
+
+def test_separate_layers_per_depth_fail_the_parameter_count():
+    lab = wrong(MemoryEfficientModel=SeparateLayers)
+    assert result(lab, "T16", "reused_layer_keeps_the_parameter_count_whatever_the_depth") == "fail"
+
+
+def test_a_shared_layer_applied_once_fails_the_depth_check():
+    lab = wrong(MemoryEfficientModel=SharedLayerOnce)
+    assert result(lab, "T16", "reused_layer_runs_num_layers_times") == "fail"
+
+
+# ------------------------------------------------------------------ T17
+
+
+class CheckpointDetachingItsInput(efficiency.CheckpointModel):
+    def forward(self, x):
+        x = checkpoint(self._block1, x, use_reentrant=False)
+        x = checkpoint(self._block2, x.detach(), use_reentrant=False)  # cuts layer1's and layer2's gradients
+        return self.layer4(x)
+
+
+def test_a_checkpoint_that_cuts_the_graph_fails_the_gradient_check():
+    lab = wrong(CheckpointModel=CheckpointDetachingItsInput)
+    assert result(lab, "T17", "checkpointing_gives_the_gradients_of_the_plain_forward") == "fail"
+
+
+def test_a_model_that_does_not_checkpoint_fails_the_memory_check():
+    lab = wrong(CheckpointModel=lambda: efficiency.CheckpointModel(checkpointing=False))
+    assert result(lab, "T17", "checkpointing_keeps_fewer_tensors_for_backward") == "fail"
+
+
+def test_the_chapters_reentrant_checkpoint_is_qualified():
+    assert result(CHAPTER, "T17", "checkpointing_gives_the_gradients_of_the_plain_forward") == "qualified"
+
+
+# ------------------------------------------------------------------ T18
+
+
+class ReluModel(efficiency.OptimizedModel):
+    def forward(self, x):
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+def test_a_model_with_relu_for_leaky_relu_fails():
+    lab = wrong(OptimizedModel=ReluModel)
+    assert result(lab, "T18", "optimized_model_is_three_layers_with_leaky_relu_between") == "fail"
+
+
+# ------------------------------------------------------------------ T19
+
+
+class DebugAlwaysPrinting(debugging.DebugModel):
+    def forward(self, x):
+        debug, self.debug = self.debug, True
+        try:
+            return super().forward(x)
+        finally:
+            self.debug = debug
+
+
+class DebugChangingItsOutput(debugging.DebugModel):
+    def forward(self, x):
+        out = super().forward(x)
+        return out * 2 if self.debug else out
+
+
+class DebugPrintingNoShapes(debugging.DebugModel):
+    def _report(self, stage, x):
+        if self.debug:
+            print(f"{stage}: mean={x.mean().item():.4f}")
+
+
+def test_a_debug_model_that_prints_when_off_fails():
+    lab = wrong(DebugModel=DebugAlwaysPrinting)
+    assert result(lab, "T19", "debug_model_prints_nothing_when_off_and_computes_the_same") == "fail"
+
+
+def test_a_debug_model_whose_output_depends_on_the_flag_fails():
+    lab = wrong(DebugModel=DebugChangingItsOutput)
+    assert result(lab, "T19", "debug_model_prints_nothing_when_off_and_computes_the_same") == "fail"
+
+
+def test_a_debug_model_that_prints_no_shapes_fails():
+    lab = wrong(DebugModel=DebugPrintingNoShapes)
+    assert result(lab, "T19", "debug_model_prints_each_stages_shape_and_mean_when_on") == "fail"
+
+
+# ------------------------------------------------------------------ T20
+
+
+def histograms_ignoring_the_name(model, layer_name=None):
+    return debugging.weight_histograms(model)
+
+
+def test_histograms_that_ignore_layer_name_fail():
+    lab = wrong(visualize_weights=histograms_ignoring_the_name)
+    assert result(lab, "T20", "weight_histograms_of_a_named_layer_only") == "fail"
+
+
+def test_the_chapters_three_panel_histograms_are_qualified():
+    assert result(CHAPTER, "T20", "weight_histograms_have_one_panel_per_weight_tensor") == "qualified"
+
+
+# ------------------------------------------------------------------ correct, in another style
+
+
+class FunctionalAttention(nn.Module):
+    """A score vector as a bare Parameter, einsum and exp-normalise by hand."""
+
+    def __init__(self, hidden_size):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(hidden_size) / math.sqrt(hidden_size))
+
+    def forward(self, h):
+        scores = torch.einsum("bth,h->bt", h, self.w)
+        weights = torch.exp(scores - scores.max(dim=1, keepdim=True).values)
+        weights = weights / weights.sum(dim=1, keepdim=True)
+        return torch.einsum("bt,bth->bh", weights, h), weights
+
+
+class SelfResettingStateful(nn.Module):
+    """Weights stored (in, out), state a plain attribute, a new batch size starts afresh."""
+
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.w_x = nn.Parameter(torch.randn(input_size, hidden_size) * 0.3)
+        self.w_h = nn.Parameter(torch.randn(hidden_size, hidden_size) * 0.3)
+        self.b = nn.Parameter(torch.zeros(hidden_size))
+        self.state = None
+
+    def reset_state(self):
+        self.state = None
+
+    def forward(self, x):
+        if self.state is None or len(self.state) != len(x):
+            self.state = x.new_zeros(len(x), self.w_h.shape[0])
+        out = torch.tanh(x @ self.w_x + self.state @ self.w_h + self.b)
+        self.state = out.detach()
+        return out
+
+
+def init_demo_by_hand():
+    layers = [nn.Linear(10, 20), nn.Linear(20, 20), nn.Linear(20, 10), nn.Linear(10, 1)]
+    with torch.no_grad():
+        a = math.sqrt(6 / 30)
+        layers[0].weight.uniform_(-a, a)
+        layers[1].weight.normal_(0, math.sqrt(2 / 20))
+        layers[2].weight.normal_(0, 0.1)
+        layers[3].weight.uniform_(-0.1, 0.1)
+        for layer, b in zip(layers, (0.0, 0.0, 0.1, 0.0)):
+            layer.bias.fill_(b)
+    return nn.Sequential(*layers)
+
+
+def qr_init(module):
+    if isinstance(module, nn.Linear):
+        rows, columns = module.weight.shape
+        q, r = torch.linalg.qr(torch.randn(max(rows, columns), min(rows, columns)))
+        q = q * torch.sign(torch.diagonal(r))
+        with torch.no_grad():
+            module.weight.copy_(q if rows >= columns else q.T)
+            module.bias.zero_()
+    elif isinstance(module, nn.BatchNorm1d):
+        with torch.no_grad():
+            module.weight.fill_(1.0)
+            module.bias.fill_(0.0)
+
+
+class HandResidualBlock(nn.Module):
+    def __init__(self, hidden_size, dropout_rate=0.1):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            [
+                nn.Linear(hidden_size, hidden_size),
+                nn.BatchNorm1d(hidden_size),
+                nn.Linear(hidden_size, hidden_size),
+                nn.BatchNorm1d(hidden_size),
+            ]
+        )
+        self.p = dropout_rate
+
+    def forward(self, x):
+        fc1, bn1, fc2, bn2 = self.layers
+        inner = F.dropout(torch.relu(bn1(fc1(x))), self.p, self.training)
+        return torch.relu(x + bn2(fc2(inner)))
+
+
+class StackedSharedModel(nn.Module):
+    def __init__(self, input_size, hidden_size, num_layers):
+        super().__init__()
+        shared = nn.Linear(hidden_size, hidden_size)
+        self.stack = nn.Sequential(
+            nn.Linear(input_size, hidden_size),
+            nn.ReLU(),
+            *[m for _ in range(num_layers) for m in (shared, nn.ReLU())],
+            nn.Linear(hidden_size, 1),
+        )
+
+    def forward(self, x):
+        return self.stack(x)
+
+
+class SequentialCheckpointModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Linear(1000, 1000), nn.ReLU(), nn.Linear(1000, 1000), nn.ReLU(), nn.Linear(1000, 1000), nn.ReLU()
+        )
+        self.head = nn.Linear(1000, 1)
+
+    def forward(self, x):
+        x = torch.utils.checkpoint.checkpoint_sequential(self.body, 2, x, use_reentrant=False)
+        return self.head(x)
+
+
+def histograms_in_a_column(model, layer_name=None):
+    import matplotlib.pyplot as plt
+
+    weights = [
+        (n, p.detach().flatten())
+        for n, p in model.named_parameters()
+        if n.endswith("weight") and (layer_name is None or layer_name in n)
+    ]
+    fig, axes = plt.subplots(len(weights), 1, squeeze=False)
+    for ax, (name, values) in zip(axes[:, 0], weights):
+        ax.hist(values.numpy(), bins=20)
+        ax.set_title(name)
+    return fig
+
+
+ANOTHER_STYLE = REFERENCE.replace(
+    "another style",
+    chapter={
+        "SimpleAttention": FunctionalAttention,
+        "StatefulLayer": SelfResettingStateful,
+        "InitializationDemo": init_demo_by_hand,
+        "custom_init": qr_init,
+        "ResidualBlock": HandResidualBlock,
+        "MemoryEfficientModel": StackedSharedModel,
+        "CheckpointModel": SequentialCheckpointModel,
+        "visualize_weights": histograms_in_a_column,
+    },
+)
+
+
+def test_a_correct_lab_in_another_style_passes_every_check_of_t11_to_t20():
+    failed = {
+        check: r for check, r in results(ANOTHER_STYLE, tuple(f"T{i}" for i in range(11, 21))).items() if r != "pass"
+    }
+    assert not failed
+
+
+def test_the_chapters_scripting_statement_is_qualified_where_torch_jit_script_warns():
+    from nnlab.checks import all_statements, run_statement
+    from nnlab.checks.chapter_models import SCRIPT_DEPRECATED_FROM, torch_version
+
+    (scripting,) = [s for s in all_statements() if s.claim == "T18"]
+    expected = "qualified" if torch_version() >= SCRIPT_DEPRECATED_FROM else "pass"
+    assert run_statement(scripting).result == expected

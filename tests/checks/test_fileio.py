@@ -1,0 +1,347 @@
+"""The checks of report section 4 catch the wrong implementations they are for, and pass correct ones."""
+
+from types import SimpleNamespace
+
+import torch
+from torch import nn
+from torch.torch_version import TorchVersion
+
+from nnlab import fileio
+from nnlab.checks import Lab
+from nnlab.labs import REFERENCE, REPORT
+from tests.checks.helpers import results_of, variant
+
+F_CLAIMS = ("F1", "F2", "F3", "F4", "F5", "F6")
+
+
+# --- the report's results follow from its code ---------------------------------------------
+
+
+def test_f2_report_plain_torch_load_holds_before_torch_2_6_and_is_qualified_after():
+    expected = "pass" if TorchVersion(torch.__version__) < (2, 6) else "qualified"
+    assert results_of(REPORT, "F2") == {"whole_module_loads_back_and_reproduces_the_outputs": expected}
+
+
+def test_report_section_4_results():
+    assert results_of(REPORT, "F1", "saved_params_reproduce_the_exercise_networks") == {
+        "saved_params_reproduce_the_exercise_networks": "pass"
+    }
+    assert results_of(REPORT, "F3")["resuming_from_a_checkpoint_continues_bitwise"] == "qualified"
+    assert results_of(REPORT, "F4")["reusing_layers_reports_every_key_not_loaded_as_missing"] == "qualified"
+    assert results_of(REPORT, "F5") == {"frozen_layers_stay_bitwise_while_the_new_layers_train": "qualified"}
+    assert results_of(REPORT, "F6")["fine_tuning_after_unfreezing_changes_every_parameter"] == "qualified"
+
+
+def test_the_reference_passes_every_section_4_check():
+    for claim in F_CLAIMS:
+        assert set(results_of(REFERENCE, claim).values()) == {"pass"}, claim
+
+
+# --- F1 ------------------------------------------------------------------------------------
+
+
+def test_f1_catches_a_load_that_loads_nothing():
+    lab = variant("fileio", load_params=lambda net, path: None)
+    assert set(results_of(lab, "F1", "saved_params_reproduce_the_exercise_networks").values()) == {"fail"}
+    assert set(results_of(lab, "F1", "saved_params_reproduce_any_linear_network_exactly").values()) == {"fail"}
+
+
+def test_f1_catches_saving_the_parameters_without_the_buffers():
+    def save_parameters_only(net, path):
+        torch.save({name: p.detach() for name, p in net.named_parameters()}, path)
+
+    def load_what_is_there(net, path):
+        net.load_state_dict(torch.load(path), strict=False)
+
+    lab = variant("fileio", save_params=save_parameters_only, load_params=load_what_is_there)
+    assert results_of(lab, "F1", "saved_params_keep_the_running_statistics") == {
+        "saved_params_keep_the_running_statistics": "fail"
+    }
+
+
+# --- F2 ------------------------------------------------------------------------------------
+
+
+def test_f2_catches_a_whole_module_save_that_keeps_only_the_state_dict():
+    lab = variant(
+        "fileio",
+        save_model=lambda net, path: torch.save(net.state_dict(), path),
+        load_model=lambda path: torch.load(path, weights_only=False),
+    )
+    assert results_of(lab, "F2") == {"whole_module_loads_back_and_reproduces_the_outputs": "fail"}
+
+
+def test_f2_catches_a_load_that_gives_back_the_object_in_memory():
+    kept = {}
+
+    def save(net, path):
+        kept["net"] = net
+        fileio.save_module(net, path)
+
+    lab = variant("fileio", save_model=save, load_model=lambda path: kept["net"])
+    assert results_of(lab, "F2") == {"whole_module_loads_back_and_reproduces_the_outputs": "fail"}
+
+
+# --- F3 ------------------------------------------------------------------------------------
+
+
+def save_four_keys(path, model, optimizer, epoch, loss):
+    fileio.atomic_save(
+        {
+            "model_state_dict": model.state_dict(),
+            "optimizer_state_dict": optimizer.state_dict(),
+            "epoch": epoch,
+            "loss": loss,
+        },
+        path,
+    )
+
+
+def test_f3_a_checkpoint_without_the_rng_state_is_qualified():
+    lab = variant("fileio", save_checkpoint=save_four_keys)  # nnlab's loader restores the RNG only when it is there
+    assert results_of(lab, "F3")["resuming_from_a_checkpoint_continues_bitwise"] == "qualified"
+
+
+def test_f3_catches_a_checkpoint_without_the_optimizer_state():
+    def load_model_only(path, model, optimizer):
+        checkpoint = torch.load(path)
+        model.load_state_dict(checkpoint["model_state_dict"])
+        torch.set_rng_state(checkpoint["rng_state"])
+        return checkpoint["epoch"], checkpoint["loss"]
+
+    lab = variant("fileio", load_checkpoint=load_model_only)
+    results = results_of(lab, "F3")
+    assert results == {
+        "resuming_from_a_checkpoint_continues_bitwise": "fail",
+        "a_checkpoint_gives_back_its_epoch_and_loss": "fail",
+    }
+
+
+def test_f3_catches_a_checkpoint_that_forgets_the_epoch():
+    def load_without_epoch(path, model, optimizer):
+        return 0, fileio.load_checkpoint(path, model, optimizer).loss
+
+    lab = variant("fileio", load_checkpoint=load_without_epoch)
+    assert set(results_of(lab, "F3").values()) == {"fail"}
+
+
+# --- F4 ------------------------------------------------------------------------------------
+
+
+def torch_missing_keys(new_net, state_dict, prefixes):
+    subset = {key: value for key, value in state_dict.items() if key.split(".")[0] in prefixes}
+    return new_net.load_state_dict(subset, strict=False).missing_keys
+
+
+def test_f4_torch_missing_keys_as_the_missing_list_is_qualified():
+    lab = variant("fileio", reuse_layers=torch_missing_keys)
+    assert results_of(lab, "F4", "reusing_layers_reports_every_key_not_loaded_as_missing") == {
+        "reusing_layers_reports_every_key_not_loaded_as_missing": "qualified"
+    }
+
+
+def test_f4_catches_a_missing_list_that_is_empty():
+    def load_and_say_nothing(new_net, state_dict, prefixes):
+        torch_missing_keys(new_net, state_dict, prefixes)
+        return []
+
+    lab = variant("fileio", reuse_layers=load_and_say_nothing)
+    assert results_of(lab, "F4", "reusing_layers_reports_every_key_not_loaded_as_missing") == {
+        "reusing_layers_reports_every_key_not_loaded_as_missing": "fail"
+    }
+
+
+def test_f4_catches_a_reuse_that_copies_parameters_but_not_batch_statistics():
+    def parameters_only(new_net, state_dict, prefixes):
+        parameters = dict(new_net.named_parameters())
+        with torch.no_grad():
+            for key, value in state_dict.items():
+                if key.split(".")[0] in prefixes and key in parameters:
+                    parameters[key].copy_(value)
+        return [key for key in new_net.state_dict() if key.split(".")[0] not in prefixes]
+
+    lab = variant("fileio", reuse_layers=parameters_only)
+    assert results_of(lab, "F4", "reusing_layers_copies_them_exactly_and_leaves_the_rest_as_initialised") == {
+        "reusing_layers_copies_them_exactly_and_leaves_the_rest_as_initialised": "fail"
+    }
+
+
+def test_f4_catches_a_reuse_that_copies_more_than_the_prefixes():
+    def every_fitting_key(new_net, state_dict, prefixes):
+        own = new_net.state_dict()
+        fitting = {k: v for k, v in state_dict.items() if k in own and own[k].shape == v.shape}
+        return new_net.load_state_dict(fitting, strict=False).missing_keys
+
+    lab = variant("fileio", reuse_layers=every_fitting_key)
+    assert results_of(lab, "F4", "reusing_layers_copies_them_exactly_and_leaves_the_rest_as_initialised") == {
+        "reusing_layers_copies_them_exactly_and_leaves_the_rest_as_initialised": "fail"
+    }
+
+
+# --- F5 and F6 -------------------------------------------------------------------------------
+
+
+def requires_grad_only(*modules):
+    for module in modules:
+        for p in module.parameters():
+            p.requires_grad = False
+
+
+def test_f5_a_freeze_that_only_stops_gradients_is_qualified():
+    lab = variant("fileio", freeze=requires_grad_only)
+    assert results_of(lab, "F5") == {"frozen_layers_stay_bitwise_while_the_new_layers_train": "qualified"}
+
+
+def test_f5_catches_a_freeze_that_does_nothing():
+    lab = variant("fileio", freeze=lambda *modules: None)
+    assert results_of(lab, "F5") == {"frozen_layers_stay_bitwise_while_the_new_layers_train": "fail"}
+
+
+def stop_batch_statistics(*modules):
+    for module in modules:
+        for sub in module.modules():
+            if isinstance(sub, nn.BatchNorm2d):
+                sub.track_running_stats = False
+
+
+def test_f5_catches_a_freeze_that_zeroes_gradients_instead_of_stopping_them():
+    def zero_gradients(*modules):
+        stop_batch_statistics(*modules)
+        for module in modules:
+            for p in module.parameters():
+                p.register_hook(torch.zeros_like)  # weight decay and momentum still move these
+
+    lab = variant("fileio", freeze=zero_gradients)
+    assert results_of(lab, "F5") == {"frozen_layers_stay_bitwise_while_the_new_layers_train": "fail"}
+
+
+def test_f6_biased_convolutions_before_batch_norm_are_qualified():
+    lab = variant(
+        "fileio",
+        OriginalNetwork=lambda: fileio.OriginalNetwork(conv_bias=True),
+        NewNetwork=lambda: fileio.NewNetwork(conv_bias=True),
+    )
+    assert results_of(lab, "F6", "fine_tuning_after_unfreezing_changes_every_parameter") == {
+        "fine_tuning_after_unfreezing_changes_every_parameter": "qualified"
+    }
+    # the key lists of F4 do not depend on the biases
+    assert set(results_of(lab, "F4").values()) == {"pass"}
+
+
+def test_f6_catches_an_unfreeze_that_leaves_batch_statistics_frozen():
+    from nnlab.parameters import freeze
+
+    def unfreeze_parameters_only(*modules):
+        for module in modules:
+            for p in module.parameters():
+                p.requires_grad = True
+
+    lab = variant("fileio", freeze=freeze, unfreeze=unfreeze_parameters_only)
+    assert results_of(lab, "F6", "unfreezing_undoes_freezing") == {"unfreezing_undoes_freezing": "fail"}
+
+
+def test_f6_catches_an_unfreeze_that_does_nothing():
+    lab = variant("fileio", unfreeze=lambda *modules: None)
+    assert set(results_of(lab, "F6").values()) == {"fail"}
+
+
+# --- a correct implementation in another style passes everything ------------------------------
+
+
+class ConvBN(nn.Module):
+    """Conv (no bias) and BatchNorm as named attributes, not a Sequential."""
+
+    def __init__(self, c_in, c_out, pool):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+        self.norm = nn.BatchNorm2d(c_out)
+        self.pool = pool
+
+    def forward(self, x):
+        x = torch.relu(self.norm(self.conv(x)))
+        return nn.functional.max_pool2d(x, 2) if self.pool else x
+
+
+class Original(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer1, self.layer2, self.layer3 = ConvBN(3, 16, False), ConvBN(16, 32, True), ConvBN(32, 64, True)
+        self.head = nn.Parameter(torch.randn(10, 64 * 8 * 8) * 0.01)
+
+    def forward(self, x):
+        return self.layer3(self.layer2(self.layer1(x))).flatten(1) @ self.head.T
+
+
+class New(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer1, self.layer2, self.extra = ConvBN(3, 16, False), ConvBN(16, 32, True), ConvBN(32, 128, True)
+        self.head = nn.Linear(128 * 8 * 8, 20)
+
+    def forward(self, x):
+        return self.head(torch.flatten(self.extra(self.layer2(self.layer1(x))), 1))
+
+
+def save_pairs(net, path):
+    torch.save([(name, tensor.clone()) for name, tensor in net.state_dict().items()], path)
+
+
+def load_pairs(net, path):
+    net.load_state_dict(dict(torch.load(path, weights_only=True)))
+
+
+def save_tuple_checkpoint(path, model, optimizer, epoch, loss):
+    torch.save((model.state_dict(), optimizer.state_dict(), torch.random.get_rng_state(), epoch, loss), path)
+
+
+def load_tuple_checkpoint(path, model, optimizer):
+    model_state, optimizer_state, rng, epoch, loss = torch.load(path, weights_only=True)
+    model.load_state_dict(model_state)
+    optimizer.load_state_dict(optimizer_state)
+    torch.random.set_rng_state(rng)
+    return epoch, loss
+
+
+def copy_under(new_net, state_dict, prefixes):
+    own = new_net.state_dict()
+    with torch.no_grad():
+        taken = [key for key in state_dict if key.partition(".")[0] in prefixes]
+        for key in taken:
+            own[key].copy_(state_dict[key])
+    return sorted(set(own) - set(taken))
+
+
+def freeze_in_eval(*modules):
+    """Freezing by eval mode: no gradients, and batch norms normalise with (and keep) their running statistics."""
+    for module in modules:
+        module.eval()
+        module.requires_grad_(False)
+
+
+def unfreeze_to_train(*modules):
+    for module in modules:
+        module.train()
+        module.requires_grad_(True)
+
+
+OTHER_STYLE = Lab(
+    "other style",
+    fileio=SimpleNamespace(
+        save_params=save_pairs,
+        load_params=load_pairs,
+        save_model=lambda net, path: torch.save(net, path),
+        load_model=lambda path: torch.load(path, weights_only=False),
+        save_checkpoint=save_tuple_checkpoint,
+        load_checkpoint=load_tuple_checkpoint,
+        OriginalNetwork=Original,
+        NewNetwork=New,
+        reuse_layers=copy_under,
+        freeze=freeze_in_eval,
+        unfreeze=unfreeze_to_train,
+    ),
+)
+
+
+def test_a_correct_file_io_in_another_style_passes_every_check():
+    for claim in F_CLAIMS:
+        assert set(results_of(OTHER_STYLE, claim).values()) == {"pass"}, (claim, results_of(OTHER_STYLE, claim))

@@ -1,0 +1,245 @@
+"""The checks of report section 2 catch the wrong implementations they are for, and pass correct ones."""
+
+from collections import OrderedDict
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from nnlab.checks import all_checks, all_statements, run_check, run_statement
+from nnlab.parameters import block1
+from tests.checks.helpers import results_of, variant
+
+XAVIER = "xavier_draws_uniform_within_the_fan_bound_of_each_layer"
+
+
+def kaiming_a1(m):
+    """Wrong: kaiming_uniform_(a=1), bound sqrt(3 / fan_in), the same as Xavier's only on square layers."""
+    if isinstance(m, nn.Linear):
+        nn.init.kaiming_uniform_(m.weight, a=1)
+
+
+def xavier_normal(m):
+    """Wrong: the right variance, the wrong distribution."""
+    if isinstance(m, nn.Linear):
+        nn.init.xavier_normal_(m.weight)
+
+
+def test_kaiming_a1_has_xavier_bound_on_square_layers_only():
+    square, wide = nn.Linear(16, 16), nn.Linear(200, 16)
+    for layer in (square, wide):
+        layer.apply(kaiming_a1)
+    assert square.weight.abs().max() <= (6 / 32) ** 0.5
+    assert wide.weight.abs().max() < 0.8 * (6 / 216) ** 0.5  # far inside Xavier's bound: the check must see it
+
+
+def test_p3_xavier_check_fails_kaiming_uniform_with_a_1():
+    assert results_of(variant("parameters", xavier=kaiming_a1), "P3", XAVIER) == {XAVIER: "fail"}
+
+
+def test_p3_xavier_check_fails_xavier_normal():
+    assert results_of(variant("parameters", xavier=xavier_normal), "P3", XAVIER) == {XAVIER: "fail"}
+
+
+def test_p3_xavier_check_passes_a_hand_written_uniform_draw():
+    def xavier_by_hand(m):
+        if type(m) is nn.Linear:  # the report's type test, and a bound computed by hand
+            fan_out, fan_in = m.weight.shape
+            bound = (6 / (fan_in + fan_out)) ** 0.5
+            with torch.no_grad():
+                m.weight.copy_(torch.rand_like(m.weight) * 2 * bound - bound)
+
+    assert results_of(variant("parameters", xavier=xavier_by_hand), "P3", XAVIER) == {XAVIER: "pass"}
+
+
+def test_p3_init_normal_check_fails_a_std_of_0_02_and_a_bias_left_alone():
+    name = "init_normal_draws_weights_from_normal_0_001_and_zeroes_biases"
+
+    def too_wide(m):
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=0.02)
+            nn.init.zeros_(m.bias)
+
+    def bias_untouched(m):
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=0.01)
+
+    assert results_of(variant("parameters", init_normal=too_wide), "P3", name) == {name: "fail"}
+    assert results_of(variant("parameters", init_normal=bias_untouched), "P3", name) == {name: "fail"}
+
+
+def test_p3_my_init_check_fails_one_over_the_row_length():
+    name = "my_init_fills_weights_with_one_over_their_count_and_zeroes_biases"
+
+    def per_row(m):
+        if isinstance(m, nn.Linear):
+            with torch.no_grad():
+                m.weight.fill_(1 / m.weight.shape[1])
+                m.bias.zero_()
+
+    assert results_of(variant("parameters", my_init=per_row), "P3", name) == {name: "fail"}
+
+
+def test_p3_textbook_init_check_fails_a_threshold_of_2_and_a_missing_threshold():
+    name = "textbook_init_keeps_uniform_weights_with_magnitude_5_to_10_and_zeroes_the_rest"
+
+    def threshold(t):
+        def init(m):
+            if isinstance(m, nn.Linear):
+                with torch.no_grad():
+                    nn.init.uniform_(m.weight, -10, 10)
+                    m.weight *= m.weight.abs() >= t
+
+        return init
+
+    assert results_of(variant("parameters", textbook_init=threshold(2)), "P3", name) == {name: "fail"}
+    assert results_of(variant("parameters", textbook_init=threshold(0)), "P3", name) == {name: "fail"}
+
+
+def test_p3_initialisers_that_touch_every_weight_fail_the_linear_only_check():
+    def every_weight(m):
+        if hasattr(m, "weight"):
+            nn.init.constant_(m.weight, 42)
+
+    name = "init_42_leaves_modules_other_than_linear_alone"
+    assert results_of(variant("parameters", init_42=every_weight), "P3", name) == {name: "fail"}
+
+
+def test_p2_names_check_fails_a_block2_of_unnamed_blocks_and_passes_one_built_from_an_ordered_dict():
+    name = "rgnet_names_nest_four_blocks_named_block_0_to_3"
+    unnamed = lambda: nn.Sequential(*[block1() for _ in range(4)])  # noqa: E731
+    ordered = lambda: nn.Sequential(OrderedDict((f"block {i}", block1()) for i in range(4)))  # noqa: E731
+    assert results_of(variant("parameters", block2=unnamed), "P2", name) == {name: "fail"}
+    assert set(results_of(variant("parameters", block2=ordered), "P2").values()) == {"pass"}
+
+
+def test_p2_block1_check_fails_a_block_without_its_last_relu():
+    name = "block1_is_linear_4_8_relu_linear_8_4_relu"
+    no_last_relu = lambda: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4))  # noqa: E731
+    assert results_of(variant("parameters", block1=no_last_relu), "P2", name) == {name: "fail"}
+
+
+# --- the tied network ---------------------------------------------------------------------
+
+
+def untied_net():
+    """Wrong: two separate Linear(8, 8) layers, equal at the start."""
+    second = nn.Linear(8, 8)
+    first = nn.Linear(8, 8)
+    first.load_state_dict(second.state_dict())
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), first, nn.ReLU(), second, nn.ReLU(), nn.Linear(8, 1))
+
+
+class StaleSecondUse(nn.Module):
+    """Wrong: one parameter, but the second use computes with a copy frozen at construction."""
+
+    def __init__(self):
+        super().__init__()
+        self.first, self.shared, self.last = nn.Linear(4, 8), nn.Linear(8, 8), nn.Linear(8, 1)
+        self.register_buffer("frozen_weight", self.shared.weight.detach().clone())
+
+    def forward(self, X):
+        h = F.relu(self.shared(F.relu(self.first(X))))
+        return self.last(F.relu(F.linear(h, self.frozen_weight, self.shared.bias)))
+
+
+class FunctionalTiedNet(nn.Module):
+    """Correct, in another style: raw parameters, the shared weight stored (in, out), used twice in forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.w_in, self.b_in = nn.Parameter(torch.randn(4, 8) * 0.5), nn.Parameter(torch.randn(8) * 0.1)
+        self.w_shared, self.b_shared = nn.Parameter(torch.randn(8, 8) * 0.35), nn.Parameter(torch.randn(8) * 0.1)
+        self.w_out, self.b_out = nn.Parameter(torch.randn(8, 1) * 0.35), nn.Parameter(torch.zeros(1))
+
+    def forward(self, X):
+        h = torch.relu(X @ self.w_in + self.b_in)
+        for _ in range(2):
+            h = torch.relu(h @ self.w_shared + self.b_shared)
+        return h @ self.w_out + self.b_out
+
+
+P6 = "tied_net_uses_stay_identical_while_it_trains"
+
+
+def p6_result(tied_net):
+    check = next(c for c in all_checks() if c.name == P6)
+    return run_check(check, variant("parameters", tied_net=tied_net))
+
+
+def test_p6_fails_two_separate_layers_equal_at_the_start_because_they_drift_apart():
+    result = p6_result(untied_net)
+    assert result.result == "fail"
+    assert "the positions are not tied" in result.detail  # not "no 8×8 weight moved": the weights did change
+
+
+def test_p6_untied_layers_do_change_and_drift_apart_under_the_checks_training():
+    torch.manual_seed(0)
+    net = untied_net()
+    before = net[2].weight.detach().clone()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    optimizer.zero_grad()
+    F.mse_loss(net(torch.randn(32, 4)), torch.randn(32, 1)).backward()
+    optimizer.step()
+    assert not torch.equal(net[2].weight, before)
+    assert not torch.equal(net[2].weight, net[4].weight)
+
+
+def test_p6_fails_a_second_use_frozen_at_construction():
+    assert p6_result(StaleSecondUse).result == "fail"
+
+
+def test_p5_fails_two_separate_layers():
+    results = results_of(variant("parameters", tied_net=untied_net), "P5")
+    assert results["tied_net_holds_one_shared_linear_8_8"] == "fail"
+    assert results["tied_net_shared_gradient_is_the_sum_of_both_uses"] == "fail"
+
+
+def test_p5_gradient_check_fails_a_second_use_that_blocks_the_gradient():
+    class DetachedSecondUse(StaleSecondUse):
+        def forward(self, X):
+            h = F.relu(self.shared(F.relu(self.first(X))))
+            return self.last(F.relu(F.linear(h, self.shared.weight.detach(), self.shared.bias)))
+
+    name = "tied_net_shared_gradient_is_the_sum_of_both_uses"
+    assert results_of(variant("parameters", tied_net=DetachedSecondUse), "P5", name) == {name: "fail"}
+
+
+def test_p5_p6_pass_a_functional_tied_net_with_transposed_weights():
+    lab = variant("parameters", tied_net=FunctionalTiedNet)
+    assert set(results_of(lab, "P5").values()) == {"pass"}
+    assert set(results_of(lab, "P6").values()) == {"pass"}
+
+
+def test_p5_the_reports_equal_gradients_are_qualified_by_the_sum_of_both_uses():
+    results = {s.name: run_statement(s) for s in all_statements() if s.claim == "P5"}
+    qualified = results["the_third_and_fifth_layers_get_the_same_gradient"]
+    assert qualified.result == "qualified", qualified.detail
+    assert "sum of the gradients its two uses contribute" in qualified.detail
+    assert {r.result for name, r in results.items() if name != "the_third_and_fifth_layers_get_the_same_gradient"} == {
+        "pass"
+    }
+
+
+def test_p1_p4_statements_hold_on_this_torch():
+    assert {run_statement(s).result for s in all_statements() if s.claim in ("P1", "P4")} == {"pass"}
+
+
+# --- P7 -------------------------------------------------------------------------------------------
+
+
+class MLPWithUnregisteredOutput(nn.Module):
+    """Wrong: the output layer sits in a plain list, so named_parameters() misses it."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(20, 256)
+        self.layers = [nn.Linear(256, 10)]
+
+    def forward(self, X):
+        return self.layers[0](F.relu(self.hidden(X)))
+
+
+def test_p7_fails_an_mlp_whose_output_layer_is_unregistered():
+    name = "mlp_parameters_are_reachable_by_attribute_and_name_and_get_gradients_of_their_shape"
+    assert results_of(variant("blocks", MLP=MLPWithUnregisteredOutput), "P7", name) == {name: "fail"}
