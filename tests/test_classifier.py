@@ -5,9 +5,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nnlab.checks.strategies import batch_sizes
 from nnlab.classifier import FashionMLP
 from nnlab.parameters import count_parameters
-from nnlab.checks.strategies import batch_sizes
 
 
 @pytest.mark.claim("M6")

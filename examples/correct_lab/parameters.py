@@ -8,7 +8,8 @@ from torch import nn
 
 
 def block1():
-    return nn.Sequential(OrderedDict([("0", nn.Linear(4, 8)), ("1", nn.ReLU()), ("2", nn.Linear(8, 4)), ("3", nn.ReLU())]))
+    layers = [nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4), nn.ReLU()]
+    return nn.Sequential(OrderedDict((str(position), layer) for position, layer in enumerate(layers)))
 
 
 def block2():

@@ -76,7 +76,9 @@ def centered_layer_is_invariant_to_adding_a_constant(lab):
 
 @check("C1")
 def centered_layer_after_linear_gives_mean_about_zero(lab):
-    """nn.Sequential(nn.Linear(8, 128), CenteredLayer()) outputs mean zero to float32 tolerance, for any (b, 8) batch in [0, 1]."""
+    """nn.Sequential(nn.Linear(8, 128), CenteredLayer()) outputs mean zero to float32 tolerance, for
+    any (b, 8) batch in [0, 1].
+    """
     net = nn.Sequential(nn.Linear(8, 128), lab.layers.CenteredLayer())
 
     @forall(X=batches(8, low=0, high=1))
@@ -101,7 +103,9 @@ unequal_sizes = st.tuples(widths, widths).filter(lambda s: s[0] != s[1])
 
 @check("C2")
 def my_linear_weight_is_in_units_by_units_and_bias_units(lab):
-    """MyLinear(in_units, units) holds a weight of shape (in_units, units) and a bias of shape (units,), nothing else."""
+    """MyLinear(in_units, units) holds a weight of shape (in_units, units) and a bias of shape
+    (units,), nothing else.
+    """
 
     @forall(sizes=unequal_sizes)
     def prop(sizes):
@@ -116,7 +120,9 @@ def my_linear_weight_is_in_units_by_units_and_bias_units(lab):
 
 @check("C2")
 def my_linear_computes_relu_of_x_w_plus_b(lab):
-    """MyLinear(in_units, units)(X) is relu(X @ W + b) with its own W and b, never negative, for any (b, in_units) batch."""
+    """MyLinear(in_units, units)(X) is relu(X @ W + b) with its own W and b, never negative, for any
+    (b, in_units) batch.
+    """
 
     @forall(data=st.data(), units=widths)
     def prop(data, units):
@@ -138,7 +144,9 @@ def my_linear_computes_relu_of_x_w_plus_b(lab):
 
 @check("C2")
 def my_linear_works_inside_sequential_with_named_parameters(lab):
-    """nn.Sequential(MyLinear(64, 8), MyLinear(8, 1)) maps (b, 64) to (b, 1); named_parameters() names each layer's two tensors under 0. and 1."""
+    """nn.Sequential(MyLinear(64, 8), MyLinear(8, 1)) maps (b, 64) to (b, 1); named_parameters() names
+    each layer's two tensors under 0. and 1.
+    """
     net = nn.Sequential(lab.layers.MyLinear(64, 8), lab.layers.MyLinear(8, 1))
     named = list(net.named_parameters())
     prefixes = [name.split(".", 1)[0] for name, _ in named]
@@ -202,7 +210,9 @@ def tensor_dot_maps_b_n_to_b_n(lab):
 
 @check("C3")
 def tensor_dot_equals_the_triple_loop_over_its_weight_with_its_gradients(lab):
-    """ParameterizedTensorDot(n)(x)_k = sum_ij W_ijk x_i x_j, W its n³ parameters in some axis order, and the gradients match the loop's."""
+    """ParameterizedTensorDot(n)(x)_k = sum_ij W_ijk x_i x_j, W its n³ parameters in some axis order,
+    and the gradients match the loop's.
+    """
 
     @forall(data=st.data(), n=in_features)
     def prop(data, n):

@@ -42,7 +42,14 @@ class ModuleRole:
 
 MODULE_ROLES = [
     ModuleRole("L1", "blocks", "MLP", lambda MLP: MLP(), (4, 20)),
-    ModuleRole("L5", "blocks", "FixedHiddenMLP", lambda cls: cls(), (4, 20), fixed_hidden_constant_is_left_out_of_the_state_dict),
+    ModuleRole(
+        "L5",
+        "blocks",
+        "FixedHiddenMLP",
+        lambda cls: cls(),
+        (4, 20),
+        fixed_hidden_constant_is_left_out_of_the_state_dict,
+    ),
     ModuleRole("L6", "blocks", "NestMLP", lambda cls: cls(), (4, 20)),
     # report sections 2 and 3
     ModuleRole("P2", "parameters", "block1", lambda block1: block1(), (4, 4)),
@@ -73,7 +80,8 @@ MODULE_ROLES = [
 def scalar_loss(output) -> torch.Tensor:
     """A loss that depends on every output entry (outputs may be a tensor or a tuple of them)."""
     outputs = output if isinstance(output, tuple) else (output,)
-    return sum((o.double() * torch.linspace(0.5, 1.5, o.numel(), dtype=torch.float64).view(o.shape)).sum() for o in outputs)
+    weights = [torch.linspace(0.5, 1.5, o.numel(), dtype=torch.float64).view(o.shape) for o in outputs]
+    return sum((o.double() * w).sum() for o, w in zip(outputs, weights))
 
 
 def every_parameter_gets_a_gradient(spec: ModuleRole):
@@ -101,7 +109,8 @@ def state_dict_round_trip_reproduces_outputs(spec: ModuleRole):
 def to_float64_moves_everything(spec: ModuleRole):
     def function(lab):
         module = spec.make(lab).to(torch.float64)
-        left = [name for name, t in [*module.named_parameters(), *module.named_buffers()] if t.is_floating_point() and t.dtype != torch.float64]
+        tensors = [*module.named_parameters(), *module.named_buffers()]
+        left = [name for name, t in tensors if t.is_floating_point() and t.dtype != torch.float64]
         assert not left, f"{spec.role}.to(torch.float64) left {left} behind"
         outputs = module(torch.randn(spec.input_shape, dtype=torch.float64))
         outputs = outputs if isinstance(outputs, tuple) else (outputs,)
@@ -111,8 +120,14 @@ def to_float64_moves_everything(spec: ModuleRole):
     return function
 
 
+GENERAL_PROPERTIES = (
+    every_parameter_gets_a_gradient,
+    state_dict_round_trip_reproduces_outputs,
+    to_float64_moves_everything,
+)
+
 for _spec in MODULE_ROLES:
-    for _make in (every_parameter_gets_a_gradient, state_dict_round_trip_reproduces_outputs, to_float64_moves_everything):
+    for _make in GENERAL_PROPERTIES:
         _function = _make(_spec)
         _function.__name__ = f"{_spec.label}_{_make.__name__}"
         check(_spec.claim, documented=_spec.documented)(_function)

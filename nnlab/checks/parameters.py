@@ -102,7 +102,9 @@ def assert_zero_biases(role: str, linears: list[nn.Linear]) -> None:
 
 @check("P3")
 def init_normal_draws_weights_from_normal_0_001_and_zeroes_biases(lab):
-    """net.apply(init_normal) draws every Linear weight from N(0, 0.01²) (DKW test, α = 1e-6) and sets every bias to 0."""
+    """net.apply(init_normal) draws every Linear weight from N(0, 0.01²) (DKW test, α = 1e-6) and sets
+    every bias to 0.
+    """
     linears, _ = initialised(lab, "init_normal")
     weights = torch.cat([layer.weight.detach().flatten() for layer in linears])
     assert_distributed_as(weights, normal_cdf(0.01), "init_normal's weights against N(0, 0.01²)")
@@ -122,7 +124,9 @@ def init_constant_sets_weights_to_1_and_biases_to_0(lab):
 
 @check("P3")
 def xavier_draws_uniform_within_the_fan_bound_of_each_layer(lab):
-    """net.apply(xavier) draws each Linear weight from U(-a, a), a = sqrt(6 / (fan_in + fan_out)), on non-square layers (DKW test per layer, α = 1e-6 in all)."""
+    """net.apply(xavier) draws each Linear weight from U(-a, a), a = sqrt(6 / (fan_in + fan_out)), on
+    non-square layers (DKW test per layer, α = 1e-6 in all).
+    """
     linears, _ = initialised(lab, "xavier")
     for layer in linears:
         fan_out, fan_in = layer.weight.shape
@@ -147,7 +151,9 @@ def init_42_sets_every_linear_weight_to_42(lab):
 
 @check("P3")
 def my_init_fills_weights_with_one_over_their_count_and_zeroes_biases(lab):
-    """net.apply(my_init) fills each Linear weight with 1 / (its number of entries), layer by layer, and sets biases to 0."""
+    """net.apply(my_init) fills each Linear weight with 1 / (its number of entries), layer by layer,
+    and sets biases to 0.
+    """
     linears, _ = initialised(lab, "my_init")
     for layer in linears:
         expected = torch.full(layer.weight.shape, 1 / layer.weight.numel())
@@ -159,7 +165,9 @@ def my_init_fills_weights_with_one_over_their_count_and_zeroes_biases(lab):
 
 @check("P3")
 def textbook_init_keeps_uniform_weights_with_magnitude_5_to_10_and_zeroes_the_rest(lab):
-    """net.apply(textbook_init): w ~ U(-10, 10) with w set to 0 where |w| < 5: half the weights 0 (Hoeffding), the rest uniform on ±[5, 10] (DKW); α = 1e-6 in all."""
+    """net.apply(textbook_init): w ~ U(-10, 10) with w set to 0 where |w| < 5: half the weights 0
+    (Hoeffding), the rest uniform on ±[5, 10] (DKW); α = 1e-6 in all.
+    """
     linears, _ = initialised(lab, "textbook_init")
     w = torch.cat([layer.weight.detach().flatten() for layer in linears]).double()
     kept = w[w != 0]
@@ -216,7 +224,9 @@ def named_parameters_iterate_the_layers_in_order():
 
 @statement("P1", truth=named_parameters_iterate_the_layers_in_order)
 def first_layer_shapes_and_names_of_a_generator():
-    """net[0].weight is (8, 4), net[0].bias is (8,); named_parameters() is a generator of 0.weight, 0.bias, 2.weight, 2.bias (ReLU has none)."""
+    """net[0].weight is (8, 4), net[0].bias is (8,); named_parameters() is a generator of 0.weight,
+    0.bias, 2.weight, 2.bias (ReLU has none).
+    """
     net = report_net()
     assert tuple(net[0].weight.shape) == (8, 4) and tuple(net[0].bias.shape) == (8,)
     assert isinstance(net[0].named_parameters(), types.GeneratorType), f"type {type(net[0].named_parameters())}"
@@ -255,7 +265,9 @@ def rgnet(lab) -> nn.Sequential:
 
 @check("P2")
 def rgnet_has_18_named_parameters_and_309_in_all(lab):
-    """rgnet = Sequential(block2(), Linear(4, 1)) has 18 named parameters, 4 · 76 + 5 = 309 scalars, and maps (b, 4) to (b, 1)."""
+    """rgnet = Sequential(block2(), Linear(4, 1)) has 18 named parameters, 4 · 76 + 5 = 309 scalars,
+    and maps (b, 4) to (b, 1).
+    """
     net = rgnet(lab)
     named = list(net.named_parameters())
     assert len(named) == 18, f"rgnet has {len(named)} named parameters: {[n for n, _ in named]}"
@@ -273,7 +285,9 @@ def rgnet_has_18_named_parameters_and_309_in_all(lab):
 
 @check("P2")
 def rgnet_names_nest_four_blocks_named_block_0_to_3(lab):
-    """rgnet's parameter names nest block2's four blocks: 0.block 0.… to 0.block 3.…, four each (0.block 0.0.weight first), then 1.weight, 1.bias."""
+    """rgnet's parameter names nest block2's four blocks: 0.block 0.… to 0.block 3.…, four each
+    (0.block 0.0.weight first), then 1.weight, 1.bias.
+    """
     names = [n for n, _ in rgnet(lab).named_parameters()]
     groups = [[n for n in names if n.startswith(f"0.block {i}.")] for i in range(4)]
     assert [len(g) for g in groups] == [4] * 4, (
@@ -296,7 +310,9 @@ def apply_visits_every_module():
 
 @statement("P4", truth=apply_visits_every_module)
 def apply_visits_every_submodule_once_nested_ones_included():
-    """net.apply(fn) calls fn once on every submodule, nested ones included, children before their parent, then on net."""
+    """net.apply(fn) calls fn once on every submodule, nested ones included, children before their
+    parent, then on net.
+    """
     net = nn.Sequential(nn.Sequential(nn.Linear(4, 8), nn.ReLU()), nn.Sequential(nn.Sequential(nn.Linear(8, 1))))
     visited = []
     net.apply(visited.append)
@@ -312,7 +328,9 @@ def apply_visits_every_submodule_once_nested_ones_included():
 
 @check("P4")
 def init_constant_applied_to_rgnet_reaches_every_nested_linear(lab):
-    """rgnet.apply(init_constant) sets every Linear's weight to 1 and bias to 0, the ones nested in block2's blocks included."""
+    """rgnet.apply(init_constant) sets every Linear's weight to 1 and bias to 0, the ones nested in
+    block2's blocks included.
+    """
     net = rgnet(lab)
     net.apply(lab.parameters.init_constant)
     linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
@@ -338,7 +356,9 @@ def untied_copy(net: nn.Sequential) -> nn.Sequential:
 
 
 def tied_gradient_is_the_sum_of_both_uses():
-    """The shared weight's one gradient is the sum of the gradients its two uses contribute; positions 2 and 4 show that one tensor."""
+    """The shared weight's one gradient is the sum of the gradients its two uses contribute; positions
+    2 and 4 show that one tensor.
+    """
     tied = report_tied_net(nn.Linear(8, 8))
     untied = untied_copy(tied)
     X = torch.rand(2, 4)
@@ -351,7 +371,9 @@ def tied_gradient_is_the_sum_of_both_uses():
 
 @statement("P5", truth=tied_gradient_is_the_sum_of_both_uses)
 def the_third_and_fifth_layers_get_the_same_gradient():
-    """The report's 梯度是否相同: True, read as the third and the fifth layer each getting the same gradient for its use."""
+    """The report's 梯度是否相同: True, read as the third and the fifth layer each getting the same gradient
+    for its use.
+    """
     tied = report_tied_net(nn.Linear(8, 8))
     untied = untied_copy(tied)  # each use's gradient on its own: the layers as two layers with equal values
     untied(torch.rand(2, 4)).square().sum().backward()
@@ -393,7 +415,9 @@ TIED_SIZES = ((4, 8), (8, 8), (8, 1))
 
 @check("P5")
 def tied_net_holds_one_shared_linear_8_8(lab):
-    """tied_net()'s parameters are those of Linear(4, 8), one Linear(8, 8) and Linear(8, 1): 121 scalars, one 8×8 weight."""
+    """tied_net()'s parameters are those of Linear(4, 8), one Linear(8, 8) and Linear(8, 1): 121
+    scalars, one 8×8 weight.
+    """
     net = lab.parameters.tied_net()
     square = [tuple(p.shape) for p in net.parameters() if tuple(p.shape) == (8, 8)]
     count = parameter_count(net)
@@ -457,7 +481,9 @@ def tied_arrangements(net: nn.Module, X: torch.Tensor) -> list[dict[str, torch.T
 
 @check("P5")
 def tied_net_shared_gradient_is_the_sum_of_both_uses(lab):
-    """tied_net() uses one 8×8 layer at both positions, and its weight's gradient is the sum of what each use contributes."""
+    """tied_net() uses one 8×8 layer at both positions, and its weight's gradient is the sum of what
+    each use contributes.
+    """
     net = lab.parameters.tied_net()
     X = torch.randn(16, 4)
     arrangements = tied_arrangements(net, X)
@@ -481,7 +507,9 @@ def tied_net_shared_gradient_is_the_sum_of_both_uses(lab):
 
 @check("P6")
 def tied_net_uses_stay_identical_while_it_trains(lab):
-    """After any number of SGD steps on tied_net()'s parameters(), its weights have moved and both positions still hold one 8×8 layer."""
+    """After any number of SGD steps on tied_net()'s parameters(), its weights have moved and both
+    positions still hold one 8×8 layer.
+    """
 
     @forall(steps=st.integers(1, 6))
     def prop(steps):
@@ -511,7 +539,9 @@ def tied_net_uses_stay_identical_while_it_trains(lab):
 
 @check("P7")
 def mlp_parameters_are_reachable_by_attribute_and_name_and_get_gradients_of_their_shape(lab):
-    """Each of MLP's named parameters is the attribute its dotted name leads to, and after backward() each has a gradient of its own shape."""
+    """Each of MLP's named parameters is the attribute its dotted name leads to, and after backward()
+    each has a gradient of its own shape.
+    """
     net = lab.blocks.MLP()
     named = list(net.named_parameters())
     shapes = sorted(tuple(sorted(p.shape)) for _, p in named)

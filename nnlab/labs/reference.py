@@ -10,8 +10,8 @@ from types import SimpleNamespace
 from torch import nn
 
 from nnlab import blocks, fileio, layers, parameters
-from nnlab.classifier import ACTIVATIONS, FashionMLP
 from nnlab.checks.lab import Lab
+from nnlab.classifier import ACTIVATIONS, FashionMLP
 from nnlab.tutorial import (  # the chapter, T1 to T20
     architectures,
     custom_layers,
@@ -22,8 +22,9 @@ from nnlab.tutorial import (  # the chapter, T1 to T20
 )
 from nnlab.tutorial import modules as tutorial_modules
 
+
 def report_mlp(activation: nn.Module = nn.ReLU(), dropout_rate: float = 0.0) -> FashionMLP:  # noqa: B008
-    """Section 5's ``MLP(activation=nn.ReLU(), dropout_rate=0.0)`` as nnlab's ``FashionMLP``, which names its activation."""
+    """Section 5's ``MLP(activation=nn.ReLU(), dropout_rate=0.0)``: nnlab's ``FashionMLP``, naming its activation."""
     names = {kind: name for name, kind in ACTIVATIONS.items()}
     return FashionMLP(activation=names[type(activation)], dropout=dropout_rate)
 

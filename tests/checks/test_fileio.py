@@ -1,13 +1,10 @@
 """The checks of report section 4 catch the wrong implementations they are for, and pass correct ones."""
 
-from types import SimpleNamespace
-
 import torch
 from torch import nn
 from torch.torch_version import TorchVersion
 
 from nnlab import fileio
-from nnlab.checks import Lab
 from nnlab.labs import REFERENCE, REPORT
 from tests.checks.helpers import results_of, variant
 
@@ -243,105 +240,3 @@ def test_f6_catches_an_unfreeze_that_leaves_batch_statistics_frozen():
 def test_f6_catches_an_unfreeze_that_does_nothing():
     lab = variant("fileio", unfreeze=lambda *modules: None)
     assert set(results_of(lab, "F6").values()) == {"fail"}
-
-
-# --- a correct implementation in another style passes everything ------------------------------
-
-
-class ConvBN(nn.Module):
-    """Conv (no bias) and BatchNorm as named attributes, not a Sequential."""
-
-    def __init__(self, c_in, c_out, pool):
-        super().__init__()
-        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
-        self.norm = nn.BatchNorm2d(c_out)
-        self.pool = pool
-
-    def forward(self, x):
-        x = torch.relu(self.norm(self.conv(x)))
-        return nn.functional.max_pool2d(x, 2) if self.pool else x
-
-
-class Original(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layer1, self.layer2, self.layer3 = ConvBN(3, 16, False), ConvBN(16, 32, True), ConvBN(32, 64, True)
-        self.head = nn.Parameter(torch.randn(10, 64 * 8 * 8) * 0.01)
-
-    def forward(self, x):
-        return self.layer3(self.layer2(self.layer1(x))).flatten(1) @ self.head.T
-
-
-class New(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layer1, self.layer2, self.extra = ConvBN(3, 16, False), ConvBN(16, 32, True), ConvBN(32, 128, True)
-        self.head = nn.Linear(128 * 8 * 8, 20)
-
-    def forward(self, x):
-        return self.head(torch.flatten(self.extra(self.layer2(self.layer1(x))), 1))
-
-
-def save_pairs(net, path):
-    torch.save([(name, tensor.clone()) for name, tensor in net.state_dict().items()], path)
-
-
-def load_pairs(net, path):
-    net.load_state_dict(dict(torch.load(path, weights_only=True)))
-
-
-def save_tuple_checkpoint(path, model, optimizer, epoch, loss):
-    torch.save((model.state_dict(), optimizer.state_dict(), torch.random.get_rng_state(), epoch, loss), path)
-
-
-def load_tuple_checkpoint(path, model, optimizer):
-    model_state, optimizer_state, rng, epoch, loss = torch.load(path, weights_only=True)
-    model.load_state_dict(model_state)
-    optimizer.load_state_dict(optimizer_state)
-    torch.random.set_rng_state(rng)
-    return epoch, loss
-
-
-def copy_under(new_net, state_dict, prefixes):
-    own = new_net.state_dict()
-    with torch.no_grad():
-        taken = [key for key in state_dict if key.partition(".")[0] in prefixes]
-        for key in taken:
-            own[key].copy_(state_dict[key])
-    return sorted(set(own) - set(taken))
-
-
-def freeze_in_eval(*modules):
-    """Freezing by eval mode: no gradients, and batch norms normalise with (and keep) their running statistics."""
-    for module in modules:
-        module.eval()
-        module.requires_grad_(False)
-
-
-def unfreeze_to_train(*modules):
-    for module in modules:
-        module.train()
-        module.requires_grad_(True)
-
-
-OTHER_STYLE = Lab(
-    "other style",
-    fileio=SimpleNamespace(
-        save_params=save_pairs,
-        load_params=load_pairs,
-        save_model=lambda net, path: torch.save(net, path),
-        load_model=lambda path: torch.load(path, weights_only=False),
-        save_checkpoint=save_tuple_checkpoint,
-        load_checkpoint=load_tuple_checkpoint,
-        OriginalNetwork=Original,
-        NewNetwork=New,
-        reuse_layers=copy_under,
-        freeze=freeze_in_eval,
-        unfreeze=unfreeze_to_train,
-    ),
-)
-
-
-def test_a_correct_file_io_in_another_style_passes_every_check():
-    for claim in F_CLAIMS:
-        assert set(results_of(OTHER_STYLE, claim).values()) == {"pass"}, (claim, results_of(OTHER_STYLE, claim))
