@@ -16,11 +16,15 @@ data:
 lab: setup data
 	$(PYTHON) -m nnlab lab
 
+# One pytest worker per core (pytest-xdist); the slow Fashion-MNIST tests share one experiment, so they stay on
+# one worker (their xdist_group), everything else is spread test by test.
+PARALLEL := -n auto --dist loadgroup
+
 test: setup data
-	$(PYTHON) -m pytest --cov=nnlab --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
+	$(PYTHON) -m pytest $(PARALLEL) --cov=nnlab --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
 
 fast: setup
-	$(PYTHON) -m pytest -m "not slow"
+	$(PYTHON) -m pytest $(PARALLEL) -m "not slow"
 
 # benchmarks/history keeps saved runs; this compares a new run with the last one and fails where a minimum
 # time grew by more than 50% (medians of unchanged code moved by up to 67% between runs here; minimums, with the
@@ -39,4 +43,4 @@ mutation: setup
 
 # The fast suite 20 times in a row, each with fresh hypothesis seeds; stops at the first failure.
 flaky: setup
-	for run in $$(seq 20); do echo "run $$run"; $(PYTHON) -m pytest -m "not slow" -q -p no:cacheprovider || exit 1; done
+	for run in $$(seq 20); do echo "run $$run"; $(PYTHON) -m pytest $(PARALLEL) -m "not slow" -q -p no:cacheprovider || exit 1; done

@@ -22,8 +22,10 @@ settings.register_profile("quick", max_examples=15, **_common)
 settings.register_profile("ci", max_examples=60, derandomize=True, print_blob=True, **_common)
 settings.load_profile(os.environ.get("NNLAB_HYPOTHESIS_PROFILE", "quick"))
 
-# Two cores here: one intra-op thread per core, no oversubscription by torch's default.
-torch.set_num_threads(min(torch.get_num_threads(), os.cpu_count() or 1))
+# One intra-op thread per core, shared among pytest-xdist's workers: with more threads than cores, torch's threads
+# wait on each other (a tiny BatchNorm call took 50 to 90 ms with two workers of two threads, 0.04 ms with one each).
+_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+torch.set_num_threads(max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) // _workers)))
 
 
 def pytest_collection_modifyitems(config, items):

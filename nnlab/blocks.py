@@ -29,11 +29,6 @@ class MLP(nn.Module):
         return self.output(F.relu(self.hidden(X)))
 
 
-def mlp_as_sequential() -> nn.Sequential:
-    """``MLP`` written with ``nn.Sequential``: same layers, indices instead of names."""
-    return nn.Sequential(nn.Linear(20, 256), nn.ReLU(), nn.Linear(256, 10))
-
-
 def _require_modules(modules, who: str) -> None:
     if not modules:
         raise ValueError(f"{who} needs at least one module, got none.")

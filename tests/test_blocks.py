@@ -110,5 +110,3 @@ def test_parallel_sum_refuses_unequal_widths_naming_both():
 def test_parallel_refuses_unknown_combine():
     with pytest.raises(ValueError, match="combine must be one of"):
         ParallelBlock(nn.ReLU(), nn.ReLU(), combine="stack")
-
-

@@ -19,7 +19,7 @@ from nnlab.classifier import FashionMLP
 from nnlab.experiment import CONFIGS, compare, paired_differences, run_experiment, seeds_from
 from nnlab.training import FAST_RECIPE, REPORT_RECIPE, pick_device, train
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fashion_mnist")]  # one experiment, on one worker
 
 SEEDS = seeds_from(3)
 

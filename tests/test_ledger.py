@@ -1,6 +1,7 @@
 """The ledger's own rules: how check results and test outcomes combine into a claim's verdict."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -117,25 +118,46 @@ def test_an_unknown_claim_is_refused():
         ledger.check_known("Z9", "tests/test_x.py::test")
 
 
+SUITE = """
+import pytest
+from nnlab.checks.run import Result
+
+@pytest.mark.claim("L7")
+@pytest.mark.parametrize("n", range(4))
+def test_result(n, claim_result, evidence):
+    implementation = "report" if n % 2 else "nnlab"
+    claim_result(implementation, Result(f"L7:check_{n}", "L7", "qualified" if n == 3 else "pass", f"detail {n}"))
+    evidence("L7", f"evidence {n}")
+"""
+
+
 def test_pytest_n_2_hands_the_workers_results_to_the_controllers_ledger(tmp_path):
+    (tmp_path / "test_suite.py").write_text(SUITE)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
     root = Path(__file__).parents[1]
     command = [
         sys.executable,
         "-m",
         "pytest",
-        "tests/test_claims.py",
+        str(tmp_path),
+        "-c",
+        str(tmp_path / "pytest.ini"),
+        "-p",
+        "tests.ledger",
         "-n",
         "2",
         "-q",
         "-p",
         "no:cacheprovider",
-        "-k",
-        "L7 or L4",
         "--ledger-dir",
-        str(tmp_path),
+        str(tmp_path / "reports"),
     ]
-    subprocess.run(command, cwd=root, check=True, capture_output=True, timeout=300)
-    rows = {row["id"]: row for row in json.loads((tmp_path / "ledger.json").read_text())["claims"]}
-    assert rows["L7"]["results"]["report"]["result"] == "qualified" and rows["L7"]["verdict"] == "qualified"
-    assert rows["L4"]["results"]["torch"]["result"] == "fail" and rows["L4"]["verdict"] == "refuted"
-    assert json.loads((tmp_path / "ledger.json").read_text())["torch"] == torch.__version__
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    subprocess.run(command, cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
+    ledger = json.loads((tmp_path / "reports" / "ledger.json").read_text())
+    l7 = next(row for row in ledger["claims"] if row["id"] == "L7")
+    assert sorted(l7["checks"]["report"]) == ["L7:check_1", "L7:check_3"]
+    assert sorted(l7["checks"]["nnlab"]) == ["L7:check_0", "L7:check_2"]
+    assert (l7["verdict"], l7["why"]) == ("qualified", "[check_3] detail 3")
+    assert sorted(l7["evidence"]) == [f"evidence {n}" for n in range(4)] and len(l7["tests"]) == 4
+    assert ledger["torch"] == torch.__version__

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.nn import functional as F
 
+from nnlab.blocks import ListSequential
 from nnlab.checks.registry import check, statement
 from nnlab.checks.strategies import batches, forall, widths
 
@@ -144,18 +145,7 @@ def my_sequential_registers_its_children(lab):
 
 
 def list_held_blocks() -> tuple[nn.Module, list[nn.Linear]]:
-    """The report's exercise 1: MySequential with the blocks in a plain Python list."""
-
-    class ListSequential(nn.Module):
-        def __init__(self, *modules):
-            super().__init__()
-            self.blocks = list(modules)
-
-        def forward(self, X):
-            for block in self.blocks:
-                X = block(X)
-            return X
-
+    """The report's exercise 1: MySequential with the blocks in a plain Python list (nnlab's ``ListSequential``)."""
     layers = [nn.Linear(20, 8), nn.Linear(8, 2)]
     return ListSequential(layers[0], nn.ReLU(), layers[1]), layers
 

@@ -5,11 +5,8 @@ from torch import nn
 from torch.torch_version import TorchVersion
 
 from nnlab import fileio
-from nnlab.labs import REFERENCE, REPORT
+from nnlab.labs import REPORT
 from tests.checks.helpers import results_of, variant
-
-F_CLAIMS = ("F1", "F2", "F3", "F4", "F5", "F6")
-
 
 # --- the report's results follow from its code ---------------------------------------------
 
@@ -27,11 +24,6 @@ def test_report_section_4_results():
     assert results_of(REPORT, "F4")["reusing_layers_reports_every_key_not_loaded_as_missing"] == "qualified"
     assert results_of(REPORT, "F5") == {"frozen_layers_stay_bitwise_while_the_new_layers_train": "qualified"}
     assert results_of(REPORT, "F6")["fine_tuning_after_unfreezing_changes_every_parameter"] == "qualified"
-
-
-def test_the_reference_passes_every_section_4_check():
-    for claim in F_CLAIMS:
-        assert set(results_of(REFERENCE, claim).values()) == {"pass"}, claim
 
 
 # --- F1 ------------------------------------------------------------------------------------
