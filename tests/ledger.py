@@ -36,6 +36,7 @@ import pytest
 import tomllib
 import torch
 
+from nnlab.checks import all_checks, all_statements
 from nnlab.checks.run import Result
 from nnlab.checks.run import claim_result as combine_results
 from nnlab.labs import DOCUMENT_OF_CLAIM
@@ -74,7 +75,7 @@ class Ledger:
         # claim -> implementation -> check -> {"result", "detail", "run"}
         self.results: dict[str, dict[str, dict[str, dict]]] = defaultdict(lambda: defaultdict(dict))
         self.evidence: dict[str, list[str]] = defaultdict(list)
-        self.kept: dict[str, dict] = {}  # claim -> its row from an earlier run, for claims this run left alone
+        self.kept: dict[str, str] = {}  # claim -> the earlier run its results come from, for claims this run left alone
 
     def check_known(self, claim: str, where: str) -> None:
         if claim not in self.catalogue:
@@ -93,10 +94,17 @@ class Ledger:
             "result": result["result"],
             "detail": result["detail"],
             "run": self.run,
+            **({"measured": True} if result.get("measured") else {}),
         }
 
-    def keep_earlier(self, previous: dict) -> None:
-        """Take from an earlier ledger whatever this run did not produce again."""
+    def keep_earlier(self, previous: dict, current_checks: set[str]) -> None:
+        """Take from an earlier ledger what this run did not produce again and what still exists.
+
+        A check's earlier result is kept only while a check of that name is registered (``current_checks``),
+        so a renamed or removed check stops deciding a verdict; a measured result (the slow tests') is kept
+        until a run measures it again. A claim this run did not touch at all keeps its tests' outcomes too,
+        and its row says which run they came from.
+        """
         if previous.get("torch") != torch.__version__:
             return  # another torch: its results are not this one's
         earlier_run = previous.get("run", "an earlier run")
@@ -104,13 +112,14 @@ class Ledger:
             claim = row["id"]
             if claim not in self.catalogue:
                 continue
-            if not self.tests.get(claim) and not self.results.get(claim):
-                if row.get("verdict") != "untested":
-                    self.kept[claim] = {**row, "kept_from": row.get("kept_from", earlier_run)}
-                continue
+            touched = bool(self.tests.get(claim) or self.results.get(claim))
             for implementation, checks in row.get("checks", {}).items():
                 for name, entry in checks.items():
-                    self.results[claim][implementation].setdefault(name, entry)
+                    if name in current_checks or entry.get("measured"):
+                        self.results[claim][implementation].setdefault(name, entry)
+            if not touched and (row.get("test_outcomes") or self.results.get(claim)):
+                self.tests[claim].update(row.get("test_outcomes", {}))
+                self.kept[claim] = row.get("kept_from", earlier_run)
 
     def implementation_results(self, claim: str) -> dict[str, dict[str, str]]:
         summary = {}
@@ -140,6 +149,8 @@ class Ledger:
         if results.get("torch", {}).get("result") == "error":
             return "failed", f"a statement's correction does not hold: {results['torch']['detail']}"
         document = DOCUMENT_OF_CLAIM[claim[0]]
+        if results.get(document, {}).get("result") == "missing":
+            return "untested", f"the {document}'s reproduction lacks a role: {results[document]['detail']}"
         judged = [results[i] for i in (document, "torch") if results.get(i, {}).get("result") in VERDICT_OF_RESULT]
         if judged:
             worst = max(judged, key=lambda r: list(VERDICT_OF_RESULT).index(r["result"]))
@@ -151,21 +162,21 @@ class Ledger:
     def rows(self) -> list[dict]:
         rows = []
         for claim, entry in self.catalogue.items():
-            if claim in self.kept:
-                rows.append(self.kept[claim])
-                continue
             verdict, why = self.verdict(claim)
+            outcomes = self.tests.get(claim, {})
             rows.append(
                 {
                     "id": claim,
                     "section": entry["section"],
                     "title": entry["title"],
                     "verdict": verdict,
-                    "tests": sorted(self.tests.get(claim, {})),
+                    "tests": sorted(outcomes),
+                    "test_outcomes": dict(sorted(outcomes.items())),
                     "why": why,
                     "evidence": self.evidence.get(claim, []),
                     "results": self.implementation_results(claim),
                     "checks": {i: dict(c) for i, c in self.results.get(claim, {}).items()},
+                    **({"kept_from": self.kept[claim]} if claim in self.kept else {}),
                 }
             )
         return rows
@@ -174,7 +185,8 @@ class Ledger:
         folder.mkdir(parents=True, exist_ok=True)
         json_path = folder / "ledger.json"
         if json_path.is_file():
-            self.keep_earlier(json.loads(json_path.read_text()))
+            registered = {c.id for c in [*all_checks(), *all_statements()]}
+            self.keep_earlier(json.loads(json_path.read_text()), registered)
         rows = self.rows()
         document = {"torch": torch.__version__, "run": self.run, "claims": rows}
         (folder / "ledger.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
@@ -298,13 +310,17 @@ def evidence(request: pytest.FixtureRequest):
 
 @pytest.fixture
 def claim_result(request: pytest.FixtureRequest):
-    """``claim_result("report", result)``: a check's ``Result`` on an implementation, for the claim's verdict."""
+    """``claim_result("report", result)``: a check's ``Result`` on an implementation, for the claim's verdict.
+
+    ``measured=True`` for a result measured by a test rather than given by a registered check (the slow tests').
+    """
     ledger = request.config.stash[_LEDGER]
 
-    def add(implementation: str, result: Result) -> None:
+    def add(implementation: str, result: Result, measured: bool = False) -> None:
         ledger.check_known(result.claim, request.node.nodeid)
         if implementation not in IMPLEMENTATIONS:
             raise ValueError(f"implementation {implementation!r} is not one of {IMPLEMENTATIONS}")
-        request.node.user_properties.append((RESULT, {"implementation": implementation, **result.to_dict()}))
+        entry = {"implementation": implementation, "measured": measured, **result.to_dict()}
+        request.node.user_properties.append((RESULT, entry))
 
     return add

@@ -20,15 +20,14 @@ from nnlab.labs import DOCUMENT_OF_CLAIM, LABS
 EXAMPLE = Path(__file__).parents[1] / "examples" / "correct_lab"
 
 
-def runs():
-    for check in all_checks():
-        for implementation in ("nnlab", DOCUMENT_OF_CLAIM[check.claim[0]]):
-            yield pytest.param(
-                implementation, check, id=f"{implementation}-{check.id}", marks=pytest.mark.claim(check.claim)
-            )
+RUNS = [
+    pytest.param(implementation, check, id=f"{implementation}-{check.id}", marks=pytest.mark.claim(check.claim))
+    for check in all_checks()
+    for implementation in ("nnlab", DOCUMENT_OF_CLAIM[check.claim[0]])
+]
 
 
-@pytest.mark.parametrize(("implementation", "check"), runs())
+@pytest.mark.parametrize(("implementation", "check"), RUNS)
 def test_check(implementation, check, claim_result):
     result = run_check(check, LABS[implementation])
     claim_result(implementation, result)

@@ -39,9 +39,8 @@ def finals(runs, config, metric="test_acc"):
 
 def record(claim_result, implementation: str, claim: str, name: str, holds: bool, detail: str, short_of: str = "fail"):
     """A measured statement's result: ``pass`` when it holds, else ``short_of`` (``fail``, or ``qualified``)."""
-    claim_result(
-        implementation, Result(f"{claim}:{name}", claim, "pass" if holds else short_of, "" if holds else detail)
-    )
+    result = Result(f"{claim}:{name}", claim, "pass" if holds else short_of, "" if holds else detail)
+    claim_result(implementation, result, measured=True)
 
 
 def per_seed(values) -> str:

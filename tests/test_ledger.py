@@ -90,18 +90,54 @@ def test_every_catalogued_claim_appears_in_the_ledger_with_its_results():
     )
 
 
+L7_CHECK = "L7:parallel_block_concatenates_for_any_widths"  # registered checks, so an earlier result of theirs is kept
+L1_CHECK = "L1:mlp_maps_any_batch_of_20_to_10"
+
+
 def test_a_partial_run_keeps_earlier_results_marked_with_their_run(tmp_path):
-    earlier = ledger_with(nnlab="pass", report="qualified")
-    earlier.add_result("report", result("L1", "pass"))
+    earlier = Ledger(run="now")
+    earlier.add_result("report", result("L7", "qualified", L7_CHECK))
+    earlier.add_result("nnlab", result("L7", "pass", L7_CHECK))
+    earlier.add_result("report", result("L1", "pass", L1_CHECK))
+    earlier.tests["L1"]["tests/test_blocks.py::test_mlp_refuses_wrong_width_naming_it"] = "passed"
     earlier.write(tmp_path)
     partial = Ledger(run="later")
-    partial.add_result("nnlab", result("L7", "pass"))  # L7 runs again for nnlab only; L1 does not run
+    partial.add_result("nnlab", result("L7", "pass", L7_CHECK))  # L7 runs again for nnlab only; L1 does not run
     rows = {row["id"]: row for row in partial.write(tmp_path)}
     assert rows["L7"]["verdict"] == "qualified"
     assert rows["L7"]["results"]["report"]["run"] == "now"
     assert rows["L7"]["results"]["nnlab"]["run"] == "later"
     assert rows["L1"]["kept_from"] == "now" and rows["L1"]["verdict"] == "holds"
+    assert rows["L1"]["tests"] == ["tests/test_blocks.py::test_mlp_refuses_wrong_width_naming_it"]
     assert rows["L2"]["verdict"] == "untested" and "kept_from" not in rows["L2"]
+
+
+def test_an_earlier_result_of_a_check_that_no_longer_exists_is_dropped(tmp_path):
+    earlier = Ledger(run="now")
+    earlier.add_result("report", result("C1", "fail", "C1:a_check_since_renamed"))
+    earlier.write(tmp_path)
+    later = Ledger(run="later")
+    later.add_result("report", result("C1", "pass", "C1:centered_output_has_mean_zero"))
+    later.add_result("nnlab", result("C1", "pass", "C1:centered_output_has_mean_zero"))
+    row = next(row for row in later.write(tmp_path) if row["id"] == "C1")
+    assert row["verdict"] == "holds" and "C1:a_check_since_renamed" not in row["checks"]["report"]
+
+
+def test_a_measured_result_is_kept_until_measured_again(tmp_path):
+    earlier = Ledger(run="now")
+    earlier.add_result("report", {**result("M3", "fail", "M3:tanh_ends_at_the_texts_0_8335"), "measured": True})
+    earlier.write(tmp_path)
+    row = next(row for row in Ledger(run="later").write(tmp_path) if row["id"] == "M3")
+    assert (row["verdict"], row["kept_from"]) == ("refuted", "now")
+
+
+def test_a_document_lacking_a_role_is_untested_never_holds():
+    ledger = ledger_with(tests=("passed",), nnlab="pass")
+    ledger.add_result("report", result("L7", "qualified", "L7:first"))
+    ledger.add_result("report", result("L7", "missing", "L7:second"))
+    assert ledger.verdict("L7")[0] == "qualified"
+    ledger.add_result("report", result("L7", "pass", "L7:first"))
+    assert ledger.verdict("L7")[0] == "untested"
 
 
 def test_results_from_another_torch_are_not_kept(tmp_path):

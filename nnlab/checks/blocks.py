@@ -24,7 +24,8 @@ def linear_sizes(*pairs: tuple[int, int]) -> int:
 
 
 def parameter_count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
+    """Trainable scalars: a constant held as a frozen ``Parameter`` is as much a constant as a buffer."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
 @check("L1")
@@ -229,18 +230,20 @@ def fixed_hidden_as_the_report_writes_it(X, weight, bias, constant):
 
 
 def square_tensors(net: nn.Module, trainable: bool) -> list[torch.Tensor]:
-    """The module's (20, 20) tensors: its parameters, or the constants it holds as buffers or plain attributes."""
+    """The module's (20, 20) tensors: its trainable parameters, or the constants it holds (buffers, frozen
+    parameters, plain tensor attributes)."""
     if trainable:
-        return [p.detach() for p in net.parameters() if p.shape == (20, 20)]
-    held = [*net.buffers(), *(v for v in vars(net).values() if isinstance(v, torch.Tensor))]
-    return [t for t in held if t.shape == (20, 20) and not isinstance(t, nn.Parameter)]
+        return [p.detach() for p in net.parameters() if p.shape == (20, 20) and p.requires_grad]
+    frozen = [p.detach() for p in net.parameters() if not p.requires_grad]
+    held = [*net.buffers(), *frozen, *(v for v in vars(net).values() if isinstance(v, torch.Tensor))]
+    return [t for t in held if t.shape == (20, 20) and not (isinstance(t, nn.Parameter) and t.requires_grad)]
 
 
 @check("L5")
 def fixed_hidden_applies_one_linear_layer_twice_around_its_constant(lab):
     """FixedHiddenMLP computes sum(z), z = L(relu(L(X) @ R + 1)) halved until sum |z| <= 1, one layer L used twice."""
     net = lab.blocks.FixedHiddenMLP()
-    (bias,) = [p.detach() for p in net.parameters() if p.shape == (20,)]
+    (bias,) = [p.detach() for p in net.parameters() if p.shape == (20,) and p.requires_grad]
     X = torch.rand(3, 20)
     # the layer's weight may be stored (out, in) or (in, out), the constant multiplied from either side
     candidates = [

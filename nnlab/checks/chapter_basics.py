@@ -283,7 +283,7 @@ LINEAR_LEAVES = tuple(
 def distinct_parameters(model: nn.Module) -> list[nn.Parameter]:
     """Each parameter tensor once, however many modules hold it: walked over the modules, not parameters()."""
     seen: dict[int, nn.Parameter] = {}
-    for module in model.modules(remove_duplicate=False):
+    for _, module in model.named_modules(remove_duplicate=False):
         for p in module._parameters.values():
             if p is not None:
                 seen.setdefault(id(p), p)

@@ -88,10 +88,12 @@ def every_parameter_gets_a_gradient(spec: ModuleRole):
     def function(lab):
         module = spec.make(lab)
         scalar_loss(module(torch.randn(spec.input_shape))).backward()
-        stranded = [name for name, p in module.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()]
+        trainable = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
+        assert trainable, f"{spec.role} has no trainable parameter: every one has requires_grad=False"
+        stranded = [name for name, p in trainable if p.grad is None or not torch.isfinite(p.grad).all()]
         assert not stranded, f"{spec.role}: a loss on the output gave no finite gradient to {stranded}"
 
-    function.__doc__ = f"A loss on {spec.role}'s output gives every parameter a finite gradient."
+    function.__doc__ = f"A loss on {spec.role}'s output gives every trainable parameter a finite gradient."
     return function
 
 

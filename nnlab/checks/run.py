@@ -17,10 +17,12 @@ Each run owns its randomness: torch's generator is forked and seeded from the
 check's name, so a result never depends on what ran before it.
 """
 
+import random
 import traceback
 import warnings
 import zlib
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 import torch
@@ -28,7 +30,9 @@ import torch
 from nnlab.checks.lab import Lab, RoleMissing
 from nnlab.checks.registry import Check, Statement, first_line
 
-RESULTS = ("pass", "qualified", "missing", "fail", "error")  # a claim takes the last of its checks' results
+# A claim takes the last of its checks' results in this order: a missing role outranks only passes, so a lab
+# that does one check as the documents do and lacks the role of another is qualified, not merely incomplete.
+RESULTS = ("pass", "missing", "qualified", "fail", "error")
 
 
 @dataclass(frozen=True)
@@ -55,17 +59,38 @@ def describe(error: BaseException) -> str:
     return " ".join([head, *(" ".join(notes).split())]) if notes else head
 
 
+@contextmanager
+def torch_state_kept():
+    """Put back torch's global switches that code under check may flip, so one check cannot fail the next."""
+    grad, dtype, threads = torch.is_grad_enabled(), torch.get_default_dtype(), torch.get_num_threads()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    python_random = random.getstate()
+    try:
+        yield
+    finally:
+        torch.set_grad_enabled(grad)
+        torch.set_default_dtype(dtype)
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+        random.setstate(python_random)
+
+
 def _seeded(name: str, function: Callable[[], None]) -> BaseException | None:
-    """Run ``function`` with its own seeded torch generator; the exception it raised, or ``None``."""
-    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+    """Run ``function`` with its own seeded torch generator and torch's switches as they were.
+
+    Returns the exception it raised, or ``None``. Anything raised counts, ``SystemExit`` and test
+    frameworks' skips included (a submission must not skip its own check); only Ctrl-C goes through.
+    """
+    with torch.random.fork_rng(devices=[]), torch_state_kept(), warnings.catch_warnings():
         # the code under check may warn as it likes; checks that are about a warning record it themselves
         warnings.simplefilter("ignore")
         torch.manual_seed(zlib.crc32(name.encode()))
+        torch.set_grad_enabled(True)
         try:
             function()
-        except RoleMissing:
+        except (RoleMissing, KeyboardInterrupt):
             raise
-        except Exception as error:  # noqa: BLE001  (any failure of untrusted code is a result, not a crash)
+        except BaseException as error:  # noqa: BLE001  (any failure of untrusted code is a result, not a crash)
             return error
     return None
 
@@ -76,12 +101,20 @@ def run_check(check: Check, lab: Lab) -> Result:
         if error is None:
             return Result(check.id, check.claim, "pass")
         failure = f"{check.title}: {describe(error)}"
-        if check.documented is not None and _seeded(check.id, lambda: check.documented(lab)) is None:
+        if check.documented is not None and _documented_holds(check, lab):
             documented = first_line(check.documented)
             return Result(check.id, check.claim, "qualified", f"{failure} It does what the documents do: {documented}")
         return Result(check.id, check.claim, "fail", failure)
     except RoleMissing as missing:
         return Result(check.id, check.claim, "missing", str(missing))
+
+
+def _documented_holds(check: Check, lab: Lab) -> bool:
+    """Whether the lab does what the documents' code does; a role it lacks there leaves the failure a failure."""
+    try:
+        return _seeded(check.id, lambda: check.documented(lab)) is None
+    except RoleMissing:
+        return False
 
 
 def run_statement(statement: Statement) -> Result:
