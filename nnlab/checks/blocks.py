@@ -64,10 +64,10 @@ def parameters_by_shape(module: nn.Module, shapes: list[tuple[int, ...]]) -> lis
     found = []
     available = list(module.parameters())
     for shape in shapes:
-        match = next((p for p in available if tuple(p.shape) in (shape, shape[::-1])), None)
-        assert match is not None, f"no parameter of shape {shape} among {[tuple(p.shape) for p in available]}"
-        available.remove(match)
-        found.append(match.detach())
+        # by position: list.remove would compare tensors with ==
+        index = next((i for i, p in enumerate(available) if tuple(p.shape) in (shape, shape[::-1])), None)
+        assert index is not None, f"no parameter of shape {shape} among {[tuple(p.shape) for p in available]}"
+        found.append(available.pop(index).detach())
     return found
 
 

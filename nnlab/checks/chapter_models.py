@@ -21,6 +21,7 @@ or from the sizes the chapter states.
 
 import contextlib
 import io
+import itertools
 import math
 import re
 import warnings
@@ -328,6 +329,23 @@ def custom_init_sets_batchnorm_to_weight_one_bias_zero(lab):
 
 # ---------------------------------------------------------------- T14: the classifier
 
+
+@contextlib.contextmanager
+def one_thread():
+    """Run a check on one intra-op thread, putting the count back after.
+
+    Train-mode BatchNorm opens an OpenMP parallel region even for a (6, 8) batch; on a loaded machine each
+    region waits for a descheduled worker thread (30 ms a call instead of 0.02 ms, 10 s a check), while
+    tensors this small gain nothing from a second thread.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 CLASSES = 5
 FEATURES = 12
 hidden_lists = st.lists(st.integers(1, 8), min_size=0, max_size=3)
@@ -342,6 +360,7 @@ def classifier_inputs(low: float = -10, high: float = 10) -> st.SearchStrategy:
 
 
 @check("T14")
+@one_thread()
 def classifier_softmax_is_a_distribution_over_the_classes(lab):
     """MultiClassifier maps (b, in) to (b, classes) logits whose softmax is a distribution, in train and eval mode."""
 
@@ -373,6 +392,7 @@ def classifier_has_linear_and_batchnorm_parameters_per_hidden_size(lab):
 
 
 @check("T14")
+@one_thread()
 def classifier_batchnorm_follows_the_first_linear_layer(lab):
     """In training mode MultiClassifier ignores a shift of all input rows: batch norm follows the first Linear."""
 
@@ -389,6 +409,7 @@ def classifier_batchnorm_follows_the_first_linear_layer(lab):
 
 
 @check("T14")
+@one_thread()
 def classifier_dropout_closes_the_last_hidden_block(lab):
     """With dropout_rate=1 in training mode, the last hidden block outputs zeros: every row gets the same logits."""
 
@@ -401,6 +422,7 @@ def classifier_dropout_closes_the_last_hidden_block(lab):
 
 
 @check("T14")
+@one_thread()
 def classifier_in_eval_mode_treats_each_row_alone(lab):
     """In eval mode MultiClassifier is deterministic and each row's output depends on that row only."""
 
@@ -423,6 +445,7 @@ def square_and_vectors(module: nn.Module, h: int) -> tuple[list[torch.Tensor], l
 
 
 @check("T15")
+@one_thread()
 def residual_block_keeps_the_shape(lab):
     """ResidualBlock(h) maps (b, h) to (b, h), in train and eval mode."""
 
@@ -434,7 +457,13 @@ def residual_block_keeps_the_shape(lab):
     prop()
 
 
+# one strategy object per width: hypothesis works out a strategy's properties once per object, not per draw
+branch_vectors = {h: tensors((h,), low=-2, high=2, dtype=torch.float64) for h in range(2, 9)}
+block_inputs = {h: tensors((st.integers(2, 6), h), dtype=torch.float64) for h in range(2, 9)}
+
+
 @check("T15")
+@one_thread()
 def residual_block_adds_its_input_back_before_the_last_relu(lab):
     """With its h x h weights zeroed, ResidualBlock (eval) is relu(x + c), c constant: x joins before the last ReLU."""
 
@@ -447,11 +476,102 @@ def residual_block_adds_its_input_back_before_the_last_relu(lab):
             for p in squares:
                 p.zero_()
             for p in vectors:  # biases and BatchNorm affine parameters: any values
-                p.copy_(data.draw(tensors((h,), low=-2, high=2, dtype=torch.float64), label="vector"))
+                p.copy_(data.draw(branch_vectors[h], label="vector"))
             far = 1000.0
             c = block(torch.full((1, h), far, dtype=torch.float64)) - far  # relu(far + c) = far + c for |c| < far
-            x = data.draw(tensors((data.draw(st.integers(2, 6), label="b"), h), dtype=torch.float64), label="x")
+            x = data.draw(block_inputs[h], label="x")
             torch.testing.assert_close(block(x), torch.relu(x + c))
+
+    prop()
+
+
+BLOCK_H = 5
+BN_EPS = 1e-5  # BatchNorm1d's default
+
+
+def residual_branch_reference(x, w1, w2, vectors, stats) -> torch.Tensor:
+    """``relu(x + bn2(fc2(relu(bn1(fc1(x))))))`` in eval mode, from F.linear and F.batch_norm."""
+    b1, gamma1, beta1, b2, gamma2, beta2 = vectors
+    mean1, var1, mean2, var2 = stats
+    inner = F.batch_norm(F.linear(x, w1, b1), mean1, var1, gamma1, beta1, training=False, eps=BN_EPS)
+    branch = F.batch_norm(F.linear(torch.relu(inner), w2, b2), mean2, var2, gamma2, beta2, training=False, eps=BN_EPS)
+    return torch.relu(x + branch)
+
+
+def closest_assignment(target: torch.Tensor, x: torch.Tensor, candidates) -> tuple[float, tuple]:
+    """The candidate ``(w1, w2, vectors, stats)`` whose reference output on ``x`` is nearest ``target``."""
+    best = (math.inf, ())
+    for candidate in candidates:
+        with torch.no_grad():
+            gap = (residual_branch_reference(x, *candidate) - target).abs().max().item()
+        if gap < best[0]:
+            best = (gap, candidate)
+        if gap < 1e-9:
+            break
+    return best
+
+
+@check("T15")
+@one_thread()
+def residual_block_in_eval_mode_is_relu_of_x_plus_bn2_fc2_relu_bn1_fc1(lab):
+    """In eval mode ResidualBlock(h) computes relu(x + bn2(fc2(relu(bn1(fc1(x)))))) with its running statistics.
+
+    The block's tensors are matched to the roles by behaviour: its two h x h weights (either order, either
+    layout), its six h-vector parameters (Linear biases, BatchNorm weights and biases) and its four h-vector
+    float buffers (running means and variances, which a few train-mode calls on shifted data make non-trivial).
+    First all six parameter vectors get one random value, so only the weights and statistics need placing;
+    then each gets its own, and the permutation that reproduces the block is found. Hypothesis then draws
+    inputs for that assignment. A branch missing its inner ReLU, or with the norms before the Linear layers,
+    matches no assignment.
+    """
+    h = BLOCK_H
+    block = lab.chapter.ResidualBlock(h).double()
+    squares, vectors = square_and_vectors(block, h)
+    stats = [b for b in block.buffers() if b.is_floating_point() and tuple(b.shape) == (h,)]
+    assert len(squares) == 2, f"{len(squares)} parameters of shape ({h}, {h}), not the branch's two Linear weights"
+    assert len(vectors) == 6, f"{len(vectors)} parameters of shape ({h},), not 2 Linear biases and 2 BatchNorm affines"
+    assert len(stats) == 4, f"{len(stats)} float buffers of shape ({h},), not 2 BatchNorm running means and variances"
+    with torch.no_grad():
+        block.train()
+        for shift in (3.0, -1.0, 2.0):
+            block(torch.randn(16, h, dtype=torch.float64) * 2 + shift)
+        block.eval()
+        stats = [b.detach().clone() for b in block.buffers() if b.is_floating_point() and tuple(b.shape) == (h,)]
+        probe = torch.randn(8, h, dtype=torch.float64) * 3
+
+        def weight_pairs():
+            for first, second in itertools.permutations(squares):
+                for t1, t2 in itertools.product((False, True), repeat=2):
+                    yield first.T if t1 else first, second.T if t2 else second
+
+        shared = (torch.rand(h, dtype=torch.float64) + 0.5) * torch.sign(torch.randn(h, dtype=torch.float64))
+        for p in vectors:
+            p.copy_(shared)
+        gap, found = closest_assignment(
+            block(probe),
+            probe,
+            ((w1, w2, [shared] * 6, order) for w1, w2 in weight_pairs() for order in itertools.permutations(stats)),
+        )
+        assert gap < 1e-6, (
+            f"with all six h-vectors equal, no placing of its weights and running statistics makes the block "
+            f"relu(x + bn2(fc2(relu(bn1(fc1(x)))))); the closest differs by {gap:.3g}"
+        )
+        w1, w2, _, order = found
+        for p in vectors:
+            p.copy_((torch.rand(h, dtype=torch.float64) + 0.5) * torch.sign(torch.randn(h, dtype=torch.float64)))
+        values = [p.detach() for p in vectors]
+        gap, found = closest_assignment(
+            block(probe), probe, ((w1, w2, roles, order) for roles in itertools.permutations(values))
+        )
+        assert gap < 1e-6, (
+            f"no placing of its six h-vectors as Linear biases and BatchNorm weights and biases makes the block "
+            f"relu(x + bn2(fc2(relu(bn1(fc1(x)))))); the closest differs by {gap:.3g}"
+        )
+
+    @forall(x=tensors((st.integers(1, 6), h), dtype=torch.float64))
+    def prop(x):
+        with torch.no_grad():
+            torch.testing.assert_close(block(x), residual_branch_reference(x, *found))
 
     prop()
 
@@ -469,6 +589,7 @@ def residual_block_has_two_linear_and_two_batchnorm_layers(lab):
 
 
 @check("T15")
+@one_thread()
 def residual_mlp_parameter_count_follows_from_its_sizes(lab):
     """ResNet(in, h, n, c) has (in h + h) + n (2(h² + h) + 4h) + (h c + c) parameters and maps (b, in) to (b, c)."""
 

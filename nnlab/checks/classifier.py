@@ -71,3 +71,45 @@ def classifier_mlp_drops_hidden_units_in_training_only(lab):
     assert not torch.equal(net(X), net(X)), "two train-mode calls gave the same output: no dropout"
     net.eval()
     torch.testing.assert_close(net(X), mlp_as_the_report_writes_it(net, X, nn.ReLU()))
+
+
+def routing_weights(net: nn.Module) -> None:
+    """Set the network's weights (matched by shape, either layout) to route units, so dropout masks can be read.
+
+    Pixel j feeds hidden unit j of the first layer; first-layer unit j feeds second-layer unit j; logits k and
+    k + 5 both read second-layer unit k (k < 5). All biases are 0.
+    """
+    w1, b1, w2, b2, w3, b3 = parameters_by_shape(net, SHAPES)
+    routes = [torch.eye(256, 784), torch.eye(128, 256), torch.eye(5, 128).repeat(2, 1)]
+    with torch.no_grad():
+        for w, route in zip((w1, w2, w3), routes):
+            w.copy_(route if w.shape == route.shape else route.T)
+        for b in (b1, b2, b3):
+            b.zero_()
+
+
+@check("M1")
+def classifier_mlp_drops_out_after_each_hidden_activation_only(lab):
+    """In training, MLP(dropout_rate=0.5) masks each hidden layer's activations, not the input pixels or the logits.
+
+    The weights are set to route (``routing_weights``) and the images are all ones, so the model as the report
+    writes it, fc3(drop2(relu(fc2(drop1(relu(fc1(x))))))), gives logit k = logit k + 5 = m1 m2 for a first- and
+    a second-layer mask value m1, m2 in {0, 2}: every logit is 0 or 4, and logits k and k + 5 agree. Whatever
+    the masks, nothing else can come out. Dropout on one hidden layer only or on the input instead gives 2s;
+    dropout on the input as well gives 8s; dropout on the logits gives 8s or unequal pairs (on 16 images, such
+    a model gives no tell-tale value with a probability under 1e-4).
+    """
+    net = lab.classifier.MLP(dropout_rate=0.5)
+    routing_weights(net)
+    with torch.no_grad():
+        out = net.train()(torch.ones(16, 1, 28, 28))
+    values = sorted({round(v, 6) for v in out.flatten().tolist()})
+    assert set(values) <= {0.0, 4.0}, (
+        f"train-mode logits take the values {values}; with one mask on each hidden layer (kept units scaled by 2) "
+        "they can only be 0 or 4"
+    )
+    pairs = out[:, 5:] - out[:, :5]
+    assert pairs.abs().max() < 1e-6, (
+        f"logits k and k + 5 read the same hidden unit but differ (by up to {pairs.abs().max():.3g}): "
+        "dropout acts on the logits"
+    )

@@ -213,6 +213,57 @@ def test_a_block_that_misplaces_the_skip_or_the_relu_fails_the_residual_check(bl
     assert result(lab, "T15", "residual_block_adds_its_input_back_before_the_last_relu") == "fail"
 
 
+class BlockWithoutInnerRelu(architectures.ResidualBlock):
+    def forward(self, x):
+        return F.relu(x + self.bn2(self.fc2(self.bn1(self.fc1(x)))))
+
+
+class BlockWithNormsBeforeTheLinears(architectures.ResidualBlock):
+    def forward(self, x):
+        return F.relu(x + self.fc2(self.bn2(F.relu(self.fc1(self.bn1(x))))))
+
+
+@pytest.mark.parametrize("block", [BlockWithoutInnerRelu, BlockWithNormsBeforeTheLinears])
+def test_a_branch_without_its_inner_relu_or_with_misplaced_norms_fails_the_eval_mode_check(block):
+    lab = wrong(ResidualBlock=block)
+    assert result(lab, "T15", "residual_block_in_eval_mode_is_relu_of_x_plus_bn2_fc2_relu_bn1_fc1") == "fail"
+    assert result(lab, "T15", "residual_block_adds_its_input_back_before_the_last_relu") == "pass"
+
+
+class RawResidualBlock(nn.Module):
+    """Correct, in another style: raw weights stored (in, out), batch norm written out with its own buffers."""
+
+    def __init__(self, hidden_size, dropout_rate=0.1):
+        super().__init__()
+        h = hidden_size
+        self.beta2, self.gamma2, self.beta1, self.gamma1 = (nn.Parameter(torch.full((h,), v)) for v in (0.0, 1.0) * 2)
+        self.w2, self.b2 = nn.Parameter(torch.randn(h, h) / h**0.5), nn.Parameter(torch.zeros(h))
+        self.w1, self.b1 = nn.Parameter(torch.randn(h, h) / h**0.5), nn.Parameter(torch.zeros(h))
+        for i in (2, 1):
+            self.register_buffer(f"var{i}", torch.ones(h))
+            self.register_buffer(f"mean{i}", torch.zeros(h))
+        self.p = dropout_rate
+
+    def norm(self, z, i):
+        mean, var = getattr(self, f"mean{i}"), getattr(self, f"var{i}")
+        if self.training:
+            with torch.no_grad():
+                mean.lerp_(z.mean(0), 0.1)
+                var.lerp_(z.var(0), 0.1)
+            mean, var = z.mean(0), z.var(0, correction=0)
+        return getattr(self, f"gamma{i}") * (z - mean) / torch.sqrt(var + 1e-5) + getattr(self, f"beta{i}")
+
+    def forward(self, x):
+        inner = F.dropout(torch.relu(self.norm(x @ self.w1 + self.b1, 1)), self.p, self.training)
+        return torch.relu(x + self.norm(inner @ self.w2 + self.b2, 2))
+
+
+def test_a_raw_residual_block_with_its_own_batch_norm_passes_every_residual_block_check():
+    lab = REFERENCE.replace("another style", chapter={"ResidualBlock": RawResidualBlock})
+    checks = [c for c in all_checks() if c.claim == "T15" and c.name.startswith(("residual_block_", "residualblock_"))]
+    assert {c.id: run_check(c, lab).result for c in checks} == {c.id: "pass" for c in checks}
+
+
 class ResNetWithoutBatchNorm(nn.Module):
     def __init__(self, input_size, hidden_size, num_blocks, num_classes):
         super().__init__()
