@@ -27,43 +27,38 @@ from typing import Any, Literal
 CheckFunction = Callable[[Any], None]
 
 
+class _Registered:
+    """What checks and statements share: the claim they belong to and a function named after its property."""
+
+    claim: str
+    function: Callable
+
+    @property
+    def name(self) -> str:
+        return self.function.__name__
+
+    @property
+    def title(self) -> str:
+        return first_line(self.function)
+
+    @property
+    def id(self) -> str:
+        return f"{self.claim}:{self.name}"
+
+
 @dataclass(frozen=True)
-class Check:
+class Check(_Registered):
     claim: str
     function: CheckFunction = field(repr=False)
     documented: CheckFunction | None = field(default=None, repr=False)
 
-    @property
-    def name(self) -> str:
-        return self.function.__name__
-
-    @property
-    def title(self) -> str:
-        return first_line(self.function)
-
-    @property
-    def id(self) -> str:
-        return f"{self.claim}:{self.name}"
-
 
 @dataclass(frozen=True)
-class Statement:
+class Statement(_Registered):
     claim: str
     function: Callable[[], None] = field(repr=False)
     truth: Callable[[], None] = field(repr=False)
     when_wrong: Literal["qualified", "refuted"] = "qualified"
-
-    @property
-    def name(self) -> str:
-        return self.function.__name__
-
-    @property
-    def title(self) -> str:
-        return first_line(self.function)
-
-    @property
-    def id(self) -> str:
-        return f"{self.claim}:{self.name}"
 
 
 CHECKS: list[Check] = []

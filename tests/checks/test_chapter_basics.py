@@ -100,6 +100,13 @@ class LinearOnData(LinearBase):
         return F.linear(x, self.weight.data, self.bias.data if self.bias is not None else None)
 
 
+class LinearWithoutSizesInRepr(LinearBase):
+    """Wrong: a repr that shows neither the sizes nor the bias."""
+
+    def extra_repr(self):
+        return ""
+
+
 class TransposedLinear(nn.Module):
     """Correct, in another style: the weight stored (in, out), addmm, the bounds computed by hand, a repr of its own."""
 
@@ -128,61 +135,14 @@ class TransposedLinear(nn.Module):
         return f"TransposedLinear[{self.sizes[0]} -> {self.sizes[1]}{'' if self.offset is not None else ', no offset'}]"
 
 
-def t10(layer, *names):
-    """The T10 results of the reference with ``layer`` as its CustomLinear: of the checks named, or of all."""
-    lab = variant("chapter", CustomLinear=layer)
-    if not names:
-        return results_of(lab, "T10")
-    return {name: result for n in names for name, result in results_of(lab, "T10", n).items()}
-
-
 FORWARD = "custom_linear_computes_x_times_weight_transposed_plus_bias"
 NO_BIAS = "custom_linear_without_bias_has_only_a_weight_and_computes_x_times_weight_transposed"
 START = "custom_linear_starts_with_the_kaiming_uniform_bounds_of_nn_linear"
 RESET = "custom_linear_reset_parameters_redraws_from_those_bounds"
 
 
-def test_t10_catches_a_custom_linear_that_forgets_its_bias():
-    assert t10(LinearForgettingBias, FORWARD) == {FORWARD: "fail"}
-
-
-def test_t10_catches_a_custom_linear_that_reshapes_instead_of_transposing():
-    assert t10(LinearReshapingWeight, FORWARD, NO_BIAS) == {FORWARD: "fail", NO_BIAS: "fail"}
-
-
-def test_t10_catches_a_custom_linear_that_keeps_randn_weights():
-    assert t10(LinearWithRandnInit, START, RESET, FORWARD) == {START: "fail", RESET: "fail", FORWARD: "pass"}
-
-
-def test_t10_catches_kaiming_uniform_with_its_default_slope():
-    assert t10(LinearWithDefaultKaiming, START, RESET) == {START: "fail", RESET: "fail"}
-
-
-def test_t10_catches_a_bound_taken_from_out_features():
-    results = t10(LinearStoredInOutWithLibraryInit, START, RESET, FORWARD, NO_BIAS)
-    assert results == {START: "fail", RESET: "fail", FORWARD: "pass", NO_BIAS: "pass"}
-
-
-def test_t10_catches_a_custom_linear_that_ignores_bias_false():
-    assert t10(LinearAlwaysWithBias, NO_BIAS) == {NO_BIAS: "fail"}
-
-
-def test_t10_catches_a_custom_linear_that_computes_with_data():
-    name = "customlinear_every_parameter_gets_a_gradient"
-    assert t10(LinearOnData, name) == {name: "fail"}
-
-
 def test_t10_passes_a_custom_linear_stored_transposed_with_its_own_repr():
-    assert set(t10(TransposedLinear).values()) == {"pass"}
-
-
-def test_t10_catches_a_repr_without_the_sizes():
-    class Unprinted(LinearBase):
-        def extra_repr(self):
-            return ""
-
-    name = "custom_linear_repr_shows_its_sizes_and_bias"
-    assert t10(Unprinted, name) == {name: "fail"}
+    assert set(results_of(variant("chapter", CustomLinear=TransposedLinear), "T10").values()) == {"pass"}
 
 
 # ---------------------------------------------------------------- T1: the perceptron
@@ -222,10 +182,6 @@ def test_t1_catches_a_perceptron_that_is_not_a_sigmoid_of_an_affine_function():
         "perceptron_output_is_in_the_closed_unit_interval": "pass",
         "perceptron_is_the_sigmoid_of_an_affine_function": "fail",
     }
-
-
-def test_t1_catches_a_perceptron_whose_output_leaves_the_unit_interval():
-    assert t1(ReluPerceptron)["perceptron_output_is_in_the_closed_unit_interval"] == "fail"
 
 
 def test_t1_passes_a_perceptron_built_from_linear_and_sigmoid_and_the_chapters_plain_class():
@@ -272,21 +228,6 @@ class CustomModuleAlwaysDropping(CustomModuleBase):
         return self.linear2(F.dropout(F.relu(self.linear1(x)), 0.2, training=True))
 
 
-def test_t2_catches_a_buffer_kept_as_a_plain_tensor():
-    results = results_of(variant("chapter", CustomModule=CustomModuleWithPlainTensor), "T2")
-    assert results["custom_module_buffer_is_saved_and_moved_but_not_trained"] == "fail"
-
-
-def test_t2_catches_a_parameter_kept_as_a_plain_tensor():
-    results = results_of(variant("chapter", CustomModule=CustomModuleWithUnregisteredParameter), "T2")
-    assert results["custom_module_registers_its_bare_parameter"] == "fail"
-
-
-def test_t3_catches_dropout_that_ignores_eval():
-    name = "custom_module_eval_turns_dropout_off_and_train_back_on"
-    assert results_of(variant("chapter", CustomModule=CustomModuleAlwaysDropping), "T3", name) == {name: "fail"}
-
-
 def test_t2_t3_pass_a_custom_module_with_functional_dropout():
     lab = variant("chapter", CustomModule=CustomModuleBase)
     assert set(results_of(lab, "T2").values()) == set(results_of(lab, "T3").values()) == {"pass"}
@@ -318,36 +259,6 @@ def unfreeze_top_level(model):
     """Wrong: unfreezes only the model's own parameters, not its submodules'."""
     for p in model.parameters(recurse=False):
         p.requires_grad = True
-
-
-def test_t4_catches_counting_frozen_parameters():
-    assert (
-        results_of(variant("chapter", count_parameters=count_all), "T4")[
-            "count_parameters_counts_trainable_scalars_once_each"
-        ]
-        == "fail"
-    )
-
-
-def test_t4_catches_counting_a_tied_parameter_twice():
-    assert (
-        results_of(variant("chapter", count_parameters=count_per_module), "T4")[
-            "count_parameters_counts_trainable_scalars_once_each"
-        ]
-        == "fail"
-    )
-
-
-def test_t4_catches_freezing_only_the_weights():
-    lab = variant("chapter", freeze_layer=freeze_weights_only, freeze_model=freeze_weights_only)
-    results = results_of(lab, "T4")
-    assert results["freeze_layer_touches_only_that_layer"] == "fail"
-    assert results["freeze_model_freezes_everything_and_unfreeze_model_restores_everything"] == "fail"
-
-
-def test_t4_catches_unfreezing_only_the_top_level():
-    name = "freeze_model_freezes_everything_and_unfreeze_model_restores_everything"
-    assert results_of(variant("chapter", unfreeze_model=unfreeze_top_level), "T4", name) == {name: "fail"}
 
 
 def test_t4_passes_freezing_written_with_requires_grad_assignment():
@@ -424,18 +335,114 @@ class SequentialHookDemo(nn.Module):
         return self.net(x)
 
 
-def test_t9_catches_recording_after_the_relu():
-    name = "hook_demo_records_the_outputs_of_its_first_two_layers"
-    assert results_of(variant("chapter", HookDemo=HookDemoRecordingAfterReLU), "T9", name) == {name: "fail"}
-
-
-def test_t9_catches_a_hook_that_changes_the_output():
-    name = "hook_demo_computes_its_three_layers_unchanged_by_the_hooks"
-    assert results_of(variant("chapter", HookDemo=HookDemoWithMeddlingHook), "T9", name) == {name: "fail"}
-
-
 def test_t9_passes_hooks_on_a_sequential():
     assert set(results_of(variant("chapter", HookDemo=SequentialHookDemo), "T9").values()) == {"pass"}
+
+
+# ---------------------------------------------------------------- each wrong variant above fails its checks
+
+FREEZE_ROUND_TRIP = "freeze_model_freezes_everything_and_unfreeze_model_restores_everything"
+COUNT = "count_parameters_counts_trainable_scalars_once_each"
+
+# (claim, the roles swapped in, {check: result} for the checks named), the id naming what is wrong
+WRONG_VARIANTS = [
+    pytest.param("T10", {"CustomLinear": LinearForgettingBias}, {FORWARD: "fail"}, id="T10 linear forgetting its bias"),
+    pytest.param(
+        "T10",
+        {"CustomLinear": LinearReshapingWeight},
+        {FORWARD: "fail", NO_BIAS: "fail"},
+        id="T10 linear reshaping instead of transposing",
+    ),
+    pytest.param(
+        "T10",
+        {"CustomLinear": LinearWithRandnInit},
+        {START: "fail", RESET: "fail", FORWARD: "pass"},
+        id="T10 linear keeping randn weights",
+    ),
+    pytest.param(
+        "T10",
+        {"CustomLinear": LinearWithDefaultKaiming},
+        {START: "fail", RESET: "fail"},
+        id="T10 kaiming_uniform_ with its default slope",
+    ),
+    pytest.param(
+        "T10",
+        {"CustomLinear": LinearStoredInOutWithLibraryInit},
+        {START: "fail", RESET: "fail", FORWARD: "pass", NO_BIAS: "pass"},
+        id="T10 bound taken from out_features",
+    ),
+    pytest.param("T10", {"CustomLinear": LinearAlwaysWithBias}, {NO_BIAS: "fail"}, id="T10 linear ignoring bias=False"),
+    pytest.param(
+        "T10",
+        {"CustomLinear": LinearOnData},
+        {"customlinear_every_parameter_gets_a_gradient": "fail"},
+        id="T10 linear computing with .data",
+    ),
+    pytest.param(
+        "T10",
+        {"CustomLinear": LinearWithoutSizesInRepr},
+        {"custom_linear_repr_shows_its_sizes_and_bias": "fail"},
+        id="T10 repr without the sizes",
+    ),
+    pytest.param(
+        "T1",
+        {"Perceptron": ReluPerceptron},
+        {"perceptron_output_is_in_the_closed_unit_interval": "fail"},
+        id="T1 perceptron leaving the unit interval",
+    ),
+    pytest.param(
+        "T2",
+        {"CustomModule": CustomModuleWithPlainTensor},
+        {"custom_module_buffer_is_saved_and_moved_but_not_trained": "fail"},
+        id="T2 buffer kept as a plain tensor",
+    ),
+    pytest.param(
+        "T2",
+        {"CustomModule": CustomModuleWithUnregisteredParameter},
+        {"custom_module_registers_its_bare_parameter": "fail"},
+        id="T2 parameter kept as a plain tensor",
+    ),
+    pytest.param(
+        "T3",
+        {"CustomModule": CustomModuleAlwaysDropping},
+        {"custom_module_eval_turns_dropout_off_and_train_back_on": "fail"},
+        id="T3 dropout ignoring eval",
+    ),
+    pytest.param("T4", {"count_parameters": count_all}, {COUNT: "fail"}, id="T4 counting frozen parameters"),
+    pytest.param(
+        "T4", {"count_parameters": count_per_module}, {COUNT: "fail"}, id="T4 counting a tied parameter twice"
+    ),
+    pytest.param(
+        "T4",
+        {"freeze_layer": freeze_weights_only, "freeze_model": freeze_weights_only},
+        {"freeze_layer_touches_only_that_layer": "fail", FREEZE_ROUND_TRIP: "fail"},
+        id="T4 freezing only the weights",
+    ),
+    pytest.param(
+        "T4",
+        {"unfreeze_model": unfreeze_top_level},
+        {FREEZE_ROUND_TRIP: "fail"},
+        id="T4 unfreezing only the top level",
+    ),
+    pytest.param(
+        "T9",
+        {"HookDemo": HookDemoRecordingAfterReLU},
+        {"hook_demo_records_the_outputs_of_its_first_two_layers": "fail"},
+        id="T9 recording after the relu",
+    ),
+    pytest.param(
+        "T9",
+        {"HookDemo": HookDemoWithMeddlingHook},
+        {"hook_demo_computes_its_three_layers_unchanged_by_the_hooks": "fail"},
+        id="T9 hook changing the output",
+    ),
+]
+
+
+@pytest.mark.parametrize(("claim", "roles", "expected"), WRONG_VARIANTS)
+def test_the_checks_of_the_properties_a_wrong_variant_breaks_fail(claim, roles, expected):
+    lab = variant("chapter", **roles)
+    assert {name: result for n in expected for name, result in results_of(lab, claim, n).items()} == expected
 
 
 # ---------------------------------------------------------------- statements about torch

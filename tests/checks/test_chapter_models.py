@@ -41,16 +41,6 @@ class AttentionThatAverages(custom_layers.SimpleAttention):
         return h.mean(dim=1), weights  # not the weighted sum
 
 
-def test_attention_softmax_over_the_batch_fails_the_distribution_check():
-    lab = wrong(SimpleAttention=AttentionOverTheBatch)
-    assert result(lab, "T11", "attention_weights_are_a_distribution_over_the_sequence") == "fail"
-
-
-def test_attention_that_averages_fails_the_weighted_sum_check():
-    lab = wrong(SimpleAttention=AttentionThatAverages)
-    assert result(lab, "T11", "attention_output_is_the_weighted_sum_of_the_inputs") == "fail"
-
-
 # ------------------------------------------------------------------ T12
 
 
@@ -71,21 +61,6 @@ class StatefulThatForgets(custom_layers.StatefulLayer):
 class StatefulWithoutReset(custom_layers.StatefulLayer):
     def reset_state(self):
         pass
-
-
-def test_state_kept_in_the_graph_fails_the_detach_check():
-    lab = wrong(StatefulLayer=StatefulKeepingTheGraph)
-    assert result(lab, "T12", "stateful_layer_state_is_detached_from_the_graph") == "fail"
-
-
-def test_a_layer_without_state_fails_the_carry_check():
-    lab = wrong(StatefulLayer=StatefulThatForgets)
-    assert result(lab, "T12", "stateful_layer_output_depends_on_the_previous_input") == "fail"
-
-
-def test_a_reset_that_keeps_the_state_fails_the_reset_check():
-    lab = wrong(StatefulLayer=StatefulWithoutReset)
-    assert result(lab, "T12", "stateful_layer_reset_restores_the_first_call") == "fail"
 
 
 def test_the_chapters_expanding_layer_is_qualified_and_nnlabs_refusal_passes():
@@ -124,30 +99,10 @@ def linear_only_init(module):
         nn.init.zeros_(module.bias)
 
 
-@pytest.mark.parametrize("demo", [XavierNormalDemo, DefaultInitDemo])
-def test_a_demo_drawing_from_other_distributions_fails_the_kolmogorov_smirnov_check(demo):
-    lab = wrong(InitializationDemo=demo)
-    assert result(lab, "T13", "demo_weights_follow_their_schemes_distributions") == "fail"
-
-
-def test_a_default_initialised_demo_fails_the_bias_check():
-    assert (
-        result(wrong(InitializationDemo=DefaultInitDemo), "T13", "demo_biases_are_zero_except_the_normal_layers_0_1")
-        == "fail"
-    )
-
-
 def test_an_identity_init_is_orthogonal_but_fails_the_random_draw_check():
     lab = wrong(custom_init=identity_init)
     assert result(lab, "T13", "custom_init_makes_rows_or_columns_orthonormal_for_any_shape") == "pass"
     assert result(lab, "T13", "custom_init_draws_a_new_orthogonal_matrix_each_time") == "fail"
-
-
-def test_an_init_that_skips_batchnorm_fails_the_batchnorm_check():
-    assert (
-        result(wrong(custom_init=linear_only_init), "T13", "custom_init_sets_batchnorm_to_weight_one_bias_zero")
-        == "fail"
-    )
 
 
 # ------------------------------------------------------------------ T14
@@ -174,21 +129,6 @@ NoBatchNorm = classifier_of(lambda n, h, p: [nn.Linear(n, h), nn.ReLU(), nn.Drop
 NoDropout = classifier_of(lambda n, h, p: [nn.Linear(n, h), nn.BatchNorm1d(h), nn.ReLU()])
 
 
-def test_relu_before_batchnorm_fails_the_shift_invariance_check():
-    lab = wrong(MultiClassifier=ReluBeforeBatchNorm)
-    assert result(lab, "T14", "classifier_batchnorm_follows_the_first_linear_layer") == "fail"
-
-
-def test_a_classifier_without_batchnorm_fails_the_parameter_count():
-    lab = wrong(MultiClassifier=NoBatchNorm)
-    assert result(lab, "T14", "classifier_has_linear_and_batchnorm_parameters_per_hidden_size") == "fail"
-
-
-def test_a_classifier_without_dropout_fails_the_dropout_check():
-    lab = wrong(MultiClassifier=NoDropout)
-    assert result(lab, "T14", "classifier_dropout_closes_the_last_hidden_block") == "fail"
-
-
 # ------------------------------------------------------------------ T15
 
 
@@ -205,12 +145,6 @@ class BlockReluBeforeAdding(architectures.ResidualBlock):
 class BlockWithoutLastRelu(architectures.ResidualBlock):
     def forward(self, x):
         return self.branch(x) + x
-
-
-@pytest.mark.parametrize("block", [BlockWithoutSkip, BlockReluBeforeAdding, BlockWithoutLastRelu])
-def test_a_block_that_misplaces_the_skip_or_the_relu_fails_the_residual_check(block):
-    lab = wrong(ResidualBlock=block)
-    assert result(lab, "T15", "residual_block_adds_its_input_back_before_the_last_relu") == "fail"
 
 
 class BlockWithoutInnerRelu(architectures.ResidualBlock):
@@ -277,11 +211,6 @@ class ResNetWithoutBatchNorm(nn.Module):
         return self.layers(x)
 
 
-def test_a_residual_mlp_missing_its_batchnorms_fails_the_count():
-    lab = wrong(ResNet=ResNetWithoutBatchNorm)
-    assert result(lab, "T15", "residual_mlp_parameter_count_follows_from_its_sizes") == "fail"
-
-
 # ------------------------------------------------------------------ T16
 
 
@@ -304,16 +233,6 @@ class SharedLayerOnce(efficiency.SharedLayerModel):
         return self.output_layer(F.relu(self.shared_layer(F.relu(self.input_layer(x)))))
 
 
-def test_separate_layers_per_depth_fail_the_parameter_count():
-    lab = wrong(MemoryEfficientModel=SeparateLayers)
-    assert result(lab, "T16", "reused_layer_keeps_the_parameter_count_whatever_the_depth") == "fail"
-
-
-def test_a_shared_layer_applied_once_fails_the_depth_check():
-    lab = wrong(MemoryEfficientModel=SharedLayerOnce)
-    assert result(lab, "T16", "reused_layer_runs_num_layers_times") == "fail"
-
-
 # ------------------------------------------------------------------ T17
 
 
@@ -322,16 +241,6 @@ class CheckpointDetachingItsInput(efficiency.CheckpointModel):
         x = checkpoint(self._block1, x, use_reentrant=False)
         x = checkpoint(self._block2, x.detach(), use_reentrant=False)  # cuts layer1's and layer2's gradients
         return self.layer4(x)
-
-
-def test_a_checkpoint_that_cuts_the_graph_fails_the_gradient_check():
-    lab = wrong(CheckpointModel=CheckpointDetachingItsInput)
-    assert result(lab, "T17", "checkpointing_gives_the_gradients_of_the_plain_forward") == "fail"
-
-
-def test_a_model_that_does_not_checkpoint_fails_the_memory_check():
-    lab = wrong(CheckpointModel=lambda: efficiency.CheckpointModel(checkpointing=False))
-    assert result(lab, "T17", "checkpointing_keeps_fewer_tensors_for_backward") == "fail"
 
 
 def test_the_chapters_reentrant_checkpoint_is_qualified():
@@ -344,11 +253,6 @@ def test_the_chapters_reentrant_checkpoint_is_qualified():
 class ReluModel(efficiency.OptimizedModel):
     def forward(self, x):
         return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
-
-
-def test_a_model_with_relu_for_leaky_relu_fails():
-    lab = wrong(OptimizedModel=ReluModel)
-    assert result(lab, "T18", "optimized_model_is_three_layers_with_leaky_relu_between") == "fail"
 
 
 # ------------------------------------------------------------------ T19
@@ -375,21 +279,6 @@ class DebugPrintingNoShapes(debugging.DebugModel):
             print(f"{stage}: mean={x.mean().item():.4f}")
 
 
-def test_a_debug_model_that_prints_when_off_fails():
-    lab = wrong(DebugModel=DebugAlwaysPrinting)
-    assert result(lab, "T19", "debug_model_prints_nothing_when_off_and_computes_the_same") == "fail"
-
-
-def test_a_debug_model_whose_output_depends_on_the_flag_fails():
-    lab = wrong(DebugModel=DebugChangingItsOutput)
-    assert result(lab, "T19", "debug_model_prints_nothing_when_off_and_computes_the_same") == "fail"
-
-
-def test_a_debug_model_that_prints_no_shapes_fails():
-    lab = wrong(DebugModel=DebugPrintingNoShapes)
-    assert result(lab, "T19", "debug_model_prints_each_stages_shape_and_mean_when_on") == "fail"
-
-
 class DebugPrintingTheStdAsTheMean(debugging.DebugModel):
     def _report(self, stage, x):
         if self.debug:
@@ -400,16 +289,6 @@ class DebugPrintingTransposedShapes(debugging.DebugModel):
     def _report(self, stage, x):
         if self.debug:
             print(f"{stage}: shape={tuple(x.shape)[::-1]}, mean={x.mean().item():.4f}")
-
-
-def test_a_debug_model_that_prints_wrong_means_fails():
-    lab = wrong(DebugModel=DebugPrintingTheStdAsTheMean)
-    assert result(lab, "T19", "debug_model_prints_each_stages_shape_and_mean_when_on") == "fail"
-
-
-def test_a_debug_model_that_prints_wrong_shapes_fails():
-    lab = wrong(DebugModel=DebugPrintingTransposedShapes)
-    assert result(lab, "T19", "debug_model_prints_each_stages_shape_and_mean_when_on") == "fail"
 
 
 def raw_debug_model(show):
@@ -458,11 +337,6 @@ def histograms_ignoring_the_name(model, layer_name=None):
     return debugging.weight_histograms(model)
 
 
-def test_histograms_that_ignore_layer_name_fail():
-    lab = wrong(visualize_weights=histograms_ignoring_the_name)
-    assert result(lab, "T20", "weight_histograms_of_a_named_layer_only") == "fail"
-
-
 def histograms_one_figure_each(model, layer_name=None):
     from matplotlib.figure import Figure
 
@@ -484,6 +358,180 @@ def test_histograms_returned_as_a_tuple_of_figures_pass():
 
 def test_the_chapters_three_panel_histograms_are_qualified():
     assert result(CHAPTER, "T20", "weight_histograms_have_one_panel_per_weight_tensor") == "qualified"
+
+
+# ------------------------------------------------------------------ each wrong variant above fails its check
+
+# (claim, the check of the property the variant breaks, the roles swapped in), the id naming what is wrong
+WRONG_VARIANTS = [
+    pytest.param(
+        "T11",
+        "attention_weights_are_a_distribution_over_the_sequence",
+        {"SimpleAttention": AttentionOverTheBatch},
+        id="T11 attention softmax over the batch",
+    ),
+    pytest.param(
+        "T11",
+        "attention_output_is_the_weighted_sum_of_the_inputs",
+        {"SimpleAttention": AttentionThatAverages},
+        id="T11 attention averaging instead of weighting",
+    ),
+    pytest.param(
+        "T12",
+        "stateful_layer_state_is_detached_from_the_graph",
+        {"StatefulLayer": StatefulKeepingTheGraph},
+        id="T12 state kept in the graph",
+    ),
+    pytest.param(
+        "T12",
+        "stateful_layer_output_depends_on_the_previous_input",
+        {"StatefulLayer": StatefulThatForgets},
+        id="T12 state forgotten at each call",
+    ),
+    pytest.param(
+        "T12",
+        "stateful_layer_reset_restores_the_first_call",
+        {"StatefulLayer": StatefulWithoutReset},
+        id="T12 reset that keeps the state",
+    ),
+    pytest.param(
+        "T13",
+        "demo_weights_follow_their_schemes_distributions",
+        {"InitializationDemo": XavierNormalDemo},
+        id="T13 demo drawing xavier normal for uniform",
+    ),
+    pytest.param(
+        "T13",
+        "demo_weights_follow_their_schemes_distributions",
+        {"InitializationDemo": DefaultInitDemo},
+        id="T13 demo keeping the default weights",
+    ),
+    pytest.param(
+        "T13",
+        "demo_biases_are_zero_except_the_normal_layers_0_1",
+        {"InitializationDemo": DefaultInitDemo},
+        id="T13 demo keeping the default biases",
+    ),
+    pytest.param(
+        "T13",
+        "custom_init_sets_batchnorm_to_weight_one_bias_zero",
+        {"custom_init": linear_only_init},
+        id="T13 init skipping batchnorm",
+    ),
+    pytest.param(
+        "T14",
+        "classifier_batchnorm_follows_the_first_linear_layer",
+        {"MultiClassifier": ReluBeforeBatchNorm},
+        id="T14 relu before batchnorm",
+    ),
+    pytest.param(
+        "T14",
+        "classifier_has_linear_and_batchnorm_parameters_per_hidden_size",
+        {"MultiClassifier": NoBatchNorm},
+        id="T14 classifier without batchnorm",
+    ),
+    pytest.param(
+        "T14",
+        "classifier_dropout_closes_the_last_hidden_block",
+        {"MultiClassifier": NoDropout},
+        id="T14 classifier without dropout",
+    ),
+    pytest.param(
+        "T15",
+        "residual_block_adds_its_input_back_before_the_last_relu",
+        {"ResidualBlock": BlockWithoutSkip},
+        id="T15 block without the skip",
+    ),
+    pytest.param(
+        "T15",
+        "residual_block_adds_its_input_back_before_the_last_relu",
+        {"ResidualBlock": BlockReluBeforeAdding},
+        id="T15 block applying relu before adding",
+    ),
+    pytest.param(
+        "T15",
+        "residual_block_adds_its_input_back_before_the_last_relu",
+        {"ResidualBlock": BlockWithoutLastRelu},
+        id="T15 block without the last relu",
+    ),
+    pytest.param(
+        "T15",
+        "residual_mlp_parameter_count_follows_from_its_sizes",
+        {"ResNet": ResNetWithoutBatchNorm},
+        id="T15 residual mlp missing its batchnorms",
+    ),
+    pytest.param(
+        "T16",
+        "reused_layer_keeps_the_parameter_count_whatever_the_depth",
+        {"MemoryEfficientModel": SeparateLayers},
+        id="T16 separate layers per depth",
+    ),
+    pytest.param(
+        "T16",
+        "reused_layer_runs_num_layers_times",
+        {"MemoryEfficientModel": SharedLayerOnce},
+        id="T16 shared layer applied once",
+    ),
+    pytest.param(
+        "T17",
+        "checkpointing_gives_the_gradients_of_the_plain_forward",
+        {"CheckpointModel": CheckpointDetachingItsInput},
+        id="T17 checkpoint cutting the graph",
+    ),
+    pytest.param(
+        "T17",
+        "checkpointing_keeps_fewer_tensors_for_backward",
+        {"CheckpointModel": lambda: efficiency.CheckpointModel(checkpointing=False)},
+        id="T17 model not checkpointing",
+    ),
+    pytest.param(
+        "T18",
+        "optimized_model_is_three_layers_with_leaky_relu_between",
+        {"OptimizedModel": ReluModel},
+        id="T18 relu for leaky relu",
+    ),
+    pytest.param(
+        "T19",
+        "debug_model_prints_nothing_when_off_and_computes_the_same",
+        {"DebugModel": DebugAlwaysPrinting},
+        id="T19 debug model printing when off",
+    ),
+    pytest.param(
+        "T19",
+        "debug_model_prints_nothing_when_off_and_computes_the_same",
+        {"DebugModel": DebugChangingItsOutput},
+        id="T19 debug model whose output depends on the flag",
+    ),
+    pytest.param(
+        "T19",
+        "debug_model_prints_each_stages_shape_and_mean_when_on",
+        {"DebugModel": DebugPrintingNoShapes},
+        id="T19 debug model printing no shapes",
+    ),
+    pytest.param(
+        "T19",
+        "debug_model_prints_each_stages_shape_and_mean_when_on",
+        {"DebugModel": DebugPrintingTheStdAsTheMean},
+        id="T19 debug model printing the std as the mean",
+    ),
+    pytest.param(
+        "T19",
+        "debug_model_prints_each_stages_shape_and_mean_when_on",
+        {"DebugModel": DebugPrintingTransposedShapes},
+        id="T19 debug model printing transposed shapes",
+    ),
+    pytest.param(
+        "T20",
+        "weight_histograms_of_a_named_layer_only",
+        {"visualize_weights": histograms_ignoring_the_name},
+        id="T20 histograms ignoring layer_name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("claim", "name", "roles"), WRONG_VARIANTS)
+def test_the_check_of_the_property_a_wrong_variant_breaks_fails(claim, name, roles):
+    assert result(wrong(**roles), claim, name) == "fail"
 
 
 # ------------------------------------------------------------------ correct, in another style
