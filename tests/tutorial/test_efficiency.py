@@ -5,7 +5,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nnlab.checks.chapter_models import SCRIPT_DEPRECATED_FROM, torch_version
+from nnlab.checks.chapter_models import SCRIPT_DEPRECATED_FROM, saved_for_backward, torch_version
 from nnlab.checks.strategies import batches, tensors
 from nnlab.tutorial.efficiency import CheckpointModel, OptimizedModel, leaky_relu_001
 
@@ -31,26 +31,11 @@ def test_checkpointing_gives_same_outputs_and_gradients(x, input_needs_grad):
         assert torch.equal(x_plain.grad, x_checkpointed.grad)
 
 
-def saved_for_backward(model: CheckpointModel, x: torch.Tensor) -> int:
-    """How many tensors the forward pass keeps for the backward pass."""
-    count = 0
-
-    def pack(tensor):
-        nonlocal count
-        count += 1
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        model(x)
-    return count
-
-
 @pytest.mark.claim("T17")
 def test_checkpointing_is_on_by_default_and_stores_fewer_activations_for_backward():
     x = torch.randn(4, 64, requires_grad=True)
-    assert saved_for_backward(CheckpointModel(width=64), x) < saved_for_backward(
-        CheckpointModel(width=64, checkpointing=False), x
-    )
+    checkpointed, plain = CheckpointModel(width=64), CheckpointModel(width=64, checkpointing=False)
+    assert saved_for_backward(lambda: checkpointed(x)) < saved_for_backward(lambda: plain(x))
 
 
 @pytest.mark.claim("T17")
