@@ -1,7 +1,9 @@
-"""nnlab's command line. `nnlab lab` runs the lab's experiment on the real Fashion-MNIST: the main job."""
+"""nnlab's command line. `nnlab lab` runs the lab's experiment on the real Fashion-MNIST: the main job.
+`nnlab check` runs the lab's claim checks on other people's code: a student's lab, a class's, a textbook's."""
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import asdict
@@ -83,6 +85,43 @@ def lab(args: argparse.Namespace) -> int:
     return 0
 
 
+def check(args: argparse.Namespace) -> int:
+    from nnlab.grading.batch import all_passed, check_batch
+    from nnlab.grading.gradescope import write_gradescope
+    from nnlab.grading.supervise import Limits
+
+    jobs = args.jobs or os.cpu_count() or 1
+    limits = Limits(
+        timeout=args.timeout,
+        check_timeout=args.check_timeout,
+        memory_gib=args.memory_limit,
+        threads=max(1, (os.cpu_count() or 1) // jobs),
+    )
+    out = Path(args.out)
+    reports = check_batch([Path(p) for p in args.paths], out, limits, jobs, args.adapter and Path(args.adapter))
+    if args.gradescope:
+        write_gradescope(reports[0], Path(args.gradescope))
+    print(f"Wrote {len(reports)} report(s) under {out}/ and {out / 'summary.md'}, summary.json, summary.png")
+    return 0 if all_passed(reports) else 1
+
+
+CHECK_HELP = """Check labs (a .py file, or a folder of section scripts blocks.py ... chapter.py) with the claim
+checks. Each submission runs in processes of its own with time and memory limits; nnlab is not a security
+sandbox, so run untrusted code in a container. Exit status: 0 when every submission was checked and no claim it
+provides failed, 1 otherwise, 2 for a usage error."""
+
+
+def positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="nnlab", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -108,11 +147,65 @@ def parser() -> argparse.ArgumentParser:
         help=f"any of {', '.join(CONFIGS)} (default: all)",
     )
     lab_parser.set_defaults(handler=lab)
+
+    check_parser = commands.add_parser(
+        "check", help="run the claim checks on other people's labs", description=CHECK_HELP
+    )
+    check_parser.add_argument("paths", metavar="PATH", nargs="+", help="a submission: a .py file or a folder")
+    check_parser.add_argument(
+        "--out", metavar="DIR", default="check-results", help="where reports go (default: %(default)s)"
+    )
+    check_parser.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=positive(float),
+        default=300.0,
+        help="time for one submission in all (default: %(default)g)",
+    )
+    check_parser.add_argument(
+        "--check-timeout",
+        metavar="SECONDS",
+        type=positive(float),
+        default=20.0,
+        help="time for one check, or for loading a submission; a check past it fails (default: %(default)g)",
+    )
+    check_parser.add_argument(
+        "--memory-limit",
+        metavar="GIB",
+        type=positive(float),
+        default=4.0,
+        help="memory for one submission (default: %(default)g)",
+    )
+    check_parser.add_argument(
+        "--jobs", metavar="N", type=positive(int), help="submissions checked at once (default: the number of cores)"
+    )
+    check_parser.add_argument(
+        "--adapter", metavar="FILE", help="a .py file whose lab(path) loads a submission of another layout or names"
+    )
+    check_parser.add_argument(
+        "--gradescope", metavar="FILE", help="also write Gradescope's results.json here (one submission only)"
+    )
+    check_parser.set_defaults(handler=check)
     return top
+
+
+def check_usage(args: argparse.Namespace) -> None:
+    """Stop with exit status 2 and a message naming the fix when the command cannot mean anything."""
+    for path in args.paths:
+        if not Path(path).exists():
+            parser().error(f"no submission at {path}: give a .py file or a folder of .py files")
+    if args.adapter and not Path(args.adapter).is_file():
+        parser().error(f"no adapter file at {args.adapter}: give a .py file that defines lab(path)")
+    if args.gradescope and len(args.paths) != 1:
+        parser().error(f"--gradescope writes one submission's results; got {len(args.paths)} submissions")
+    if args.check_timeout > args.timeout:
+        parser().error("--check-timeout must not exceed --timeout (one check is part of a submission)")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "lab" and (args.epochs < 1 or args.seeds < 1):
         parser().error("--epochs and --seeds must be at least 1")
+    if args.command == "check":
+        check_usage(args)
     return args.handler(args)

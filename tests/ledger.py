@@ -33,26 +33,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import tomllib
 import torch
 
 from nnlab.checks import all_checks, all_statements
+from nnlab.checks.catalogue import CATALOGUE, catalogue
 from nnlab.checks.run import Result
 from nnlab.checks.run import claim_result as combine_results
 from nnlab.labs import DOCUMENT_OF_CLAIM
 
-CATALOGUE = Path(__file__).with_name("claims.toml")
 VERDICT_OF_RESULT = {"pass": "holds", "qualified": "qualified", "fail": "refuted"}
 ALL_VERDICTS = ("holds", "qualified", "refuted", "failed", "untested")
 IMPLEMENTATIONS = ("report", "chapter", "torch", "nnlab")
 
 # user_properties keys
 CLAIMS, RESULT, EVIDENCE = "nnlab-claims", "nnlab-result", "nnlab-evidence"
-
-
-def load_catalogue() -> dict[str, dict[str, str]]:
-    with CATALOGUE.open("rb") as f:
-        return tomllib.load(f)
 
 
 def claim_markers(item: pytest.Item) -> list[str]:
@@ -69,7 +63,7 @@ def claim_markers(item: pytest.Item) -> list[str]:
 
 class Ledger:
     def __init__(self, run: str | None = None):
-        self.catalogue = load_catalogue()
+        self.catalogue = catalogue()
         self.run = run or datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.tests: dict[str, dict[str, str]] = defaultdict(dict)  # claim -> nodeid -> outcome
         # claim -> implementation -> check -> {"result", "detail", "run"}

@@ -14,6 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nnlab.blocks import ListSequential
+from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check, statement
 from nnlab.checks.strategies import batches, forall, widths
 
@@ -80,7 +81,7 @@ def torch_sequential_of_the_same_layers_computes_mlp(lab):
 
     @forall(X=batches(20))
     def prop(X):
-        torch.testing.assert_close(mlp(X), seq(X))
+        assert_close(mlp(X), seq(X))
 
     prop()
 
@@ -131,7 +132,7 @@ def my_sequential_equals_nn_sequential_on_the_same_children(lab):
     @forall(X=batches(4), widths_=st.lists(widths, min_size=1, max_size=4))
     def prop(X, widths_):
         children = chain(widths_)
-        torch.testing.assert_close(lab.blocks.MySequential(*children)(X), nn.Sequential(*children)(X))
+        assert_close(lab.blocks.MySequential(*children)(X), nn.Sequential(*children)(X))
 
     prop()
 
@@ -209,7 +210,7 @@ def fixed_hidden_reloads_to_the_same_function(lab):
 
     @forall(X=batches(20, low=-100, high=100))
     def prop(X):
-        torch.testing.assert_close(copy(X), net(X), rtol=0, atol=0)
+        assert_close(copy(X), net(X), rtol=0, atol=0)
 
     prop()
 
@@ -264,7 +265,7 @@ def fixed_hidden_applies_one_linear_layer_twice_around_its_constant(lab):
 
     @forall(X=batches(20, low=-100, high=100))
     def prop(X):
-        torch.testing.assert_close(net(X), fixed_hidden_as_the_report_writes_it(X, weight, bias, constant))
+        assert_close(net(X), fixed_hidden_as_the_report_writes_it(X, weight, bias, constant))
 
     prop()
 
@@ -321,7 +322,7 @@ def parallel_block_sums(lab):
     """The report's ParallelBlock returns net1(X) + net2(X) and calls it concatenation."""
     net1, net2 = two_nets(5, 4, 4)
     X = torch.randn(3, 5)
-    torch.testing.assert_close(lab.blocks.ParallelBlock(net1, net2)(X), net1(X) + net2(X))
+    assert_close(lab.blocks.ParallelBlock(net1, net2)(X), net1(X) + net2(X))
 
 
 @check("L7", documented=parallel_block_sums)
@@ -331,7 +332,7 @@ def parallel_block_concatenates_for_any_widths(lab):
     @forall(X=batches(5), d1=widths, d2=widths)
     def prop(X, d1, d2):
         net1, net2 = two_nets(5, d1, d2)
-        torch.testing.assert_close(lab.blocks.ParallelBlock(net1, net2)(X), torch.cat((net1(X), net2(X)), dim=-1))
+        assert_close(lab.blocks.ParallelBlock(net1, net2)(X), torch.cat((net1(X), net2(X)), dim=-1))
 
     prop()
 

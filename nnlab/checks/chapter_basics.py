@@ -34,6 +34,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nnlab.checks.blocks import reloaded
+from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check, statement
 from nnlab.checks.strategies import batches, forall, tensors, widths
 
@@ -376,7 +377,7 @@ def linear_without_bias_has_no_bias_parameter():
     a_layer_without_bias_has_bias_none_and_no_bias_parameter()
     x = torch.randn(4, 5)
     layer = nn.Linear(5, 3, bias=False)
-    torch.testing.assert_close(layer(x), x @ layer.weight.T)
+    assert_close(layer(x), x @ layer.weight.T)
 
 
 # ---------------------------------------------------------------- T6: activations
@@ -402,7 +403,7 @@ def activations_follow_their_definitions():
         for name, (activation, formula) in expected.items():
             y = activation(x)
             assert y.shape == x.shape, f"{name} turned shape {tuple(x.shape)} into {tuple(y.shape)}"
-            torch.testing.assert_close(y, formula, msg=lambda m, name=name: f"{name}: {m}")
+            assert_close(y, formula, msg=lambda m, name=name: f"{name}: {m}")
 
     prop()
 
@@ -417,7 +418,7 @@ def tanh_is_odd_and_in_the_closed_interval_strictly_inside_for_moderate_inputs()
     """tanh is odd; in float32 in [-1, 1] (+-1 from |x| = 9.01), inside for |x| <= 8; float64 inside for |x| <= 18."""
     x = float32_grid(-50, 50)
     y = torch.tanh(x)
-    torch.testing.assert_close(torch.tanh(-x), -y, rtol=0, atol=0)
+    assert_close(torch.tanh(-x), -y, rtol=0, atol=0)
     assert (y.abs() <= 1).all()
     assert (y[x.abs() <= 8].abs() < 1).all()
     assert (torch.tanh(float32_grid(-18, 18).double()).abs() < 1).all()
@@ -428,7 +429,7 @@ def tanh_is_odd_and_lies_in_the_open_interval():
     """Tanh is odd and lies in (-1, 1)."""
     x = float32_grid(-50, 50)
     y = torch.tanh(x)
-    torch.testing.assert_close(torch.tanh(-x), -y, rtol=0, atol=0)
+    assert_close(torch.tanh(-x), -y, rtol=0, atol=0)
     reached = x[y.abs() >= 1]
     assert reached.numel() == 0, f"float32 tanh(x) is exactly +-1 for |x| >= {reached.abs().min().item()}"
 
@@ -437,7 +438,7 @@ def sigmoid_complements_itself_and_lies_in_the_closed_interval():
     """sigmoid(-x) = 1 - sigmoid(x); in float32 in [0, 1], inside for |x| <= 15; in float64 inside for |x| <= 36."""
     x = float32_grid(-50, 50)
     y = torch.sigmoid(x)
-    torch.testing.assert_close(torch.sigmoid(-x), 1 - y, rtol=0, atol=1e-7)
+    assert_close(torch.sigmoid(-x), 1 - y, rtol=0, atol=1e-7)
     float32_sigmoid_lies_in_the_closed_interval_and_strictly_inside_for_moderate_inputs()
 
 
@@ -446,7 +447,7 @@ def sigmoid_lies_in_the_open_interval_and_complements_itself():
     """Sigmoid lies in (0, 1) with s(-x) = 1 - s(x)."""
     x = float32_grid(-50, 50)
     y = torch.sigmoid(x)
-    torch.testing.assert_close(torch.sigmoid(-x), 1 - y, rtol=0, atol=1e-7)
+    assert_close(torch.sigmoid(-x), 1 - y, rtol=0, atol=1e-7)
     reached = x[(y <= 0) | (y >= 1)]
     assert reached.numel() == 0, f"float32 sigmoid(x) is exactly 1 for x >= {reached.min().item()}"
 
@@ -486,7 +487,7 @@ def dropout_survivors_are_scaled_by_one_over_one_minus_p():
     def prop(p, x):
         y = nn.Dropout(p).train()(x)
         kept = y != 0
-        torch.testing.assert_close(y[kept].double(), x[kept].double() / (1 - p), rtol=1e-6, atol=0)
+        assert_close(y[kept].double(), x[kept].double() / (1 - p), rtol=1e-6, atol=0)
 
     prop()
 
@@ -537,11 +538,9 @@ def batchnorm_train_normalises_and_moves_running_statistics():
         n = x.shape[0]
         mean = x.sum(0) / n
         biased = ((x - mean) ** 2).sum(0) / n
-        torch.testing.assert_close(
-            y, (x - mean) / torch.sqrt(biased + 1e-5) * gamma + beta, msg=lambda m: f"output: {m}"
-        )
-        torch.testing.assert_close(bn.running_mean, 0.1 * mean, msg=lambda m: f"running_mean: {m}")
-        torch.testing.assert_close(bn.running_var, 0.9 + 0.1 * biased * n / (n - 1), msg=lambda m: f"running_var: {m}")
+        assert_close(y, (x - mean) / torch.sqrt(biased + 1e-5) * gamma + beta, msg=lambda m: f"output: {m}")
+        assert_close(bn.running_mean, 0.1 * mean, msg=lambda m: f"running_mean: {m}")
+        assert_close(bn.running_var, 0.9 + 0.1 * biased * n / (n - 1), msg=lambda m: f"running_var: {m}")
 
     prop()
 
@@ -562,7 +561,7 @@ def batchnorm_eval_uses_running_statistics():
         bn.eval()
         mean, var = bn.running_mean.clone(), bn.running_var.clone()
         expected = (x - mean) / torch.sqrt(var + 1e-5) * bn.weight.detach() + bn.bias.detach()
-        torch.testing.assert_close(bn(x), expected)
+        assert_close(bn(x), expected)
         assert torch.equal(bn.running_mean, mean) and torch.equal(bn.running_var, var), (
             "eval mode moved the running statistics"
         )
@@ -606,7 +605,7 @@ def forward_hook_sees_the_output_and_leaves_it_unchanged_until_removed():
         handle = layer.register_forward_hook(lambda module, inputs, output: seen.append(output.detach().clone()))
         y = layer(x)
         expected = x.double() @ layer.weight.detach().double().T + layer.bias.detach().double()
-        torch.testing.assert_close(y.double(), expected, rtol=1e-5, atol=1e-5)
+        assert_close(y.double(), expected, rtol=1e-5, atol=1e-5)
         assert len(seen) == 1 and torch.equal(seen[0], y), "the hook did not see the output the module returned"
         handle.remove()
         layer(x)
@@ -707,7 +706,7 @@ def hook_demo_records_the_outputs_of_its_first_two_layers(lab):
             assert tuple(got.shape) == tuple(want.shape), (
                 f"activations[{name!r}] has shape {tuple(got.shape)}, not {tuple(want.shape)}"
             )
-            torch.testing.assert_close(
+            assert_close(
                 got.double(), want, rtol=1e-4, atol=1e-5, msg=lambda m, name=name: f"activations[{name!r}]: {m}"
             )
 
@@ -780,7 +779,7 @@ def custom_linear_applies(lab, case, bias: bool) -> None:
         expected = expected + b.double()
     got = layer(x)
     assert tuple(got.shape) == (x.shape[0], n_out), f"output shape {tuple(got.shape)} for input {tuple(x.shape)}"
-    torch.testing.assert_close(got.double(), expected, rtol=1e-4, atol=1e-4, msg=lambda m: f"not x W^T + b: {m}")
+    assert_close(got.double(), expected, rtol=1e-4, atol=1e-4, msg=lambda m: f"not x W^T + b: {m}")
 
 
 @check("T10")
@@ -865,8 +864,8 @@ def f_linear_is_x_times_weight_transposed_plus_bias():
     def prop(case):
         _, _, W, b, x = case
         expected = (x.double()[:, None, :] * W.double()[None, :, :]).sum(-1)
-        torch.testing.assert_close(F.linear(x, W).double(), expected, rtol=1e-4, atol=1e-4)
-        torch.testing.assert_close(F.linear(x, W, b).double(), expected + b.double(), rtol=1e-4, atol=1e-4)
+        assert_close(F.linear(x, W).double(), expected, rtol=1e-4, atol=1e-4)
+        assert_close(F.linear(x, W, b).double(), expected + b.double(), rtol=1e-4, atol=1e-4)
 
     prop()
 

@@ -32,6 +32,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nnlab.checks.blocks import as_linear, linear_sizes, parameter_count
+from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check, statement
 from nnlab.checks.strategies import batches, forall, tensors
 
@@ -57,7 +58,7 @@ def attention_weights_are_a_distribution_over_the_sequence(lab):
     def prop(h):
         _, weights = attend(lab, h)
         assert (weights >= 0).all(), f"negative weights {weights[weights < 0].tolist()}"
-        torch.testing.assert_close(weights.sum(dim=1), torch.ones(h.shape[0], dtype=torch.float64))
+        assert_close(weights.sum(dim=1), torch.ones(h.shape[0], dtype=torch.float64))
 
     prop()
 
@@ -70,7 +71,7 @@ def attention_output_is_the_weighted_sum_of_the_inputs(lab):
     def prop(h):
         out, weights = attend(lab, h)
         expected = sum(weights[:, t, None] * h[:, t] for t in range(h.shape[1]))
-        torch.testing.assert_close(out, expected)
+        assert_close(out, expected)
         slack = 1e-9
         inside = (out >= h.min(dim=1).values - slack) & (out <= h.max(dim=1).values + slack)
         assert inside.all(), "the output leaves the range of the sequence's entries"
@@ -88,8 +89,8 @@ def permuting_the_sequence_permutes_the_weights_and_keeps_the_output(lab):
         attention = lab.chapter.SimpleAttention(HIDDEN).double()
         out, weights = attention(h)
         permuted_out, permuted_weights = attention(h[:, permutation])
-        torch.testing.assert_close(permuted_weights, weights[:, permutation])
-        torch.testing.assert_close(permuted_out, out)
+        assert_close(permuted_weights, weights[:, permutation])
+        assert_close(permuted_out, out)
 
     prop()
 
@@ -160,7 +161,7 @@ def stateful_layer_reset_restores_the_first_call(lab):
             first = layer(x)
             layer(other)
             layer.reset_state()
-            torch.testing.assert_close(layer(x), first, rtol=0, atol=0)
+            assert_close(layer(x), first, rtol=0, atol=0)
 
     prop()
 
@@ -179,7 +180,7 @@ def stateful_layer_takes_a_new_batch_size_after_a_reset(lab):
             fresh = stateful(lab)
             fresh.load_state_dict(layer.state_dict())
             fresh.reset_state()
-            torch.testing.assert_close(layer(x2), fresh(x2), rtol=0, atol=0)
+            assert_close(layer(x2), fresh(x2), rtol=0, atol=0)
 
     prop()
 
@@ -299,7 +300,7 @@ def custom_init_makes_rows_or_columns_orthonormal_for_any_shape(lab):
         nn.Sequential(layer).apply(lab.chapter.custom_init)
         W = layer.weight.detach().double()
         gram = W @ W.T if rows <= columns else W.T @ W
-        torch.testing.assert_close(gram, torch.eye(min(rows, columns), dtype=torch.float64), atol=1e-5, rtol=0)
+        assert_close(gram, torch.eye(min(rows, columns), dtype=torch.float64), atol=1e-5, rtol=0)
         assert torch.equal(layer.bias, torch.zeros(rows)), f"bias {layer.bias.tolist()}"
 
     prop()
@@ -370,7 +371,7 @@ def classifier_softmax_is_a_distribution_over_the_classes(lab):
         assert out.shape == (x.shape[0], CLASSES), f"output of shape {tuple(out.shape)} for input {tuple(x.shape)}"
         probabilities = torch.softmax(out, dim=1)
         assert torch.isfinite(probabilities).all() and (probabilities >= 0).all()
-        torch.testing.assert_close(probabilities.sum(dim=1), torch.ones(x.shape[0], dtype=torch.float64))
+        assert_close(probabilities.sum(dim=1), torch.ones(x.shape[0], dtype=torch.float64))
 
     prop()
 
@@ -403,7 +404,7 @@ def classifier_batchnorm_follows_the_first_linear_layer(lab):
     )
     def prop(hidden, x, shift):
         model = classifier(lab, hidden, 0.0).train()
-        torch.testing.assert_close(model(x + shift), model(x), rtol=1e-7, atol=1e-7)
+        assert_close(model(x + shift), model(x), rtol=1e-7, atol=1e-7)
 
     prop()
 
@@ -416,7 +417,7 @@ def classifier_dropout_closes_the_last_hidden_block(lab):
     @forall(hidden=st.lists(st.integers(1, 8), min_size=1, max_size=3), x=classifier_inputs())
     def prop(hidden, x):
         out = classifier(lab, hidden, 1.0).train()(x)
-        torch.testing.assert_close(out, out[:1].expand_as(out), rtol=0, atol=0)
+        assert_close(out, out[:1].expand_as(out), rtol=0, atol=0)
 
     prop()
 
@@ -430,8 +431,8 @@ def classifier_in_eval_mode_treats_each_row_alone(lab):
     def prop(hidden, x):
         model = classifier(lab, hidden, 0.5).eval()
         out = model(x)
-        torch.testing.assert_close(model(x), out, rtol=0, atol=0)
-        torch.testing.assert_close(torch.cat([model(x[i : i + 1]) for i in range(len(x))]), out)
+        assert_close(model(x), out, rtol=0, atol=0)
+        assert_close(torch.cat([model(x[i : i + 1]) for i in range(len(x))]), out)
 
     prop()
 
@@ -480,7 +481,7 @@ def residual_block_adds_its_input_back_before_the_last_relu(lab):
             far = 1000.0
             c = block(torch.full((1, h), far, dtype=torch.float64)) - far  # relu(far + c) = far + c for |c| < far
             x = data.draw(block_inputs[h], label="x")
-            torch.testing.assert_close(block(x), torch.relu(x + c))
+            assert_close(block(x), torch.relu(x + c))
 
     prop()
 
@@ -571,7 +572,7 @@ def residual_block_in_eval_mode_is_relu_of_x_plus_bn2_fc2_relu_bn1_fc1(lab):
     @forall(x=tensors((st.integers(1, 6), h), dtype=torch.float64))
     def prop(x):
         with torch.no_grad():
-            torch.testing.assert_close(block(x), residual_branch_reference(x, *found))
+            assert_close(block(x), residual_branch_reference(x, *found))
 
     prop()
 
@@ -647,7 +648,7 @@ def reused_layer_runs_num_layers_times(lab):
             first = as_linear(w_in, torch.zeros(SHARED_HIDDEN, dtype=torch.float64)).double()
             last = as_linear(w_out, torch.zeros(1, dtype=torch.float64)).double()
             expected = 2.0**num_layers * last(torch.relu(first(x.double())))
-            torch.testing.assert_close(model(x.double()), expected)
+            assert_close(model(x.double()), expected)
 
     prop()
 
@@ -678,8 +679,8 @@ def checkpointing_gives_the_outputs_of_the_plain_forward(lab):
     with torch.no_grad():
         plain = model(x)
     assert plain.shape == (2, 1), f"output of shape {tuple(plain.shape)} for input (2, {CHECKPOINT_WIDTH})"
-    torch.testing.assert_close(model(x), plain, rtol=0, atol=0)
-    torch.testing.assert_close(model(x.requires_grad_()), plain, rtol=0, atol=0)
+    assert_close(model(x), plain, rtol=0, atol=0)
+    assert_close(model(x.requires_grad_()), plain, rtol=0, atol=0)
 
 
 @check("T17", documented=checkpointed_layers_get_no_gradient)
@@ -769,7 +770,7 @@ def optimized_model_is_three_layers_with_leaky_relu_between(lab):
 
     @forall(x=tensors((st.integers(1, 2), 100), low=-3, high=3))
     def prop(x):
-        torch.testing.assert_close(model(x), expected(x))
+        assert_close(model(x), expected(x))
 
     prop()
 
@@ -782,7 +783,7 @@ def compiled_optimized_model_computes_what_eager_computes(lab):
     compiled = torch.compile(model, backend="aot_eager", dynamic=True)
     for batch in (1, 5):
         x = torch.randn(batch, 100)
-        torch.testing.assert_close(compiled(x), model(x), rtol=0, atol=0)
+        assert_close(compiled(x), model(x), rtol=0, atol=0)
 
 
 # The chapter's model for scripting, in torch primitives: a scripted activation inside a scripted module.
@@ -828,7 +829,7 @@ def scripting_computes_eager_outputs_and_warns_it_is_deprecated():
     """Scripting computes the eager outputs, but torch.jit.script warns that it is deprecated (torch >= 2.11)."""
     model, scripted, caught = scripted_chapter_model()
     x = torch.randn(16, 100)
-    torch.testing.assert_close(scripted(x), model(x), rtol=0, atol=0)
+    assert_close(scripted(x), model(x), rtol=0, atol=0)
     if torch_version() >= SCRIPT_DEPRECATED_FROM:
         assert deprecation_warnings(caught), (
             f"torch {torch.__version__}: torch.jit.script raised no deprecation warning; "
@@ -843,7 +844,7 @@ def scripting_the_model_compiles_it_to_the_same_computation():
     deprecated = deprecation_warnings(caught)
     assert not deprecated, f"torch {torch.__version__}: torch.jit.script warns {deprecated[0]!r}"
     x = torch.randn(16, 100)
-    torch.testing.assert_close(scripted(x), model(x), rtol=0, atol=0)
+    assert_close(scripted(x), model(x), rtol=0, atol=0)
 
 
 # ---------------------------------------------------------------- T19: the debug model
@@ -962,8 +963,8 @@ def debug_model_prints_nothing_when_off_and_computes_the_same(lab):
         model.debug = False
         text, quiet = printed(lambda: model(x))
         assert text == "", f"printed with debug off: {text!r}"
-        torch.testing.assert_close(quiet, loud, rtol=0, atol=0)
-        torch.testing.assert_close(quiet, debug_reference(model)(x)[-1])
+        assert_close(quiet, loud, rtol=0, atol=0)
+        assert_close(quiet, debug_reference(model)(x)[-1])
 
     prop()
 

@@ -14,6 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nnlab.checks.blocks import linear_sizes, parameter_count, parameters_by_shape
+from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check
 from nnlab.checks.strategies import forall
 
@@ -57,7 +58,7 @@ def classifier_mlp_applies_the_activation_it_is_given_after_each_hidden_layer(la
     @forall(X=images)
     def prop(X):
         for net, activation in zip(nets, activations):
-            torch.testing.assert_close(net(X), mlp_as_the_report_writes_it(net, X, activation))
+            assert_close(net(X), mlp_as_the_report_writes_it(net, X, activation))
 
     prop()
 
@@ -70,7 +71,7 @@ def classifier_mlp_drops_hidden_units_in_training_only(lab):
     net.train()
     assert not torch.equal(net(X), net(X)), "two train-mode calls gave the same output: no dropout"
     net.eval()
-    torch.testing.assert_close(net(X), mlp_as_the_report_writes_it(net, X, nn.ReLU()))
+    assert_close(net(X), mlp_as_the_report_writes_it(net, X, nn.ReLU()))
 
 
 def routing_weights(net: nn.Module) -> None:

@@ -19,6 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nnlab.checks.blocks import parameters_by_shape
+from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check
 from nnlab.checks.strategies import batch_sizes, batches, forall, tensors, widths
 
@@ -43,7 +44,7 @@ def centered_layer_subtracts_the_mean_of_the_whole_batch(lab):
     @forall(X=tensors((batch_sizes, widths)))
     def prop(X):
         expected = (X.double() - X.double().mean()).float()
-        torch.testing.assert_close(layer(X), expected, rtol=0, atol=centring_tolerance(X))
+        assert_close(layer(X), expected, rtol=0, atol=centring_tolerance(X))
 
     prop()
 
@@ -69,7 +70,7 @@ def centered_layer_is_invariant_to_adding_a_constant(lab):
     @forall(X=tensors((batch_sizes, widths)), c=st.floats(-100, 100, width=32))
     def prop(X, c):
         scale = max(X.abs().max().item() + abs(c), 1.0)
-        torch.testing.assert_close(layer(X + c), layer(X), rtol=0, atol=4 * (X.numel() + 2) * EPS32 * scale)
+        assert_close(layer(X + c), layer(X), rtol=0, atol=4 * (X.numel() + 2) * EPS32 * scale)
 
     prop()
 
@@ -136,7 +137,7 @@ def my_linear_computes_relu_of_x_w_plus_b(lab):
         Y = layer(X)
         if in_units == units and not torch.allclose(Y, F.relu(X @ layouts[0] + b)):
             layouts = layouts[1:]
-        torch.testing.assert_close(Y, F.relu(X @ layouts[0] + b))
+        assert_close(Y, F.relu(X @ layouts[0] + b))
         assert (Y >= 0).all(), f"negative outputs {Y[Y < 0][:5].tolist()}"
 
     prop()
@@ -237,7 +238,7 @@ def tensor_dot_equals_the_triple_loop_over_its_weight_with_its_gradients(lab):
         loop_reference(W, x.double()).backward(grad_y.double())
         got = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten() for p in params]).double()
         grad_bound = loop_reference(torch.ones(n, n, n, dtype=torch.float64), x.double().abs()).abs().max().item()
-        torch.testing.assert_close(got, base.grad, rtol=1e-4, atol=8 * EPS32 * max(grad_bound, 1.0))
+        assert_close(got, base.grad, rtol=1e-4, atol=8 * EPS32 * max(grad_bound, 1.0))
 
     prop()
 
@@ -254,7 +255,7 @@ def tensor_dot_is_homogeneous_of_degree_two(lab):
         y, y_scaled = layer(x).double(), layer(c * x).double()
         # each side carries the float32 error of n² terms, the scaled one c² times larger, plus c x's rounding
         tolerance = 8 * (n * n + 2) * EPS32 * max(term_bound(flat, x), 1.0) * max(c * c, 1.0)
-        torch.testing.assert_close(y_scaled, c * c * y, rtol=0, atol=tolerance)
+        assert_close(y_scaled, c * c * y, rtol=0, atol=tolerance)
 
     prop()
 

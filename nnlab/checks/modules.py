@@ -19,6 +19,7 @@ from torch import nn
 
 from nnlab.checks.blocks import fixed_hidden_constant_is_left_out_of_the_state_dict, reloaded
 from nnlab.checks.chapter_models import checkpointed_layers_get_no_gradient, quiet_debug_model  # chapter, T11 to T20
+from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check
 
 
@@ -102,7 +103,7 @@ def state_dict_round_trip_reproduces_outputs(spec: ModuleRole):
         module = spec.make(lab)
         copy = reloaded(module, spec.make(lab)).eval()
         X = torch.randn(spec.input_shape)
-        torch.testing.assert_close(copy(X), module(X), rtol=0, atol=0)
+        assert_close(copy(X), module(X), rtol=0, atol=0)
 
     function.__doc__ = f"A fresh {spec.role} loaded with another's state_dict() computes the same outputs."
     return function

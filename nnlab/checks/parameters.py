@@ -32,6 +32,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nnlab.checks.blocks import linear_sizes, parameter_count, parameters_by_shape
+from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check, statement
 from nnlab.checks.strategies import batches, forall
 
@@ -157,9 +158,7 @@ def my_init_fills_weights_with_one_over_their_count_and_zeroes_biases(lab):
     linears, _ = initialised(lab, "my_init")
     for layer in linears:
         expected = torch.full(layer.weight.shape, 1 / layer.weight.numel())
-        torch.testing.assert_close(
-            layer.weight.detach(), expected, msg=lambda m, layer=layer: f"my_init on {layer}: {m}"
-        )
+        assert_close(layer.weight.detach(), expected, msg=lambda m, layer=layer: f"my_init on {layer}: {m}")
     assert_zero_biases("my_init", linears)
 
 
@@ -253,7 +252,7 @@ def block1_is_linear_4_8_relu_linear_8_4_relu(lab):
     @forall(X=batches(4))
     def prop(X):
         expected = F.relu(F.relu(X @ w1.T + b1) @ w2.T + b2)
-        torch.testing.assert_close(net(X), expected)
+        assert_close(net(X), expected)
 
     prop()
 
@@ -365,8 +364,8 @@ def tied_gradient_is_the_sum_of_both_uses():
     for net in (tied, untied):
         net(X).square().sum().backward()
     assert tied[2].weight.grad is tied[4].weight.grad
-    torch.testing.assert_close(tied[2].weight.grad, untied[2].weight.grad + untied[4].weight.grad)
-    torch.testing.assert_close(tied[2].bias.grad, untied[2].bias.grad + untied[4].bias.grad)
+    assert_close(tied[2].weight.grad, untied[2].weight.grad + untied[4].weight.grad)
+    assert_close(tied[2].bias.grad, untied[2].bias.grad + untied[4].bias.grad)
 
 
 @statement("P5", truth=tied_gradient_is_the_sum_of_both_uses)

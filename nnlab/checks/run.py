@@ -100,7 +100,7 @@ def run_check(check: Check, lab: Lab) -> Result:
         error = _seeded(check.id, lambda: check.function(lab))
         if error is None:
             return Result(check.id, check.claim, "pass")
-        failure = f"{check.title}: {describe(error)}"
+        failure = f"{check.title.rstrip('.')}: {describe(error)}"
         if check.documented is not None and _documented_holds(check, lab):
             documented = first_line(check.documented)
             return Result(check.id, check.claim, "qualified", f"{failure} It does what the documents do: {documented}")
@@ -121,7 +121,7 @@ def run_statement(statement: Statement) -> Result:
     error = _seeded(statement.id, statement.function)
     if error is None:
         return Result(statement.id, statement.claim, "pass")
-    stated = f"{statement.title}: {describe(error)}"
+    stated = f"{statement.title.rstrip('.')}: {describe(error)}"
     truth_error = _seeded(statement.id, statement.truth)
     truth = first_line(statement.truth)
     if truth_error is not None:

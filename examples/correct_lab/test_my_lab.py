@@ -11,7 +11,7 @@ from pathlib import Path
 
 from nnlab.checks import load_lab, parametrize_with_checks
 
-MY_LAB = Path(__file__).with_name("correct_lab")  # your lab's folder or file
+MY_LAB = Path(__file__).parent  # your lab: this folder, or a file
 
 
 @parametrize_with_checks(load_lab(MY_LAB))

@@ -1,0 +1,8 @@
+"""``nnlab check``: the claim checks run on other people's labs, each in processes of its own.
+
+- ``supervise``: one submission in a worker process under time, memory and output limits;
+- ``worker``: the process itself, which loads the submission and runs the checks;
+- ``guard``: what a submission changes in torch or nnlab while it loads is put back;
+- ``report``, ``summary``, ``gradescope``: what is written for the student, the grader and Gradescope;
+- ``batch``: many submissions side by side.
+"""

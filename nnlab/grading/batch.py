@@ -1,0 +1,46 @@
+"""Checking a batch of submissions side by side, and writing every report and the summary."""
+
+import os
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from nnlab.grading.report import FAILED, build_report, counts, write_report
+from nnlab.grading.summary import write_summary
+from nnlab.grading.supervise import Limits, check_submission
+
+
+def submission_names(paths: list[Path]) -> list[str]:
+    """Each submission's name, its file's stem or its folder's name; a repeated one gets -2, -3, ..."""
+    names, seen = [], {}
+    for path in paths:
+        stem = path.resolve().name if path.is_dir() else path.stem
+        seen[stem] = seen.get(stem, 0) + 1
+        names.append(stem if seen[stem] == 1 else f"{stem}-{seen[stem]}")
+    return names
+
+
+def check_batch(
+    paths: list[Path], out: Path, limits: Limits, jobs: int | None = None, adapter: Path | None = None, log=print
+) -> list[dict]:
+    """Check every submission (``jobs`` at a time), write ``out/<name>/report.*`` and the summary; the reports."""
+    jobs = jobs or os.cpu_count() or 1
+    names = submission_names(paths)
+    reports: dict[str, dict] = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pending = {pool.submit(check_submission, path, name, limits, adapter): name for path, name in zip(paths, names)}
+        for done, future in enumerate(as_completed(pending), start=1):
+            checked = future.result()
+            report = build_report(checked)
+            write_report(report, out / checked.name, checked.output)
+            reports[checked.name] = report
+            tally = ", ".join(f"{n} {result}" for result, n in counts(report).items() if n)
+            why = f" ({report['error']})" if report["error"] else ""
+            log(f"[{done}/{len(paths)}] {checked.name}: {report['status']}{why}; {tally} ({checked.seconds:.0f} s)")
+    ordered = [reports[name] for name in names]
+    write_summary(ordered, out)
+    return ordered
+
+
+def all_passed(reports: list[dict]) -> bool:
+    """Every submission checked, and no claim it provides failed: the command's exit status 0."""
+    return all(r["status"] == "checked" and not any(c["result"] in FAILED for c in r["claims"]) for r in reports)

@@ -1,0 +1,103 @@
+"""One submission's report: ``report.json`` for tools, ``report.md`` for the student.
+
+``report.json``'s fields are a published format (other tools read them)::
+
+    {"submission": "<name>", "status": "checked" | "error" | "timeout", "error": null | "<one line>",
+     "claims": [{"id": "L7", "result": "pass" | "qualified" | "fail" | "missing" | "error", "detail": "..."}]}
+
+nnlab adds fields beside those (a claim's title and its checks, the versions,
+the time, what the guard put back) and never changes them.
+"""
+
+import json
+from importlib.metadata import version
+from itertools import groupby
+from pathlib import Path
+
+import torch
+
+from nnlab.checks import all_checks
+from nnlab.checks.catalogue import catalogue
+from nnlab.checks.run import claim_result
+from nnlab.grading.supervise import Checked
+
+FAILED = ("qualified", "fail", "error")  # what makes a claim count against a submission
+
+
+def claim_order() -> list[str]:
+    """The claims the checks cover, in the catalogue's order."""
+    covered = {c.claim for c in all_checks()}
+    return [claim for claim in catalogue() if claim in covered]
+
+
+def build_report(checked: Checked) -> dict:
+    order = claim_order()
+    results = sorted(checked.results.values(), key=lambda r: order.index(r.claim))
+    claims = []
+    for claim, of_claim in groupby(results, key=lambda r: r.claim):
+        of_claim = list(of_claim)
+        result, detail = claim_result(of_claim)
+        claims.append(
+            {
+                "id": claim,
+                "result": result,
+                "detail": detail,
+                "title": catalogue()[claim]["title"],
+                "checks": [{"check": r.check, "result": r.result, "detail": r.detail} for r in of_claim],
+            }
+        )
+    return {
+        "submission": checked.name,
+        "status": checked.status,
+        "error": checked.error,
+        "claims": claims,
+        "seconds": round(checked.seconds, 1),
+        "restored": checked.restored,
+        "nnlab": version("nnlab"),
+        "torch": torch.__version__,
+    }
+
+
+def counts(report: dict) -> dict[str, int]:
+    found = {result: 0 for result in ("pass", "qualified", "fail", "missing", "error")}
+    for claim in report["claims"]:
+        found[claim["result"]] += 1
+    return found
+
+
+def one_paragraph(text: str) -> str:
+    """Text for a Markdown table cell: one line, pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def report_markdown(report: dict) -> str:
+    tally = ", ".join(f"{n} {result}" for result, n in counts(report).items() if n)
+    lines = [
+        f"# nnlab check: {report['submission']}",
+        "",
+        f"Status: **{report['status']}**"
+        + (f" ({report['error']})" if report["error"] else "")
+        + f". Claims: {tally}.",
+        f"nnlab {report['nnlab']}, torch {report['torch']}, {report['seconds']:.0f} s.",
+    ]
+    if report["restored"]:
+        lines += ["", f"Put back after loading (the submission had changed them): {', '.join(report['restored'])}."]
+    lines += ["", "| claim | result | claim as the documents make it |", "|---|---|---|"]
+    lines += [f"| {c['id']} | {c['result']} | {one_paragraph(c['title'])} |" for c in report["claims"]]
+    failing = [check for claim in report["claims"] for check in claim["checks"] if check["result"] in FAILED]
+    if failing:
+        lines += ["", "## What failed", ""]
+        for check in failing:
+            lines += [f"### {check['check']} ({check['result']})", "", "```text", check["detail"].strip(), "```", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_report(report: dict, folder: Path, output: bytes) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (folder / "report.md").write_text(report_markdown(report))
+    printed = folder / "output.txt"  # what the submission printed (its first MiB), if anything
+    if output:
+        printed.write_bytes(output)
+    else:
+        printed.unlink(missing_ok=True)
