@@ -21,6 +21,9 @@ from torch.nn.modules import module as nn_module
 
 MISSING = object()
 
+# modules whose globals change on their own while anything runs: hypothesis times garbage collections in these
+BOOKKEEPING = {"hypothesis.internal.conjecture.junkdrawer"}
+
 # nn.Module's process-wide hooks: a registered global forward hook would change every module's output
 GLOBAL_HOOK_REGISTRIES = (
     "_global_backward_pre_hooks",
@@ -40,7 +43,7 @@ def _namespaces() -> list[tuple[object, dict]]:
     found = []
     for name, module in list(sys.modules.items()):
         # __main__ (also known as __mp_main__) is the worker itself, whose names are its own business
-        if not isinstance(module, ModuleType) or module.__name__ == "__main__":
+        if not isinstance(module, ModuleType) or module.__name__ == "__main__" or name in BOOKKEEPING:
             continue
         namespace = vars(module)
         found.append((module, dict(namespace)))

@@ -28,7 +28,7 @@ def test_the_mistake_fails_its_claim_naming_the_property_and_every_other_provide
 def test_a_failed_comparison_shows_the_counterexample_and_what_a_correct_implementation_gives(batch):
     detail = batch.claim("parallel_block_on_batch_dim", "L7")["detail"]
     assert "Falsifying example: prop( X=tensor([[0., 0., 0., 0., 0.]]), d1=1, d2=1, )" in detail  # shrunk
-    assert "Got tensor of shape (2, 1) [-0.1006, -0.2633]; the property needs tensor of shape (1, 2)" in detail
+    assert "Got tensor of shape (2, 1) [" in detail and "; the property needs tensor of shape (1, 2) [" in detail
 
 
 def test_comparisons_patched_at_import_are_put_back_and_reported(batch):

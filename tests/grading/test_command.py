@@ -1,0 +1,149 @@
+"""`nnlab check` as graders call it: options, exit status, adapters, the summary and Gradescope's results."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from nnlab.cli import main
+from tests.grading.conftest import BATCH, EXAMPLES
+
+pytestmark = pytest.mark.xdist_group("grading")
+GRADESCOPE = Path(__file__).parents[2] / "gradescope"
+
+CENTERED_LAYER = """
+from torch import nn
+
+class {name}(nn.Module):
+    def forward(self, X):
+        return X - X.mean()
+"""
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["check"], "the following arguments are required: PATH"),
+        (["check", "no/such/lab.py"], "no submission at no/such/lab.py"),
+        (["check", "{lab}", "--adapter", "no_adapter.py"], "no adapter file at no_adapter.py"),
+        (["check", "{lab}", "{lab}", "--gradescope", "r.json"], "--gradescope writes one submission's results"),
+        (["check", "{lab}", "--timeout", "10", "--check-timeout", "20"], "--check-timeout must not exceed"),
+        (["check", "{lab}", "--jobs", "0"], "argument --jobs: must be positive, got 0"),
+        (["check", "{lab}", "--memory-limit", "-1"], "argument --memory-limit: must be positive, got -1"),
+    ],
+)
+def test_a_usage_error_names_the_fix_and_exits_2(argv, message, capsys):
+    lab = str(EXAMPLES / "per_row_centering")
+    with pytest.raises(SystemExit) as exit_:
+        main([arg.format(lab=lab) for arg in argv])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def centred_lab(folder: Path, name: str = "CenteredLayer") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "lab.py").write_text(CENTERED_LAYER.format(name=name))
+    return folder
+
+
+def test_a_correct_submission_exits_0_with_its_provided_claim_passing_and_the_rest_missing(tmp_path):
+    out = tmp_path / "out"
+    # a folder holding one file, as Gradescope hands over an upload
+    assert main(["check", str(centred_lab(tmp_path / "alice")), "--out", str(out), "--jobs", "1"]) == 0
+    report = json.loads((out / "alice" / "report.json").read_text())
+    assert {c["id"]: c["result"] for c in report["claims"] if c["result"] != "missing"} == {"C1": "pass"}
+
+
+def test_an_adapter_binds_roles_under_other_names(tmp_path):
+    submission = centred_lab(tmp_path / "bob", name="MeanRemover")
+    adapter = tmp_path / "adapter.py"
+    adapter.write_text(
+        "from types import SimpleNamespace\n"
+        "from nnlab.checks import Lab\n"
+        "from nnlab.checks.lab import import_file\n\n"
+        "def lab(path):\n"
+        "    code = import_file(path / 'lab.py', 'bobs_lab')\n"
+        "    return Lab('bob', layers=SimpleNamespace(CenteredLayer=code.MeanRemover))\n"
+    )
+    out = tmp_path / "out"
+    without = main(["check", str(submission), "--out", str(out / "plain")])
+    assert main(["check", str(submission), "--out", str(out / "adapted"), "--adapter", str(adapter)]) == 0
+    assert without == 0  # nothing found under the documents' names: every claim missing, none failed
+    claims = json.loads((out / "adapted" / "bob" / "report.json").read_text())["claims"]
+    assert next(c for c in claims if c["id"] == "C1")["result"] == "pass"
+
+
+def test_an_adapter_that_returns_no_lab_is_the_submissions_error(tmp_path):
+    adapter = tmp_path / "adapter.py"
+    adapter.write_text("def lab(path):\n    return {}\n")
+    out = tmp_path / "out"
+    assert main(["check", str(centred_lab(tmp_path / "carol")), "--out", str(out), "--adapter", str(adapter)]) == 1
+    report = json.loads((out / "carol" / "report.json").read_text())
+    assert report["status"] == "error"
+    assert (
+        report["error"]
+        == "could not be loaded: TypeError: the adapter's lab(path) returned dict, not an nnlab.checks.Lab"
+    )
+
+
+def test_report_json_has_the_published_fields_and_values(batch):
+    for path in batch.out.glob("*/report.json"):
+        report = json.loads(path.read_text())
+        assert report["submission"] == path.parent.name
+        assert report["status"] in ("checked", "error", "timeout")
+        assert (report["error"] is None) == (report["status"] == "checked")
+        for claim in report["claims"]:
+            assert claim["result"] in ("pass", "qualified", "fail", "missing", "error")
+            assert isinstance(claim["id"], str) and isinstance(claim["detail"], str)
+
+
+def test_the_summary_counts_every_submissions_claims_and_draws_them(batch):
+    summary = json.loads((batch.out / "summary.json").read_text())
+    names = [s["submission"] for s in summary["submissions"]]
+    assert names == [p.stem if p.is_file() else p.name for p in BATCH]  # in the order given
+    for entry in summary["submissions"]:
+        claims = batch.report(entry["submission"])["claims"]
+        assert sum(entry["counts"].values()) == len(claims)
+        assert entry["counts"]["fail"] == sum(c["result"] == "fail" for c in claims)
+    c1 = next(c for c in summary["claims"] if c["id"] == "C1")
+    assert c1["counts"]["fail"] == 2  # per_row_centering, patches_torch
+    markdown = (batch.out / "summary.md").read_text()
+    assert all(f"| {name} |" in markdown for name in names)
+    assert (batch.out / "summary.png").read_bytes().startswith(b"\x89PNG")
+
+
+def gradescope_fields_are_valid(results: dict) -> None:
+    """Gradescope's results.json: top-level score and execution_time, tests with five fields each."""
+    assert isinstance(results["score"], float) and isinstance(results["execution_time"], int)
+    for test in results["tests"]:
+        assert set(test) == {"name", "score", "max_score", "status", "output"}
+        assert test["status"] in ("passed", "failed") and 0 <= test["score"] <= test["max_score"] == 1.0
+        assert (test["score"] == 1.0) == (test["status"] == "passed")
+    assert results["score"] == sum(test["score"] for test in results["tests"])
+
+
+def test_run_autograder_writes_gradescopes_results_for_a_submission(tmp_path):
+    root = tmp_path / "autograder"
+    shutil.copytree(EXAMPLES / "per_row_centering", root / "submission")
+    run = subprocess.run(
+        [str(GRADESCOPE / "run_autograder")], env=os.environ | {"AUTOGRADER_ROOT": str(root)}, capture_output=True
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    results = json.loads((root / "results" / "results.json").read_text())
+    gradescope_fields_are_valid(results)
+    scores = {test["name"].split(":")[0]: test["score"] for test in results["tests"]}
+    assert (scores["C1"], scores["C2"], scores["C3"], scores["L1"]) == (0.0, 1.0, 1.0, 0.0)
+    c1 = next(test for test in results["tests"] if test["name"].startswith("C1:"))
+    assert c1["output"].startswith("fail. [centered_layer_subtracts_the_mean_of_the_whole_batch]")
+    assert (root / "results" / "nnlab" / "submission" / "report.md").is_file()
+
+
+def test_gradescope_results_of_a_submission_that_did_not_load_say_why(batch):
+    from nnlab.grading.gradescope import gradescope_results
+
+    results = gradescope_results(batch.report("syntax_error"))
+    gradescope_fields_are_valid(results)
+    assert results["score"] == 0 and results["output"].startswith("Not checked (error): could not be loaded")
