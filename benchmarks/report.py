@@ -97,6 +97,9 @@ def check_targets(rows, table, run: dict, default: str = "auto") -> list[str]:
                 f"the report's 10 epochs on cuda took {seconds:.2f} s at best ({fastest['extra_info']['candidate']})"
                 f" to {accuracy:.4f} test accuracy; target 1 s and 0.87"
             )
+    check = table.get("nnlab check, report sections 1-3, --jobs 1", {}).get("nnlab check")
+    if check is not None and check > 30:
+        misses.append(f"nnlab check took {check:.1f} s for one submission of sections 1-3; target 30 s")
     return misses
 
 
