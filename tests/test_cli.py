@@ -127,7 +127,7 @@ def test_lab_command_refuses_bad_options(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["lab", "--help"]], ids=["nnlab", "lab"])
+@pytest.mark.parametrize("argv", [["--help"], ["lab", "--help"], ["check", "--help"]], ids=["nnlab", "lab", "check"])
 def test_readme_shows_the_commands_help(argv, monkeypatch, capsys):
     monkeypatch.setenv("COLUMNS", "100")  # argparse wraps to the terminal's width
     with pytest.raises(SystemExit):
