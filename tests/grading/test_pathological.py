@@ -14,7 +14,7 @@ NOT_LOADED = [
         "FileNotFoundError: [Errno 2] No such file or directory: 'weights.pt' (raises_at_import.py, line 5)",
     ),
     ("exits_at_import", "error", "could not be loaded: called sys.exit(0)"),
-    ("hangs_at_import", "timeout", "loading did not finish within 5 s"),
+    ("hangs_at_import", "timeout", "loading did not finish within 10 s"),
     ("prints_forever", "error", "runaway output: printed more than 32 MiB"),
     ("eats_memory", "error", "ran out of memory while loading (limit 2 GiB)"),
 ]
@@ -23,8 +23,8 @@ NOT_LOADED = [
 @pytest.mark.parametrize(("name", "status", "reason"), NOT_LOADED, ids=[case[0] for case in NOT_LOADED])
 def test_a_submission_that_cannot_be_loaded_gets_a_report_saying_why(batch, name, status, reason):
     report = batch.report(name)
-    assert (report["status"], report["submission"]) == (status, name)
-    assert reason in report["error"] and "\n" not in report["error"]
+    assert (report["status"], report["submission"], reason in report["error"]) == (status, name, True), report["error"]
+    assert "\n" not in report["error"]
     assert {c["result"] for c in report["claims"]} == {"error"}
     assert all(
         c["detail"] == f"[{c['checks'][0]['check'].split(':')[1]}] not run: {report['error']}"
@@ -46,7 +46,7 @@ def test_a_hang_in_one_check_costs_that_check_not_the_others(batch):
     assert report["status"] == "checked" and report["error"] is None
     hung = batch.claim("hangs_in_forward", "L7")
     assert hung["result"] == "fail"
-    assert all("did not finish within 5 s (the per-check limit)" in c["detail"] for c in hung["checks"])
+    assert all("did not finish within 10 s (the per-check limit)" in c["detail"] for c in hung["checks"])
     # the checks after the hang ran in a fresh worker, and the section's correct role kept its results
     assert batch.claim("hangs_in_forward", "L1")["result"] == "pass"
     assert batch.claim("hangs_in_forward", "L2")["result"] == "pass"
