@@ -126,6 +126,15 @@ def my_sequential_applies_children_in_insertion_order(lab):
 
 
 @check("L3")
+def my_sequential_applies_a_child_given_twice_twice(lab):
+    """MySequential(f, f)(x) is f(f(x)), as nn.Sequential's is: a child given twice runs twice."""
+    add_one = _Affine(1.0, 1.0)
+    got = lab.blocks.MySequential(add_one, add_one)(torch.tensor([[3.0]])).item()
+    # self.children() and self.modules() skip a module they have seen: a loop over them runs it once
+    assert got == 5.0, f"for x = 3, (x + 1) + 1 is 5, got {got}: the child given twice ran {int(got - 3)} time(s)"
+
+
+@check("L3")
 def my_sequential_equals_nn_sequential_on_the_same_children(lab):
     """MySequential equals nn.Sequential on the same children, for any chain of widths and any input."""
 

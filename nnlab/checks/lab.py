@@ -9,11 +9,17 @@ as attributes (a module, a namespace, a class), and the checks reach a role as
 ``RoleMissing``, which the checks report as ``missing``, never as a failure.
 """
 
+import functools
 import importlib.util
+import inspect
 import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.parameter import is_lazy
 
 # Section names are the report's scripts (sections 1 to 5) and the chapter's one.
 SECTIONS = {
@@ -24,6 +30,43 @@ SECTIONS = {
     "classifier": "report section 5: the Fashion-MNIST model",
     "chapter": "the tutorial chapter on nn.Module",
 }
+
+
+# The input of the roles whose input does not depend on their arguments: a role built from lazy layers
+# (nn.LazyLinear, as the d2l book writes section 1) gets its parameters from a first forward on it.
+FIXED_INPUTS = {
+    ("blocks", "MLP"): (2, 20),
+    ("blocks", "FixedHiddenMLP"): (2, 20),
+    ("blocks", "NestMLP"): (2, 20),
+    ("blocks", "chimera"): (2, 20),
+    ("parameters", "block1"): (2, 4),
+    ("parameters", "block2"): (2, 4),
+    ("parameters", "tied_net"): (2, 4),
+    ("classifier", "MLP"): (2, 1, 28, 28),
+    ("fileio", "OriginalNetwork"): (2, 3, 32, 32),
+    ("fileio", "NewNetwork"): (2, 3, 32, 32),
+}
+
+
+def materializing(factory, shape: tuple[int, ...]):
+    """``factory`` whose modules come with their lazy parameters made, by one forward in eval mode on zeros.
+
+    torch's lazy layers have no shape, count or values until their first forward, so a fresh one cannot be
+    counted, saved or initialised; their users (the d2l book included) run the network once first, and so
+    do the checks. Eval mode, so that the dry run moves no batch-norm statistics and draws no dropout mask.
+    """
+
+    @functools.wraps(factory, updated=())
+    def build(*args, **kwargs):
+        module = factory(*args, **kwargs)
+        if isinstance(module, nn.Module) and any(is_lazy(p) for p in module.parameters()):
+            training = module.training
+            with torch.no_grad():
+                module.eval()(torch.zeros(shape))
+            module.train(training)
+        return module
+
+    return build
 
 
 class RoleMissing(Exception):
@@ -44,9 +87,11 @@ class Section:
         if role.startswith("__") or self._namespace is None:
             raise RoleMissing(self._lab, self._name, role)
         try:
-            return getattr(self._namespace, role)
+            found = getattr(self._namespace, role)
         except AttributeError:
             raise RoleMissing(self._lab, self._name, role) from None
+        shape = FIXED_INPUTS.get((self._name, role))
+        return materializing(found, shape) if shape and callable(found) else found
 
     def __repr__(self) -> str:
         return f"<section {self._name!r} of {self._lab}>"
@@ -94,6 +139,27 @@ class _Overlay:
         return getattr(self._base, role)
 
 
+class OneFile:
+    """One file serving every section. Sections 1 and 5 both name a role ``MLP``; the file's ``MLP`` belongs to
+    section 5 (the classifier) when it takes ``dropout_rate``, as that one does, and to section 1 otherwise."""
+
+    def __init__(self, module: ModuleType, section: str):
+        self._module, self._section = module, section
+
+    def __getattr__(self, role: str) -> Any:
+        found = getattr(self._module, role)
+        if role == "MLP" and _takes(found, "dropout_rate") != (self._section == "classifier"):
+            raise AttributeError(role)
+        return found
+
+
+def _takes(function: Any, parameter: str) -> bool:
+    try:
+        return parameter in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def import_file(path: Path, module_name: str) -> ModuleType:
     """Import one ``.py`` file as a module of its own (its folder on ``sys.path``, for sibling imports)."""
     spec = importlib.util.spec_from_file_location(module_name, path)
@@ -121,7 +187,7 @@ def load_lab(path: str | Path, name: str | None = None) -> Lab:
     name = name or path.stem
     if path.is_file():
         module = import_file(path, f"nnlab_submission_{name}")
-        return Lab(name, **dict.fromkeys(SECTIONS, module))
+        return Lab(name, **{section: OneFile(module, section) for section in SECTIONS})
     if not path.is_dir():
         raise FileNotFoundError(f"No lab at {path}: give a .py file or a folder of section scripts.")
     scripts = {section: path / f"{section}.py" for section in SECTIONS if (path / f"{section}.py").is_file()}

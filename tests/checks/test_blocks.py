@@ -34,6 +34,53 @@ class MLPWithRawWeights(nn.Module):
         return torch.addmm(self.b2, F.relu(torch.addmm(self.b1, X, self.w1)), self.w2)
 
 
+class ChildrenSequential(nn.Module):
+    """d2l-en's MySequential: forward loops over self.children(), which yields a repeated module once."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        for position, module in enumerate(modules):
+            self.add_module(str(position), module)
+
+    def forward(self, X):
+        for module in self.children():
+            X = module(X)
+        return X
+
+
+def test_l3_catches_a_sequential_that_runs_a_child_given_twice_once():
+    results = results_of(variant("blocks", MySequential=ChildrenSequential), "L3")
+    assert results.pop("my_sequential_applies_a_child_given_twice_twice") == "fail"
+    assert set(results.values()) == {"pass"}  # the other L3 checks draw chains without repeats: they cannot tell
+
+
+class LazyMLP(nn.Module):
+    """d2l-en's MLP: LazyLinear layers, whose parameters exist only after a first forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden, self.out = nn.LazyLinear(256), nn.LazyLinear(10)
+
+    def forward(self, X):
+        return self.out(F.relu(self.hidden(X)))
+
+
+class LazyNestMLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.LazyLinear(64), nn.ReLU(), nn.LazyLinear(32), nn.ReLU())
+        self.linear = nn.LazyLinear(16)
+
+    def forward(self, X):
+        return self.linear(self.net(X))
+
+
+def test_an_mlp_built_from_lazy_layers_passes_every_check_of_its_roles():
+    lab = variant("blocks", MLP=LazyMLP, NestMLP=LazyNestMLP)
+    for claim in ("L1", "L2", "L6", "P7"):
+        assert set(results_of(lab, claim).values()) == {"pass"}, claim
+
+
 def test_l2_catches_an_mlp_whose_activation_is_not_relu():
     assert results_of(variant("blocks", MLP=MLPWithTanh), "L2") == {
         "torch_sequential_of_the_same_layers_computes_mlp": "fail"

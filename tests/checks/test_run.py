@@ -69,3 +69,18 @@ def test_a_role_the_lab_lacks_is_missing_not_failed():
         "missing",
         "empty defines no 'CenteredLayer' in its 'layers' section (report section 3: custom layers).",
     )
+
+
+def test_in_one_file_mlp_is_section_5s_when_it_takes_dropout_rate_and_section_1s_otherwise(tmp_path):
+    from nnlab.checks import RoleMissing, load_lab
+
+    for source, section, other in (
+        ("class MLP:\n    def __init__(self): pass\n", "blocks", "classifier"),
+        ("class MLP:\n    def __init__(self, activation=None, dropout_rate=0.0): pass\n", "classifier", "blocks"),
+    ):
+        path = tmp_path / f"{section}_lab.py"
+        path.write_text(source)
+        lab = load_lab(path)
+        assert getattr(lab, section).MLP.__name__ == "MLP"
+        with pytest.raises(RoleMissing):
+            _ = getattr(lab, other).MLP

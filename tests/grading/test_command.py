@@ -11,7 +11,7 @@ import pytest
 from nnlab.cli import main
 from tests.grading.conftest import BATCH, EXAMPLES
 
-pytestmark = pytest.mark.xdist_group("grading")
+SHARED_BATCH = pytest.mark.xdist_group("grading")  # the tests that read the batch run where it was checked
 GRADESCOPE = Path(__file__).parents[2] / "gradescope"
 
 CENTERED_LAYER = """
@@ -89,6 +89,7 @@ def test_an_adapter_that_returns_no_lab_is_the_submissions_error(tmp_path):
     )
 
 
+@SHARED_BATCH
 def test_report_json_has_the_published_fields_and_values(batch):
     for path in batch.out.glob("*/report.json"):
         report = json.loads(path.read_text())
@@ -100,6 +101,7 @@ def test_report_json_has_the_published_fields_and_values(batch):
             assert isinstance(claim["id"], str) and isinstance(claim["detail"], str)
 
 
+@SHARED_BATCH
 def test_the_summary_counts_every_submissions_claims_and_draws_them(batch):
     summary = json.loads((batch.out / "summary.json").read_text())
     names = [s["submission"] for s in summary["submissions"]]
@@ -141,6 +143,7 @@ def test_run_autograder_writes_gradescopes_results_for_a_submission(tmp_path):
     assert (root / "results" / "nnlab" / "submission" / "report.md").is_file()
 
 
+@SHARED_BATCH
 def test_gradescope_results_of_a_submission_that_did_not_load_say_why(batch):
     from nnlab.grading.gradescope import gradescope_results
 
