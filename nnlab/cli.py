@@ -93,12 +93,16 @@ def check(args: argparse.Namespace) -> int:
     jobs = args.jobs or os.cpu_count() or 1
     limits = Limits(
         timeout=args.timeout,
-        check_timeout=args.check_timeout,
+        check_timeout=args.check_timeout or min(20.0, args.timeout),
         memory_gib=args.memory_limit,
         threads=max(1, (os.cpu_count() or 1) // jobs),
     )
     out = Path(args.out)
-    reports = check_batch([Path(p) for p in args.paths], out, limits, jobs, args.adapter and Path(args.adapter))
+    try:
+        reports = check_batch([Path(p) for p in args.paths], out, limits, jobs, args.adapter and Path(args.adapter))
+    except KeyboardInterrupt:
+        print(f"nnlab: stopped; the reports of what finished are under {out}/", file=sys.stderr)
+        return 130
     if args.gradescope:
         write_gradescope(reports[0], Path(args.gradescope))
     print(f"Wrote {len(reports)} report(s) under {out}/ and {out / 'summary.md'}, summary.json, summary.png")
@@ -166,8 +170,7 @@ def parser() -> argparse.ArgumentParser:
         "--check-timeout",
         metavar="SECONDS",
         type=positive(float),
-        default=20.0,
-        help="time for one check, or for loading a submission; a check past it fails (default: %(default)g)",
+        help="time for one check, or for loading a submission; a check past it fails (default: 20, or --timeout)",
     )
     check_parser.add_argument(
         "--memory-limit",
@@ -198,7 +201,7 @@ def check_usage(args: argparse.Namespace) -> None:
         parser().error(f"no adapter file at {args.adapter}: give a .py file that defines lab(path)")
     if args.gradescope and len(args.paths) != 1:
         parser().error(f"--gradescope writes one submission's results; got {len(args.paths)} submissions")
-    if args.check_timeout > args.timeout:
+    if args.check_timeout and args.check_timeout > args.timeout:
         parser().error("--check-timeout must not exceed --timeout (one check is part of a submission)")
 
 

@@ -6,16 +6,19 @@ from pathlib import Path
 
 from nnlab.grading.report import FAILED, build_report, counts, write_report
 from nnlab.grading.summary import write_summary
-from nnlab.grading.supervise import Limits, check_submission
+from nnlab.grading.supervise import Checked, Limits, check_submission, stop_all
 
 
 def submission_names(paths: list[Path]) -> list[str]:
     """Each submission's name, its file's stem or its folder's name; a repeated one gets -2, -3, ..."""
-    names, seen = [], {}
-    for path in paths:
-        stem = path.resolve().name if path.is_dir() else path.stem
-        seen[stem] = seen.get(stem, 0) + 1
-        names.append(stem if seen[stem] == 1 else f"{stem}-{seen[stem]}")
+    stems = [path.resolve().name if path.is_dir() else path.stem for path in paths]
+    names: list[str] = []
+    for stem in stems:
+        name, copy = stem, 1
+        while name in names or (copy > 1 and name in stems):  # "lab-2" may be another submission's own name
+            copy += 1
+            name = f"{stem}-{copy}"
+        names.append(name)
     return names
 
 
@@ -26,16 +29,29 @@ def check_batch(
     jobs = jobs or os.cpu_count() or 1
     names = submission_names(paths)
     reports: dict[str, dict] = {}
+
+    def record(checked: Checked) -> None:
+        report = build_report(checked)
+        write_report(report, out / checked.name, checked.output)
+        reports[checked.name] = report
+        tally = ", ".join(f"{n} {result}" for result, n in counts(report).items() if n)
+        why = f" ({report['error']})" if report["error"] else ""
+        log(f"[{len(reports)}/{len(paths)}] {checked.name}: {report['status']}{why}; {tally} ({checked.seconds:.0f} s)")
+
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        pending = {pool.submit(check_submission, path, name, limits, adapter): name for path, name in zip(paths, names)}
-        for done, future in enumerate(as_completed(pending), start=1):
-            checked = future.result()
-            report = build_report(checked)
-            write_report(report, out / checked.name, checked.output)
-            reports[checked.name] = report
-            tally = ", ".join(f"{n} {result}" for result, n in counts(report).items() if n)
-            why = f" ({report['error']})" if report["error"] else ""
-            log(f"[{done}/{len(paths)}] {checked.name}: {report['status']}{why}; {tally} ({checked.seconds:.0f} s)")
+        pending = [pool.submit(check_submission, path, name, limits, adapter) for path, name in zip(paths, names)]
+        try:
+            for future in as_completed(pending):
+                record(future.result())
+        except KeyboardInterrupt:
+            # Ctrl-C: stop every worker, then write what finished (and what was stopped) before going
+            stop_all()
+            pool.shutdown(wait=True, cancel_futures=True)
+            for future in pending:
+                if future.done() and not future.cancelled() and future.result().name not in reports:
+                    record(future.result())
+            write_summary([reports[name] for name in names if name in reports], out)
+            raise
     ordered = [reports[name] for name in names]
     write_summary(ordered, out)
     return ordered

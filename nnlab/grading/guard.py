@@ -2,27 +2,33 @@
 
 A submission runs in the same process as the checks that grade it, so at
 import it could rebind ``torch.allclose`` to a function that always agrees,
-replace ``torch.testing.assert_close``, patch a method of ``torch.Tensor`` or
-``nn.Module``, push a ``__torch_function__`` mode, or register a global
-forward hook. ``Snapshot`` records, before the submission is loaded, every
-loaded module's namespace and every class defined in one, and ``restore()``
-puts them back afterwards: rebound and deleted names get their old values,
-added ones go (new submodules stay: importing a module adds it to its
-parent), and torch's global hook registries and mode stacks are emptied of
-what was added. This is not a sandbox: code that runs can always reach
+replace ``torch.testing.assert_close`` or the code inside it, patch a method
+of ``torch.Tensor`` or ``nn.Module``, swap a check's function, push a
+``__torch_function__`` mode, or register a global forward hook. ``Snapshot``
+records, before the submission is loaded, every loaded module's namespace,
+every class defined in one, the code and defaults of every function found
+there, and the attributes of the objects it is given (the checks), and
+``restore()`` puts them back afterwards: rebound and deleted names get their
+old values, added ones go (new submodules stay: importing a module adds it to
+its parent), and torch's global hook registries and mode stacks are emptied
+of what was added. This is not a sandbox: code that runs can always reach
 further (a thread that keeps patching, ``ctypes``); see ``nnlab check --help``.
 """
 
 import sys
-from types import ModuleType
+from collections import Counter
+from types import FunctionType, ModuleType
 
 import torch
 from torch.nn.modules import module as nn_module
 
 MISSING = object()
 
-# modules whose globals change on their own while anything runs: hypothesis times garbage collections in these
+# Globals that change on their own, or as any library is imported: hypothesis times garbage collections in
+# junkdrawer, and every hook registered anywhere takes the next RemovableHandle id (putting the counter back
+# would hand out an id twice).
 BOOKKEEPING = {"hypothesis.internal.conjecture.junkdrawer"}
+COUNTERS = {("torch.utils.hooks.RemovableHandle", "next_id")}
 
 # nn.Module's process-wide hooks: a registered global forward hook would change every module's output
 GLOBAL_HOOK_REGISTRIES = (
@@ -36,41 +42,64 @@ GLOBAL_HOOK_REGISTRIES = (
     "_global_parameter_registration_hooks",
     "_global_buffer_registration_hooks",
 )
+FUNCTION_STATE = ("__code__", "__defaults__", "__kwdefaults__")
 
 
-def _namespaces() -> list[tuple[object, dict]]:
-    """Every loaded module, and every class a loaded module defines, with a copy of its namespace."""
+def _namespaces() -> list[tuple[str, object, dict]]:
+    """Every loaded module, and every class a loaded module defines, with its name and a copy of its namespace."""
     found = []
     for name, module in list(sys.modules.items()):
         # __main__ (also known as __mp_main__) is the worker itself, whose names are its own business
         if not isinstance(module, ModuleType) or module.__name__ == "__main__" or name in BOOKKEEPING:
             continue
         namespace = vars(module)
-        found.append((module, dict(namespace)))
-        for value in list(namespace.values()):
+        found.append((name, module, dict(namespace)))
+        for key, value in list(namespace.items()):
             # type(value), not isinstance: some deprecated attributes warn when asked for their __class__
             if issubclass(type(value), type) and vars(value).get("__module__") == name:
-                found.append((value, dict(vars(value))))
+                found.append((f"{name}.{key}", value, dict(vars(value))))
     return found
 
 
-class Snapshot:
-    """The state of every loaded module and class, to put back with ``restore()``."""
+def _functions(namespaces) -> dict[FunctionType, tuple]:
+    """Each plain function in those namespaces, with its code and defaults (replacing __code__ patches in place)."""
+    return {
+        value: tuple(getattr(value, attribute) for attribute in FUNCTION_STATE)
+        for _, _, namespace in namespaces
+        for value in namespace.values()
+        if type(value) is FunctionType
+    }
 
-    def __init__(self):
+
+class Snapshot:
+    """The state of every loaded module, class and function, and of ``objects``, to put back with ``restore()``."""
+
+    def __init__(self, objects=()):
         self.modules = dict(sys.modules)
         self.namespaces = _namespaces()
+        self.functions = _functions(self.namespaces)
+        self.objects = [(type(o).__name__, o, dict(vars(o))) for o in objects]
         self.hooks = {
             name: dict(getattr(nn_module, name)) for name in GLOBAL_HOOK_REGISTRIES if hasattr(nn_module, name)
         }
 
     def restore(self) -> list[str]:
-        """Put back everything the snapshot holds; returns what had changed, as ``module.name``."""
+        """Put back everything the snapshot holds; returns what had changed, by qualified name."""
         changed = [name for name, module in self.modules.items() if sys.modules.get(name) is not module]
         for name in changed:
             sys.modules[name] = self.modules[name]
-        for owner, before in self.namespaces:
-            changed += _restore_namespace(owner, before)
+        for label, owner, before in self.namespaces:
+            changed += _restore_namespace(label, owner, before)
+        # the objects (nnlab's checks) are many of one kind: one line per attribute, with how many had changed
+        of_objects = Counter(
+            name for label, owner, before in self.objects for name in _restore_namespace(label, owner, before)
+        )
+        changed += [f"{name} (of {count})" for name, count in sorted(of_objects.items())]
+        for function, state in self.functions.items():
+            if tuple(getattr(function, attribute) for attribute in FUNCTION_STATE) != state:
+                changed.append(f"{function.__module__}.{function.__qualname__}.__code__")
+                for attribute, value in zip(FUNCTION_STATE, state):
+                    setattr(function, attribute, value)
         for name, before in self.hooks.items():
             registry = getattr(nn_module, name)
             if registry.keys() != before.keys():
@@ -81,15 +110,17 @@ class Snapshot:
         return changed
 
 
-def _restore_namespace(owner: object, before: dict) -> list[str]:
+def _restore_namespace(label: str, owner: object, before: dict) -> list[str]:
     now = vars(owner)
     changed = [key for key, value in before.items() if now.get(key, MISSING) is not value]
+    changed = [key for key in changed if (label, key) not in COUNTERS]
     added = [key for key, value in now.items() if key not in before and not isinstance(value, ModuleType)]
+    # object's own setattr for instances: a frozen dataclass (a Check) refuses the ordinary one
+    set_, del_ = (setattr, delattr) if isinstance(owner, type) else (object.__setattr__, object.__delattr__)
     for key in changed:
-        setattr(owner, key, before[key])
+        set_(owner, key, before[key])
     for key in added:
-        delattr(owner, key)
-    label = getattr(owner, "__qualname__", None) or getattr(owner, "__name__", "?")
+        del_(owner, key)
     return [f"{label}.{key}" for key in changed + added]
 
 

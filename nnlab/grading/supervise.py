@@ -5,26 +5,35 @@ files, with its memory capped (``RLIMIT_DATA``), its output read and bounded
 here, and two clocks: one for the whole submission (``timeout``) and one for
 each check or for loading (``check_timeout``). A check that runs past its
 limit, or a crash inside one, costs that check: the worker is killed and a
-fresh one goes on with the checks not yet reported. Whatever happens, the
-result is a ``Checked`` with every check accounted for.
+fresh one goes on with the checks not yet reported, failing at once those
+that need the role that hung. Whatever happens, the result is a ``Checked``
+with every check accounted for.
 """
 
 import json
 import os
+import secrets
 import selectors
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnlab.checks import all_checks
+import nnlab
+from nnlab.checks import RESULTS, all_checks
 from nnlab.checks.run import Result
 
 OUTPUT_KEPT = 1 << 20  # the first MiB of a submission's output is saved beside its report
+
+# Ctrl-C: set, and every live worker is killed; no new one starts
+STOPPING = threading.Event()
+_LIVE: set[subprocess.Popen] = set()
+_LIVE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,7 @@ class Checked:
     error: str | None = None
     results: dict[str, Result] = field(default_factory=dict)
     restored: list[str] = field(default_factory=list)
+    hung_roles: dict[str, str] = field(default_factory=dict)  # role -> the check it hung in
     output: bytes = b""
     seconds: float = 0.0
 
@@ -53,29 +63,38 @@ class Checked:
 class Attempt:
     """What one worker process reported before it ended or was stopped."""
 
+    expected: list[str]  # the check IDs it is to run, in order
     loaded: bool = False
     error: str | None = None
     running: str | None = None  # the check started and not yet reported
+    roles: list[str] = field(default_factory=list)  # the roles the running check looked up, in order
     finished: bool = False
     stopped_for: str | None = None  # why the supervisor stopped it: "check", "load", "timeout", "output"
     returncode: int | None = None
 
 
+class Forged(Exception):
+    """A line on the result channel that the worker did not write, or out of its order."""
+
+
 def check_submission(path: Path, name: str, limits: Limits, adapter: Path | None = None) -> Checked:
     started = time.monotonic()
     checked = Checked(name)
-    with tempfile.TemporaryDirectory(prefix=f"nnlab-check-{name}-") as work:
-        submission = copy_submission(path, Path(work))
-        skip: list[str] = []
-        while True:
-            attempt = run_worker(submission, Path(work), adapter, skip, limits, started + limits.timeout, checked)
-            if attempt_ends_submission(attempt, checked, limits):
-                break
-            skip = list(checked.results)
-    not_run = f"not run: {checked.error}"
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"nnlab-check-{name}-") as work:
+            submission = copy_submission(path, Path(work))
+            while True:
+                if STOPPING.is_set():
+                    checked.status, checked.error = "error", "stopped (Ctrl-C) before it was checked"
+                    break
+                attempt = run_worker(submission, Path(work), adapter, limits, started + limits.timeout, checked)
+                if not STOPPING.is_set() and attempt_ends_submission(attempt, checked, limits):
+                    break
+    except Exception as error:  # noqa: BLE001  (one submission nnlab cannot handle must not stop the batch)
+        checked.status, checked.error = "error", f"nnlab could not check it: {type(error).__name__}: {error}"
     for check in all_checks():
         if check.id not in checked.results:
-            checked.results[check.id] = Result(check.id, check.claim, "error", not_run)
+            checked.results[check.id] = Result(check.id, check.claim, "error", f"not run: {checked.error}")
     checked.seconds = time.monotonic() - started
     return checked
 
@@ -105,11 +124,13 @@ def attempt_ends_submission(attempt: Attempt, checked: Checked, limits: Limits) 
         checked.status, checked.error = "error", f"the process {ended(attempt.returncode)} between checks"
         return True
     check = next(c for c in all_checks() if c.id == attempt.running)
-    why = (
-        f"did not finish within {limits.check_timeout:g} s (the per-check limit): a loop that never ends?"
-        if attempt.stopped_for == "check"
-        else f"the process {ended(attempt.returncode)} during this check"
-    )
+    if attempt.stopped_for == "check":
+        role = f" in {attempt.roles[-1]}" if attempt.roles else ""
+        why = f"did not finish within {limits.check_timeout:g} s (the per-check limit){role}: a loop that never ends?"
+        if attempt.roles:  # the role it hung in: the checks after it that need that role fail without running
+            checked.hung_roles[attempt.roles[-1]] = check.id
+    else:
+        why = f"the process {ended(attempt.returncode)} during this check"
     checked.results[check.id] = Result(check.id, check.claim, "fail", f"{check.title.rstrip('.')}: {why}")
     return False
 
@@ -124,31 +145,33 @@ def copy_submission(path: Path, work: Path) -> Path:
     """A copy of the submission in the work folder, so what it writes lands there and its original stays as it was."""
     target = work / "submission"
     if path.is_dir():
-        shutil.copytree(path, target, ignore=shutil.ignore_patterns("__pycache__", ".*"))
+        # links copied as links: a dangling one is the submission's business, not a reason to stop
+        shutil.copytree(path, target, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", ".*"))
         return target
     target.mkdir()
     return Path(shutil.copy2(path, target))
 
 
 def run_worker(
-    submission: Path,
-    work: Path,
-    adapter: Path | None,
-    skip: list[str],
-    limits: Limits,
-    deadline: float,
-    checked: Checked,
+    submission: Path, work: Path, adapter: Path | None, limits: Limits, deadline: float, checked: Checked
 ) -> Attempt:
     events_read, events_write = os.pipe()
+    token = secrets.token_hex(16)
     config = {
         "submission": str(submission),
         "adapter": str(adapter) if adapter else None,
-        "skip": skip,
+        "skip": list(checked.results),
+        "hung_roles": checked.hung_roles,
         "events_fd": events_write,
+        "token": token,
         "memory_bytes": int(limits.memory_gib * 2**30),
         "threads": limits.threads,
     }
+    # the worker imports the very nnlab this process runs, wherever its working folder is
+    package_root = str(Path(nnlab.__file__).resolve().parents[1])
+    python_path = os.pathsep.join([package_root, *filter(None, [os.environ.get("PYTHONPATH")])])
     environment = os.environ | {
+        "PYTHONPATH": python_path,
         "OMP_NUM_THREADS": str(limits.threads),
         "MKL_NUM_THREADS": str(limits.threads),
         "TMPDIR": str(work),
@@ -157,33 +180,40 @@ def run_worker(
         "MPLBACKEND": "Agg",
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "nnlab.grading.worker", json.dumps(config)],
+        [sys.executable, "-m", "nnlab.grading.worker"],
         cwd=work,
         env=environment,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         pass_fds=(events_write,),
         start_new_session=True,  # its own process group: stopping it stops whatever it started
     )
     os.close(events_write)
+    with _LIVE_LOCK:
+        _LIVE.add(worker)
     try:
-        return follow(worker, events_read, limits, deadline, checked)
+        worker.stdin.write((json.dumps(config) + "\n").encode())  # stdin, not argv: the token stays unseen
+        worker.stdin.close()
+        expected = [c.id for c in all_checks() if c.id not in checked.results]
+        return follow(worker, events_read, Attempt(expected), limits, deadline, checked, token)
     finally:
         stop(worker)
+        with _LIVE_LOCK:
+            _LIVE.discard(worker)
         os.close(events_read)
         worker.stdout.close()
 
 
-def follow(worker: subprocess.Popen, events_fd: int, limits: Limits, deadline: float, checked: Checked) -> Attempt:
-    """Read the worker's events and output until it ends or a limit stops it."""
-    attempt = Attempt()
+def follow(
+    worker: subprocess.Popen, events_fd: int, attempt: Attempt, limits: Limits, deadline: float, checked, token: str
+) -> Attempt:
+    """Read the worker's events and output until it is done, ends, or a limit stops it."""
     selector = selectors.DefaultSelector()
     selector.register(worker.stdout, selectors.EVENT_READ, "output")
     selector.register(events_fd, selectors.EVENT_READ, "events")
     pending, printed, clock = b"", 0, None  # clock: when the current check (or loading) must be over
-    output_limit = int(limits.output_mib * 2**20)
-    while selector.get_map():
+    while selector.get_map() and not attempt.finished:
         now = time.monotonic()
         if now >= deadline:
             attempt.stopped_for = "timeout"
@@ -191,28 +221,26 @@ def follow(worker: subprocess.Popen, events_fd: int, limits: Limits, deadline: f
         if clock is not None and now >= clock:
             attempt.stopped_for = "load" if not attempt.loaded else "check"
             return attempt
-        wait = min(deadline, clock if clock is not None else deadline) - now
-        for key, _ in selector.select(timeout=wait):
-            fd = key.fd
-            chunk = os.read(fd, 1 << 16)
+        for key, _ in selector.select(timeout=min(deadline, clock or deadline) - now):
+            chunk = os.read(key.fd, 1 << 16)
             if not chunk:
-                selector.unregister(fd)
-                continue
-            if key.data == "output":
+                selector.unregister(key.fd)
+            elif key.data == "output":
                 printed += len(chunk)
                 checked.output += chunk[: max(0, OUTPUT_KEPT - len(checked.output))]
-                if printed > output_limit:
+                if printed > limits.output_mib * 2**20:
                     attempt.stopped_for = "output"
                     return attempt
-                continue
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
+            else:
+                *lines, pending = (pending + chunk).split(b"\n")
                 try:
-                    clock = handle(json.loads(line), attempt, checked, limits)
-                except (ValueError, KeyError, TypeError):
+                    for line in lines:
+                        clock = handle(json.loads(line), attempt, checked, limits, token, clock)
+                except (Forged, ValueError, TypeError, AttributeError, KeyError):
                     attempt.error = "wrote into nnlab's result channel (a forged or garbled result)"
                     return attempt
+    if attempt.finished:  # done: whatever it left running (an atexit, a child holding the pipes) is not waited for
+        return attempt
     try:
         attempt.returncode = worker.wait(timeout=max(0.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:  # it closed its output and the channel, and lives on
@@ -220,33 +248,56 @@ def follow(worker: subprocess.Popen, events_fd: int, limits: Limits, deadline: f
     return attempt
 
 
-def handle(event: dict, attempt: Attempt, checked: Checked, limits: Limits) -> float | None:
-    """Apply one event; returns the new per-step deadline (None between steps)."""
+def handle(event: dict, attempt: Attempt, checked: Checked, limits: Limits, token: str, clock):
+    """Apply one event, refusing any the worker's protocol does not allow; returns the step's deadline."""
+    if event.pop("token", None) != token:
+        raise Forged("a line without the worker's token")
     kind = event.pop("event")
-    if kind == "loading":
+    if kind == "loading" and not attempt.loaded:
         return time.monotonic() + limits.check_timeout
-    if kind == "error":
-        attempt.error = event["error"]
-    elif kind == "loaded":
+    if kind == "error" and not attempt.loaded:
+        attempt.error = str(event["error"])
+        return None
+    if kind == "loaded" and not attempt.loaded:
         attempt.loaded = True
         checked.restored = sorted(set(checked.restored) | set(event["restored"]))
-    elif kind == "start":
-        attempt.running = event["check"]
+        return None
+    if kind == "start" and attempt.loaded and attempt.running is None and attempt.expected:
+        if event["check"] != attempt.expected[0]:
+            raise Forged(f"check {event['check']!r} started out of order")
+        attempt.running, attempt.roles = attempt.expected.pop(0), []
         return time.monotonic() + limits.check_timeout
-    elif kind == "result":
-        if event.get("check") != attempt.running:
-            raise ValueError(f"a result for {event.get('check')!r} arrived while {attempt.running!r} was running")
-        checked.results[event["check"]] = Result(**event)
+    if kind == "role" and attempt.running is not None:
+        attempt.roles.append(str(event["role"]))
+        return clock
+    if kind == "result" and attempt.running is not None:
+        result = Result(**event)
+        if result.check != attempt.running or result.result not in RESULTS:
+            raise Forged(f"a result for {result.check!r} while {attempt.running!r} ran")
+        checked.results[result.check] = result
         attempt.running = None
-    elif kind == "done":
+        return None
+    if kind == "done" and attempt.loaded and attempt.running is None and not attempt.expected:
         attempt.finished = True
-    return None
+        return None
+    raise Forged(f"event {kind!r} out of order")
 
 
 def stop(worker: subprocess.Popen) -> None:
-    """Kill the worker and everything it started (its process group), and reap it."""
+    """Kill the worker and everything in its process group, and reap it."""
     try:
         os.killpg(worker.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     worker.wait()
+
+
+def stop_all() -> None:
+    """Ctrl-C: no new worker starts, and the live ones are killed (their submissions end as stopped)."""
+    STOPPING.set()
+    with _LIVE_LOCK:
+        for worker in _LIVE:
+            try:
+                os.killpg(worker.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

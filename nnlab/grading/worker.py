@@ -1,19 +1,22 @@
-"""The process that checks one submission: ``python -m nnlab.grading.worker CONFIG``.
+"""The process that checks one submission: ``python -m nnlab.grading.worker``, its settings on stdin.
 
 It loads the submission (directly or through the grader's adapter), puts back
 whatever the loading changed in torch, nnlab and the rest (``guard``), then
-runs every check and reports each as it goes, one JSON object per line on the
+runs the checks and reports each as it goes, one JSON object per line on the
 file descriptor the supervisor gave it, so a check that never ends or a crash
 costs only what had not been reported. The events, in order::
 
     {"event": "loading"}
     {"event": "error", "error": "<one line>"}             (the submission did not load)
     {"event": "loaded", "restored": ["torch.allclose", ...]}
-    {"event": "start", "check": "<id>"} then {"event": "result", <Result>}, for each check
+    {"event": "start", "check": "<id>"}, {"event": "role", "role": "blocks.MLP"} (each role the check
+        looks up, once), then {"event": "result", <Result>}, for each check
     {"event": "done"}
 
-The submission's own output goes to stdout and stderr, which the supervisor
-reads and bounds; it never shares a channel with the results.
+Every event carries the token the supervisor sent on stdin, which the
+submission never sees in ``sys.argv``: a line it writes to the channel itself
+is refused. The submission's own output goes to stdout and stderr, which the
+supervisor reads and bounds.
 """
 
 import json
@@ -27,6 +30,36 @@ from hypothesis import settings
 
 # Derandomized, so a submission gets the same results on every run; no example database, nothing written.
 settings.register_profile("nnlab-check", max_examples=50, derandomize=True, database=None, print_blob=False)
+
+
+class RoleHung(Exception):
+    """A role that ran past the per-check limit in an earlier check: the checks that need it fail at once."""
+
+
+class WatchedLab:
+    """The submission's lab, its role lookups reported to the supervisor, its hung roles refused."""
+
+    def __init__(self, lab, report_role, hung: dict[str, str]):
+        self._lab, self._report_role, self._hung = lab, report_role, hung
+
+    def __getattr__(self, name: str):
+        from nnlab.checks.lab import SECTIONS
+
+        found = getattr(self._lab, name)
+        return WatchedSection(name, found, self._report_role, self._hung) if name in SECTIONS else found
+
+
+class WatchedSection:
+    def __init__(self, name: str, section, report_role, hung: dict[str, str]):
+        self._name, self._section, self._report_role, self._hung = name, section, report_role, hung
+
+    def __getattr__(self, role: str):
+        key = f"{self._name}.{role}"
+        if key in self._hung:
+            raise RoleHung(f"not run: {key} did not finish within the per-check limit in {self._hung[key]}")
+        found = getattr(self._section, role)
+        self._report_role(key)
+        return found
 
 
 def one_line(error: BaseException, submission: Path) -> str:
@@ -55,10 +88,10 @@ def load(submission: Path, adapter: str | None):
 
 def main(config: dict) -> None:
     # bound to names now: the submission may rebind os.write or json.dumps before the guard puts them back
-    write, dumps, events = os.write, json.dumps, config["events_fd"]
+    write, dumps, events, token = os.write, json.dumps, config["events_fd"], config["token"]
 
     def emit(**event) -> None:
-        write(events, (dumps(event) + "\n").encode())
+        write(events, (dumps({**event, "token": token}) + "\n").encode())
 
     memory = config["memory_bytes"]
     resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))  # soft and hard: the submission cannot raise it
@@ -69,12 +102,12 @@ def main(config: dict) -> None:
     import matplotlib.pyplot  # noqa: F401  (loaded before the snapshot: importing it is not the submission's change)
     import torch
 
-    from nnlab.checks import all_checks, run_check
+    from nnlab.checks import CHECKS, all_checks, run_check
     from nnlab.grading.guard import Snapshot
 
     torch.set_num_threads(config["threads"])
     checks = [c for c in all_checks() if c.id not in set(config["skip"])]
-    snapshot = Snapshot()
+    snapshot = Snapshot(objects=CHECKS)
     emit(event="loading")
     submission = Path(config["submission"])
     try:
@@ -86,11 +119,20 @@ def main(config: dict) -> None:
         emit(event="error", error=f"could not be loaded: {one_line(error, submission)}")
         return
     emit(event="loaded", restored=snapshot.restore())
+    looked_up: set[str] = set()
+
+    def report_role(role: str) -> None:
+        if role not in looked_up:
+            looked_up.add(role)
+            emit(event="role", role=role)
+
+    watched = WatchedLab(lab, report_role, config["hung_roles"])
     for check in checks:
+        looked_up.clear()
         emit(event="start", check=check.id)
-        emit(event="result", **run_check(check, lab).to_dict())
+        emit(event="result", **run_check(check, watched).to_dict())
     emit(event="done")
 
 
 if __name__ == "__main__":
-    main(json.loads(sys.argv[1]))
+    main(json.loads(sys.stdin.readline()))

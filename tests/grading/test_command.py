@@ -89,6 +89,45 @@ def test_an_adapter_that_returns_no_lab_is_the_submissions_error(tmp_path):
     )
 
 
+# a submission that finds the result channel among its open files and writes a line of its own into it
+WRITES_INTO_EVERY_FILE = """
+import os
+for fd in range(3, 64):
+    try:
+        os.write(fd, {line!r})
+    except OSError:
+        pass
+"""
+FORGERIES = {"forged_results": b'{"event": "done"}\n', "garbled_line": b"null\n"}
+REFUSED = "wrote into nnlab's result channel (a forged or garbled result)"
+
+
+@pytest.mark.parametrize("name", FORGERIES)
+def test_a_line_written_into_the_result_channel_is_refused_and_the_batch_goes_on(name, tmp_path):
+    submission = tmp_path / f"{name}.py"
+    submission.write_text(WRITES_INTO_EVERY_FILE.format(line=FORGERIES[name]))
+    out = tmp_path / "out"
+    assert main(["check", str(submission), str(centred_lab(tmp_path / "honest")), "--out", str(out)]) == 1
+    report = json.loads((out / name / "report.json").read_text())
+    assert (report["status"], report["error"]) == ("error", REFUSED)
+    honest = json.loads((out / "honest" / "report.json").read_text())
+    assert honest["status"] == "checked"
+    assert next(c for c in honest["claims"] if c["id"] == "C1")["result"] == "pass"
+
+
+def test_a_dangling_link_in_a_submission_is_copied_as_it_is(tmp_path):
+    submission = centred_lab(tmp_path / "linked")
+    (submission / "data").symlink_to(tmp_path / "nowhere")
+    assert main(["check", str(submission), "--out", str(tmp_path / "out")]) == 0
+
+
+def test_repeated_names_get_a_suffix_that_is_no_other_submissions_name(tmp_path):
+    from nnlab.grading.batch import submission_names
+
+    paths = [tmp_path / "x" / "lab.py", tmp_path / "y" / "lab.py", tmp_path / "z" / "lab-2.py"]
+    assert submission_names(paths) == ["lab", "lab-3", "lab-2"]
+
+
 @SHARED_BATCH
 def test_report_json_has_the_published_fields_and_values(batch):
     for path in batch.out.glob("*/report.json"):

@@ -2,7 +2,7 @@
 
 import torch
 
-from nnlab.checks import all_checks, load_lab, run_check
+from nnlab.checks import CHECKS, all_checks, load_lab, run_check
 from nnlab.grading.guard import Snapshot
 from tests.grading.conftest import EXAMPLES
 
@@ -11,7 +11,7 @@ ORIGINALS = (torch.allclose, torch.equal, torch.Tensor.equal, torch.testing.asse
 
 def test_patched_comparisons_pass_the_wrong_layer_until_the_guard_puts_torch_back():
     c1 = [check for check in all_checks() if check.claim == "C1"]
-    snapshot = Snapshot()
+    snapshot = Snapshot(objects=CHECKS)
     try:
         lab = load_lab(EXAMPLES / "patches_torch.py")
         while_patched = [run_check(check, lab).result for check in c1]
