@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,15 @@ def test_gradescope_results_of_a_submission_that_did_not_load_say_why(batch):
     results = gradescope_results(batch.report("syntax_error"))
     gradescope_fields_are_valid(results)
     assert results["score"] == 0 and results["output"].startswith("Not checked (error): could not be loaded")
+
+
+def test_the_example_pytest_file_runs_the_checks_as_tests_of_the_users_own_suite():
+    example = EXAMPLES / "correct_lab" / "test_my_lab.py"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", str(example), "-k", "L7", "-q", "-p", "no:cacheprovider"],
+        cwd=example.parent,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert "2 passed" in run.stdout  # L7's two checks, one test each, on the sample lab
