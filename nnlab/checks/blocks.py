@@ -309,6 +309,20 @@ def nest_mlp_maps_20_to_16_with_its_three_layers(lab):
 
 
 @check("L6")
+def nest_mlp_applies_relu_after_each_of_its_first_two_layers(lab):
+    """NestMLP computes Linear(32, 16)(relu(Linear(64, 32)(relu(Linear(20, 64)(X))))) with its own weights."""
+    net = lab.blocks.NestMLP()
+    w1, b1, w2, b2, w3, b3 = parameters_by_shape(net, [(64, 20), (64,), (32, 64), (32,), (16, 32), (16,)])
+    layers = [as_linear(w1, b1), as_linear(w2, b2), as_linear(w3, b3)]
+
+    @forall(X=batches(20))
+    def prop(X):
+        assert_close(net(X), layers[2](F.relu(layers[1](F.relu(layers[0](X))))))
+
+    prop()
+
+
+@check("L6")
 def chimera_runs_end_to_end_with_all_its_parts(lab):
     """The chimera (NestMLP, Linear(16, 20), FixedHiddenMLP) has all its parts' parameters; maps (b, 20) to |y| <= 1."""
     net = lab.blocks.chimera()

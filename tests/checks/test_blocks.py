@@ -81,6 +81,22 @@ def test_an_mlp_built_from_lazy_layers_passes_every_check_of_its_roles():
         assert set(results_of(lab, claim).values()) == {"pass"}, claim
 
 
+class NestMLPWithoutInnerReLU(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(20, 64), nn.Linear(64, 32), nn.ReLU())
+        self.linear = nn.Linear(32, 16)
+
+    def forward(self, X):
+        return self.linear(self.net(X))
+
+
+def test_l6_catches_a_nest_mlp_missing_a_relu():
+    results = results_of(variant("blocks", NestMLP=NestMLPWithoutInnerReLU), "L6")
+    assert results.pop("nest_mlp_applies_relu_after_each_of_its_first_two_layers") == "fail"
+    assert set(results.values()) == {"pass"}  # its shapes and parameter counts are right: only the function tells
+
+
 def test_l2_catches_an_mlp_whose_activation_is_not_relu():
     assert results_of(variant("blocks", MLP=MLPWithTanh), "L2") == {
         "torch_sequential_of_the_same_layers_computes_mlp": "fail"
