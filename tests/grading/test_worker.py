@@ -1,0 +1,51 @@
+"""The worker's parts that run before and around the checks, tested in this process (the batch runs them in others)."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from nnlab.checks import Lab, RoleMissing
+from nnlab.grading.worker import RoleHung, WatchedLab, load, one_line
+
+
+def raised(source: str, folder):
+    path = folder / "lab.py"
+    path.write_text(source)
+    try:
+        exec(compile(source, str(path), "exec"), {})
+    except BaseException as error:  # noqa: BLE001
+        return error
+    raise AssertionError("the source raised nothing")
+
+
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ("x = (", "SyntaxError: '(' was never closed (lab.py, line 1)"),
+        ("import sys\nsys.exit(3)\n", "called sys.exit(3)"),
+        ("def f():\n    return 1 / 0\nf()\n", "ZeroDivisionError: division by zero (lab.py, line 2)"),
+    ],
+    ids=["syntax", "exit", "exception"],
+)
+def test_an_error_is_one_line_naming_the_submissions_own_line(source, line, tmp_path):
+    assert one_line(raised(source, tmp_path), tmp_path) == line
+
+
+def test_an_adapter_must_return_a_lab(tmp_path):
+    adapter = tmp_path / "adapter.py"
+    adapter.write_text("def lab(path):\n    return path\n")
+    with pytest.raises(TypeError, match="returned PosixPath, not an nnlab.checks.Lab"):
+        load(tmp_path, str(adapter))
+
+
+def test_a_watched_lab_reports_each_role_a_check_looks_up_and_refuses_a_hung_one():
+    seen = []
+    lab = Lab("mine", blocks=SimpleNamespace(MySequential=int, ParallelBlock=float))
+    watched = WatchedLab(lab, seen.append, {"blocks.ParallelBlock": "L7:parallel_block_concatenates_for_any_widths"})
+    assert watched.blocks.MySequential is int and watched.name == "mine"
+    assert seen == ["blocks.MySequential"]
+    with pytest.raises(RoleHung, match="blocks.ParallelBlock did not finish .* in L7:parallel_block"):
+        _ = watched.blocks.ParallelBlock
+    with pytest.raises(RoleMissing):
+        _ = watched.layers.CenteredLayer
+    assert seen == ["blocks.MySequential"]  # neither the hung role nor a missing one counts as looked up
