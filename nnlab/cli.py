@@ -194,6 +194,10 @@ def parser() -> argparse.ArgumentParser:
 
 def check_usage(args: argparse.Namespace) -> None:
     """Stop with exit status 2 and a message naming the fix when the command cannot mean anything."""
+    # a glob such as submissions/* also matches Python's bytecode cache, which is nobody's submission
+    args.paths = [path for path in args.paths if Path(path).name != "__pycache__"]
+    if not args.paths:
+        parser().error("no submission among the paths given (only __pycache__)")
     for path in args.paths:
         if not Path(path).exists():
             parser().error(f"no submission at {path}: give a .py file or a folder of .py files")

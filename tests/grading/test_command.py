@@ -34,6 +34,7 @@ class {name}(nn.Module):
         (["check", "{lab}", "--timeout", "10", "--check-timeout", "20"], "--check-timeout must not exceed"),
         (["check", "{lab}", "--jobs", "0"], "argument --jobs: must be positive, got 0"),
         (["check", "{lab}", "--memory-limit", "-1"], "argument --memory-limit: must be positive, got -1"),
+        (["check", "{lab}/__pycache__"], "no submission among the paths given (only __pycache__)"),
     ],
 )
 def test_a_usage_error_names_the_fix_and_exits_2(argv, message, capsys):
