@@ -21,7 +21,9 @@ from nnlab.checks.catalogue import catalogue
 from nnlab.checks.run import claim_result
 from nnlab.grading.supervise import Checked
 
-FAILED = ("qualified", "fail", "error")  # what makes a claim count against a submission
+# a claim's results in the order reports and summaries show them, and those that count against a submission
+REPORTED = ("pass", "qualified", "fail", "missing", "error")
+FAILED = ("qualified", "fail", "error")
 
 
 def claim_order() -> list[str]:
@@ -59,7 +61,7 @@ def build_report(checked: Checked) -> dict:
 
 
 def counts(report: dict) -> dict[str, int]:
-    found = {result: 0 for result in ("pass", "qualified", "fail", "missing", "error")}
+    found = dict.fromkeys(REPORTED, 0)
     for claim in report["claims"]:
         found[claim["result"]] += 1
     return found

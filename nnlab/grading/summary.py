@@ -9,10 +9,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 
-from nnlab.grading.report import counts, one_paragraph  # noqa: E402
+from nnlab.grading.report import REPORTED, counts, one_paragraph  # noqa: E402
 
-RESULTS = ("pass", "qualified", "fail", "missing", "error")
-COLOURS = ("#3a9d5d", "#f2a541", "#d1495b", "#e6e6e6", "#5c4d7d")
+COLOURS = ("#3a9d5d", "#f2a541", "#d1495b", "#e6e6e6", "#5c4d7d")  # one per REPORTED result, in its order
 
 
 def build_summary(reports: list[dict]) -> dict:
@@ -23,7 +22,7 @@ def build_summary(reports: list[dict]) -> dict:
         {
             "id": claim,
             "title": titles[claim],
-            "counts": {result: sum(row[claim] == result for row in table.values()) for result in RESULTS},
+            "counts": {result: sum(row[claim] == result for row in table.values()) for result in REPORTED},
         }
         for claim in claim_ids
     ]
@@ -50,7 +49,7 @@ def summary_markdown(summary: dict) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for s in summary["submissions"]:
-        tally = " | ".join(str(s["counts"][result]) for result in RESULTS)
+        tally = " | ".join(str(s["counts"][result]) for result in REPORTED)
         lines.append(f"| {s['submission']} | {s['status']} | {tally} | {one_paragraph(s['error'] or '')} |")
     lines += [
         "",
@@ -72,14 +71,14 @@ def plot_summary(summary: dict, path: Path) -> None:
     """Claims (rows, the most failed on top) × submissions (columns), one colour per result."""
     claims = sorted(summary["claims"], key=failures, reverse=True)
     names = [s["submission"] for s in summary["submissions"]]
-    grid = [[RESULTS.index(summary["results"][name][c["id"]]) for name in names] for c in claims]
+    grid = [[REPORTED.index(summary["results"][name][c["id"]]) for name in names] for c in claims]
     figure, axes = plt.subplots(figsize=(3 + 0.35 * len(names), 2 + 0.22 * len(claims)), layout="constrained")
-    axes.imshow(grid, cmap=ListedColormap(COLOURS), vmin=-0.5, vmax=len(RESULTS) - 0.5, aspect="auto")
+    axes.imshow(grid, cmap=ListedColormap(COLOURS), vmin=-0.5, vmax=len(REPORTED) - 0.5, aspect="auto")
     axes.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
     axes.set_yticks(range(len(claims)), [f"{c['id']} ({failures(c)} failing)" for c in claims], fontsize=7)
     axes.set_title("Claims × submissions\n(the claims most submissions fail on top)", fontsize=10)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colour) for colour in COLOURS]
-    figure.legend(handles, RESULTS, loc="outside lower center", ncols=len(RESULTS), fontsize=8)
+    figure.legend(handles, REPORTED, loc="outside lower center", ncols=len(REPORTED), fontsize=8)
     figure.savefig(path, dpi=120)
     plt.close(figure)
 
