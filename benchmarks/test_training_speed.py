@@ -1,10 +1,16 @@
-"""The trainer's speed: one epoch on the CPU, in memory against the report's DataLoader + ToTensor path; the
-report's 10 epochs on a GPU, eager against CUDA graphs.
+"""The trainer's speed against the floor beneath it: the same matrix products with nothing else.
 
-On the CPU, both train ``FashionMLP()`` (784 -> 256 -> 128 -> 10) for one epoch (SGD 0.01,
-momentum 0.9, batch 64, shuffled) and then measure test accuracy, on the real
-Fashion-MNIST. The floor beneath them: the same epoch's matrix products with
-nothing else. ``python benchmarks/report.py`` prints the ratios.
+- The whole lab on the CPU (every configuration, 10 seeds each, one epoch, the
+  batched trainer of ``nnlab.many_runs``) against the products it computes:
+  each step's forward, weight-gradient and input-gradient products, each
+  epoch's test-set forward and the last epoch's training-set forward, on the
+  fastest float32 kernels (stacked ``bmm`` or one model at a time, whichever
+  is faster here).
+- One epoch of one model (``train``) against that model's products, beside the
+  report's ``DataLoader`` + ``ToTensor`` loop.
+- The report's 10 epochs on a GPU, eager against CUDA graphs.
+
+``python benchmarks/report.py`` prints the ratios and checks the targets.
 """
 
 from collections.abc import Callable
@@ -16,7 +22,10 @@ import torch
 from torch import nn
 
 from nnlab.classifier import FashionMLP
+from nnlab.experiment import CONFIGS, run_experiment, seeds_from
 from nnlab.training import FAST_RECIPE, REPORT_RECIPE, Recipe, matmul_precision, train
+
+LAB_SEEDS = 10  # nnlab lab's default
 
 
 def report_epoch(model, train_loader, test_loader):
@@ -113,6 +122,63 @@ def test_epoch_products_only(benchmark, fashion, candidate, precision):
                     product()
 
     benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1)
+
+
+def lab_products(runs: int, train_rows: int, test_rows: int, stacked: bool) -> list[Callable[[], torch.Tensor]]:
+    """The matrix products of one epoch of ``runs`` runs of ``FashionMLP()`` trained together, and of evaluating
+    them: stacked into ``bmm`` calls over the runs, or each run's own ``mm`` calls."""
+    widths = [28 * 28, 256, 128, 10]
+    batch = REPORT_RECIPE.batch_size
+    steps = [batch] * (train_rows // batch) + [train_rows % batch] * bool(train_rows % batch)
+    products = {}
+    for size in set(steps):
+        products[size] = []
+        for index, (n_in, n_out) in enumerate(zip(widths, widths[1:])):
+            if stacked:
+                x, grad = torch.rand(runs, size, n_in), torch.randn(runs, size, n_out)
+                weight, bias = torch.randn(runs, n_in, n_out), torch.randn(runs, 1, n_out)
+                step = [partial(torch.baddbmm, bias, x, weight), partial(torch.bmm, x.transpose(1, 2), grad)]
+                products[size] += step + [partial(torch.bmm, grad, weight.transpose(1, 2))] * (index > 0)
+            else:
+                x, grad, weight, bias = (
+                    torch.rand(size, n_in),
+                    torch.randn(size, n_out),
+                    torch.randn(n_in, n_out),
+                    torch.randn(n_out),
+                )
+                step = [partial(torch.addmm, bias, x, weight), partial(torch.mm, x.T, grad)]
+                products[size] += (step + [partial(torch.mm, grad, weight.T)] * (index > 0)) * runs
+    evaluation = []
+    for rows in (test_rows, train_rows):  # each run is evaluated alone: the test set, and once the training set
+        for n_in, n_out in zip(widths, widths[1:]):
+            x, weight, bias = torch.rand(rows, n_in), torch.randn(n_in, n_out), torch.randn(n_out)
+            evaluation += [partial(torch.addmm, bias, x, weight)] * runs
+    return [product for size in steps for product in products[size]] + evaluation
+
+
+def test_lab_epoch(benchmark, fashion):
+    """nnlab lab's training for one epoch: every configuration, 10 seeds each, each configuration's seeds batched."""
+    benchmark.group = "the lab's training, 1 epoch, 10 seeds per configuration, cpu"
+    benchmark.extra_info.update(candidate="lab")
+    recipe = Recipe(epochs=1)
+    benchmark.pedantic(lambda: run_experiment(fashion, CONFIGS, seeds_from(LAB_SEEDS), recipe), rounds=2, iterations=1)
+
+
+@pytest.mark.parametrize("stacked", [True, False], ids=["bmm", "mm"])
+def test_lab_epoch_products_only(benchmark, fashion, stacked):
+    """The products of ``test_lab_epoch``, back to back with nothing else, at float32 (``"highest"``): on a CPU with
+    AMX, ``"medium"`` multiplies in bfloat16 (``matmul_error``), which is not the float32 floor."""
+    benchmark.group = "the lab's training, 1 epoch, 10 seeds per configuration, cpu"
+    benchmark.extra_info.update(candidate=f"products_{'bmm' if stacked else 'mm'}")
+    products = lab_products(LAB_SEEDS, len(fashion.train), len(fashion.test), stacked)
+
+    def run():
+        with torch.no_grad(), matmul_precision("highest"):
+            for _ in CONFIGS:
+                for product in products:
+                    product()
+
+    benchmark.pedantic(run, rounds=2, iterations=1, warmup_rounds=1)
 
 
 def test_fast_recipe_to_088(benchmark, fashion):

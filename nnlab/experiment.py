@@ -1,12 +1,13 @@
 """The lab's experiment (report section 5): four configurations, several seeds, mean and spread.
 
 ``run_experiment`` trains every configuration with every seed;
-``summarize`` reduces the runs to a mean and standard deviation per epoch;
-``compare`` states, from those numbers, what the report's claims M2 to M4
-come to.
+``summarize`` reduces the runs to a mean, a standard deviation and a
+confidence interval per epoch; ``nnlab.stats`` tests the report's claims M1
+to M4 on them.
 """
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -14,6 +15,8 @@ from tqdm.auto import tqdm
 
 from nnlab.classifier import FashionMLP
 from nnlab.data import FashionMNIST
+from nnlab.many_runs import train_many
+from nnlab.stats import describe
 from nnlab.training import REPORT_RECIPE, History, Recipe, train
 
 
@@ -52,27 +55,61 @@ def run(config: Config, data: FashionMNIST, seed: int, recipe: Recipe = REPORT_R
     return train(model, data, recipe, seed=seed, progress=progress)
 
 
+def run_many(
+    config: Config, data: FashionMNIST, seeds: Sequence[int], recipe: Recipe = REPORT_RECIPE, progress=None
+) -> list[History]:
+    """``run(config, data, seed)`` for every seed, trained together as one batched model (``nnlab.many_runs``).
+
+    Each run starts from the weights ``run`` gives its seed and draws its dropout
+    masks from a generator holding the global RNG's state at the point where
+    ``run`` starts training; torch's global RNG is left as it was.
+    """
+    models, generators = [], []
+    device = data.train.images.device
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        for seed in seeds:
+            torch.manual_seed(seed)
+            models.append(config.build().to(device))
+            generator = torch.Generator(device=device)
+            generator.set_state(torch.cuda.get_rng_state(device) if device.type == "cuda" else torch.get_rng_state())
+            generators.append(generator)
+    return train_many(models, data, seeds, recipe, generators, progress)
+
+
 def run_experiment(
-    data: FashionMNIST, configs: dict[str, Config] = CONFIGS, seeds=(REPORT_SEED,), recipe: Recipe = REPORT_RECIPE
+    data: FashionMNIST,
+    configs: dict[str, Config] = CONFIGS,
+    seeds=(REPORT_SEED,),
+    recipe: Recipe = REPORT_RECIPE,
+    batched: bool = True,
 ) -> list[dict]:
     """Every configuration with every seed, as ``{"config", "seed", "history"}`` records.
 
-    One progress bar over all epochs, quiet when the output is not a terminal.
+    ``batched``: all seeds of a configuration train together (``run_many``);
+    else one after another (``run``). One progress bar over all epochs, quiet
+    when the output is not a terminal.
     """
     runs = []
     with tqdm(total=len(configs) * len(seeds) * recipe.epochs, unit="epoch", disable=None) as progress:
         for name, config in configs.items():
-            for seed in seeds:
-                progress.set_description(f"{name} seed {seed}")
-                history = run(config, data, seed, recipe, progress)
-                runs.append({"config": name, "seed": seed, "history": history.as_dict()})
+            if batched:
+                progress.set_description(f"{name}, {len(seeds)} seeds")
+                histories = run_many(config, data, seeds, recipe, progress)
+            else:
+                histories = []
+                for seed in seeds:
+                    progress.set_description(f"{name} seed {seed}")
+                    histories.append(run(config, data, seed, recipe, progress))
+            runs += [{"config": name, "seed": s, "history": h.as_dict()} for s, h in zip(seeds, histories)]
     return runs
 
 
 def summarize(runs: list[dict]) -> dict[str, dict[str, dict[str, list[float]]]]:
-    """``summary[config][metric]`` is ``{"mean": [...], "std": [...]}`` over seeds, one entry per epoch.
+    """``summary[config][metric]`` is ``{"mean", "std", "low", "high"}`` over seeds, each a list, one entry per epoch.
 
-    ``std`` is the sample standard deviation (0 for a single seed).
+    ``std`` is the sample standard deviation (0 for a single seed); ``low`` and
+    ``high`` bound the mean's confidence interval (``nnlab.stats.LEVEL``; the
+    mean itself for a single seed).
     """
     by_config: dict[str, list[dict]] = {}
     for record in runs:
@@ -82,53 +119,11 @@ def summarize(runs: list[dict]) -> dict[str, dict[str, dict[str, list[float]]]]:
         summary[config] = {}
         for metric in METRICS:
             per_epoch = list(zip(*(h[metric] for h in histories)))
+            means = [describe(values) if len(values) > 1 else None for values in per_epoch]
             summary[config][metric] = {
                 "mean": [statistics.fmean(values) for values in per_epoch],
-                "std": [statistics.stdev(values) if len(values) > 1 else 0.0 for values in per_epoch],
+                "std": [m.sd if m else 0.0 for m in means],
+                "low": [m.confidence.low if m else statistics.fmean(v) for m, v in zip(means, per_epoch)],
+                "high": [m.confidence.high if m else statistics.fmean(v) for m, v in zip(means, per_epoch)],
             }
     return summary
-
-
-def paired_differences(runs: list[dict], a: str, b: str, metric: str, epoch: int = -1) -> list[float]:
-    """``metric(a) - metric(b)`` at ``epoch``, seed by seed (each seed shares the batch order)."""
-    values = {(r["config"], r["seed"]): r["history"][metric][epoch] for r in runs}
-    seeds = sorted(seed for config, seed in values if config == a and (b, seed) in values)
-    return [values[a, s] - values[b, s] for s in seeds]
-
-
-def describe(differences: list[float]) -> str:
-    mean = statistics.fmean(differences)
-    spread = f" ± {statistics.stdev(differences):.4f} (sd)" if len(differences) > 1 else ""
-    wins = sum(d > 0 for d in differences)
-    return f"{mean:+.4f}{spread}, positive in {wins} of {len(differences)} seeds"
-
-
-def compare(runs: list[dict]) -> list[str]:
-    """The report's comparisons (M2 to M4), stated from the measured numbers."""
-    present = {r["config"] for r in runs}
-    lines = []
-    if {"relu", "sigmoid"} <= present:
-        lines.append(
-            f"ReLU - Sigmoid, final test accuracy: {describe(paired_differences(runs, 'relu', 'sigmoid', 'test_acc'))}."
-        )
-        first = {c: statistics.fmean(r["history"]["test_acc"][0] for r in runs if r["config"] == c) for c in present}
-        slowest = min(first, key=first.get)
-        lines.append(f"Lowest epoch-1 test accuracy: {CONFIGS[slowest].label} ({first[slowest]:.4f}).")
-    if {"relu", "tanh"} <= present:
-        lines.append(
-            f"Tanh - ReLU, final test accuracy: {describe(paired_differences(runs, 'tanh', 'relu', 'test_acc'))}."
-        )
-    if {"relu", "relu_dropout"} <= present:
-        gap = {
-            c: [r["history"]["train_acc"][-1] - r["history"]["test_acc"][-1] for r in runs if r["config"] == c]
-            for c in ("relu", "relu_dropout")
-        }
-        lines += [
-            "Dropout - none, final training accuracy: "
-            f"{describe(paired_differences(runs, 'relu_dropout', 'relu', 'train_acc'))}.",
-            f"Train-test gap: {statistics.fmean(gap['relu']):.4f} without dropout, "
-            f"{statistics.fmean(gap['relu_dropout']):.4f} with.",
-            "Dropout - none, final test accuracy: "
-            f"{describe(paired_differences(runs, 'relu_dropout', 'relu', 'test_acc'))}.",
-        ]
-    return lines

@@ -1,4 +1,4 @@
-"""Figures of the experiment (report section 5): per-epoch curves, with spread over seeds as bands.
+"""Figures of the experiment (report section 5): per-epoch curves, each mean in its confidence interval's band.
 
 Matplotlib with the Agg backend: files only, no screen needed.
 """
@@ -13,6 +13,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from nnlab.experiment import CONFIGS, METRICS  # noqa: E402
+from nnlab.stats import LEVEL  # noqa: E402
 
 TITLES = {"train_loss": "Training loss", "train_acc": "Training accuracy", "test_acc": "Test accuracy"}
 COMPARISONS = {
@@ -25,12 +26,10 @@ COMPARISONS = {
 def _draw(axes, summary: dict, configs, show_legend: bool) -> None:
     for ax, metric in zip(axes, METRICS):
         for config in configs:
-            mean, std = summary[config][metric]["mean"], summary[config][metric]["std"]
+            mean, low, high = (summary[config][metric][key] for key in ("mean", "low", "high"))
             epochs = range(1, len(mean) + 1)
             line = ax.plot(epochs, mean, marker="o", markersize=3, label=CONFIGS[config].label)[0]
-            if any(std):
-                low = [m - s for m, s in zip(mean, std)]
-                high = [m + s for m, s in zip(mean, std)]
+            if low != high:
                 ax.fill_between(epochs, low, high, color=line.get_color(), alpha=0.2)
         ax.set_title(TITLES[metric])
         ax.set_xlabel("Epoch")
@@ -45,7 +44,7 @@ def curves_figure(summary: dict, configs, title: str, seeds: int) -> Figure:
     """Three panels (training loss, training accuracy, test accuracy) against the epoch, one line per config."""
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     _draw(axes, summary, configs, show_legend=len(configs) > 1)
-    band = f"mean over {seeds} seeds, band ±1 sd" if seeds > 1 else "one seed"
+    band = f"mean over {seeds} seeds, band: its {LEVEL:.0%} confidence interval" if seeds > 1 else "one seed"
     fig.suptitle(f"{title} ({band})")
     fig.tight_layout()
     return fig

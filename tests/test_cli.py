@@ -19,7 +19,7 @@ README = Path(__file__).parents[1] / "README.md"
 
 def test_lab_command_defaults_are_the_reports():
     args = parser().parse_args(["lab"])
-    assert (args.out, args.epochs, args.seeds, args.device) == ("results", 10, 3, "auto")
+    assert (args.out, args.epochs, args.seeds, args.device) == ("results", 10, 10, "auto")
     assert (args.data_dir, args.download, args.configs) == (None, False, list(CONFIGS))
 
 
@@ -40,13 +40,16 @@ def test_lab_command_writes_results_summary_and_figures(fake_dir, tmp_path, caps
     text = (out / "summary.md").read_text()
     assert f"| ReLU | {row} | 0.8808 |" in text
     assert "2 epochs, seeds [42, 43], cpu" in text and "| ReLU + dropout 0.3 |" in text
-    assert text.count("\n- ") == len(results["comparisons"]) == 6
+    assert [s["claim"] for s in results["statistics"]] == ["M1", "M2", "M3", "M4"]
+    statements = [f"{s['claim']}: {s['text']}" for s in results["statistics"]]
+    assert all(f"\n- {line}\n" in text for line in statements)
+    assert all(r["history"]["eval_train_acc"] is not None for r in results["runs"])
     assert len(list(out.glob("*.png"))) == 7
     printed = capsys.readouterr().out.splitlines()
     table = summary_table(results["summary"], seeds=2).splitlines()
     assert printed == [
         *table,
-        *results["comparisons"],
+        *statements,
         f"Wrote {out / 'results.json'}, {out / 'summary.md'} and 7 figures to {out}/",
     ]
 
@@ -77,14 +80,14 @@ SUMMARY_MD = """# Fashion-MNIST: the lab's experiment
 | ReLU | 0.3100 ± 0.0100 | 0.8900 ± 0.0020 | 0.8700 ± 0.0040 | 0.8808 |
 | Tanh | 0.3300 ± 0.0200 | 0.8800 ± 0.0030 | 0.8600 ± 0.0050 | 0.8751 |
 
-## Comparisons
+## The report's claims M1 to M4, tested over the seeds (nnlab.stats)
 
 - Tanh - ReLU, final test accuracy: -0.0100.
 - Another line.
 """
 
 
-def test_summary_document_states_run_final_epoch_table_and_comparisons(tmp_path):
+def test_summary_document_states_run_final_epoch_table_and_statistics(tmp_path):
     path = tmp_path / "summary.md"
     write_summary(
         path, SUMMARY, ["Tanh - ReLU, final test accuracy: -0.0100.", "Another line."], META | {"seeds": [42, 43]}

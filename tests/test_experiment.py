@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from nnlab import experiment, plots
-from nnlab.experiment import CONFIGS, compare, describe, paired_differences, run, run_experiment, seeds_from, summarize
+from nnlab.experiment import CONFIGS, run, run_experiment, run_many, seeds_from, summarize
 from nnlab.plots import curves_figure, write_figures
 from nnlab.training import History, Recipe, train
 
@@ -60,16 +60,22 @@ class RecordingBar:
         self.postfix = values
 
 
-def test_every_configuration_with_every_seed_and_one_progress_bar_over_all_epochs(fake, monkeypatch):
+@pytest.mark.parametrize(
+    ("batched", "descriptions"),
+    [(True, ["relu, 2 seeds", "tanh, 2 seeds"]), (False, ["relu seed 0", "relu seed 1", "tanh seed 0", "tanh seed 1"])],
+)
+def test_every_configuration_with_every_seed_and_one_progress_bar_over_all_epochs(
+    fake, monkeypatch, batched, descriptions
+):
     monkeypatch.setattr(experiment, "tqdm", RecordingBar)
     configs = {name: CONFIGS[name] for name in ("relu", "tanh")}
-    runs = run_experiment(fake, configs, seeds=(0, 1), recipe=TINY)
+    runs = run_experiment(fake, configs, seeds=(0, 1), recipe=TINY, batched=batched)
     assert [(r["config"], r["seed"]) for r in runs] == [("relu", 0), ("relu", 1), ("tanh", 0), ("tanh", 1)]
-    assert runs[3]["history"] == run(CONFIGS["tanh"], fake, seed=1, recipe=TINY).as_dict()
+    alone = run_many(CONFIGS["tanh"], fake, [1], TINY)[0] if batched else run(CONFIGS["tanh"], fake, 1, TINY)
+    assert runs[3]["history"] == alone.as_dict()
     bar = RecordingBar.last
     assert bar.settings == {"total": 8, "unit": "epoch", "disable": None} and bar.n == 8
-    assert bar.descriptions == ["relu seed 0", "relu seed 1", "tanh seed 0", "tanh seed 1"]
-    assert bar.postfix == {"test_acc": f"{runs[3]['history']['test_acc'][-1]:.4f}"}
+    assert bar.descriptions == descriptions
 
 
 def test_progress_bar_is_quiet_when_output_is_not_a_terminal(fake, capfd):
@@ -105,50 +111,14 @@ def test_summary_is_mean_and_sample_sd_per_epoch():
     assert summarize(fake_runs()[:2])["relu"]["test_acc"]["std"] == [0.0] * 3  # one seed: no spread
 
 
-def test_paired_differences_are_seed_by_seed_at_the_chosen_epoch():
-    runs = fake_runs()
-    assert paired_differences(runs, "relu", "sigmoid", "test_acc") == pytest.approx([0.1, 0.1])
-    assert paired_differences(runs, "relu", "sigmoid", "train_acc", epoch=-1) == pytest.approx([0.11, 0.11])
-    assert paired_differences(runs, "relu", "sigmoid", "train_acc", epoch=0) == pytest.approx([0.1, 0.1])
-
-
-@pytest.mark.parametrize(
-    ("differences", "text"),
-    [
-        ([0.02], "+0.0200, positive in 1 of 1 seeds"),
-        ([0.0, 0.1], "+0.0500 ± 0.0707 (sd), positive in 1 of 2 seeds"),  # a tie is not a win
-        ([-0.01, -0.03, -0.02], "-0.0200 ± 0.0100 (sd), positive in 0 of 3 seeds"),
-    ],
-)
-def test_a_difference_is_described_by_its_mean_spread_and_sign_count(differences, text):
-    assert describe(differences) == text
-
-
-RELU_SIGMOID = [
-    "ReLU - Sigmoid, final test accuracy: +0.1000 ± 0.0000 (sd), positive in 2 of 2 seeds.",
-    "Lowest epoch-1 test accuracy: Sigmoid (0.7100).",
-]
-RELU_TANH = ["Tanh - ReLU, final test accuracy: -0.0500 ± 0.0000 (sd), positive in 0 of 2 seeds."]
-RELU_DROPOUT = [
-    "Dropout - none, final training accuracy: -0.0220 ± 0.0000 (sd), positive in 0 of 2 seeds.",
-    "Train-test gap: 0.0500 without dropout, 0.0480 with.",
-    "Dropout - none, final test accuracy: -0.0200 ± 0.0000 (sd), positive in 0 of 2 seeds.",
-]
-
-
-@pytest.mark.parametrize(
-    ("bases", "lines"),
-    [
-        ({"relu": 0.8, "sigmoid": 0.7}, RELU_SIGMOID),
-        ({"relu": 0.8, "tanh": 0.75}, RELU_TANH),
-        ({"relu": 0.8, "relu_dropout": 0.78}, RELU_DROPOUT),
-        ({"relu": 0.8, "sigmoid": 0.7, "tanh": 0.75, "relu_dropout": 0.78}, RELU_SIGMOID + RELU_TANH + RELU_DROPOUT),
-        ({"sigmoid": 0.7, "tanh": 0.75}, []),
-    ],
-    ids=["relu-sigmoid", "relu-tanh", "relu-dropout", "all", "no-relu"],
-)
-def test_comparisons_are_stated_from_the_numbers_for_the_configurations_present(bases, lines):
-    assert compare(fake_runs(tuple(bases.items()))) == lines
+def test_summary_bounds_each_mean_by_its_t_interval():
+    summary = summarize(fake_runs())["relu"]["test_acc"]
+    # two seeds: the mean plus or minus t(0.975, 1 degree of freedom) = 12.706 standard errors
+    half_width = [12.7062 * s / 2**0.5 for s in summary["std"]]
+    torch.testing.assert_close(summary["low"], [m - h for m, h in zip(summary["mean"], half_width)], rtol=0, atol=1e-5)
+    torch.testing.assert_close(summary["high"], [m + h for m, h in zip(summary["mean"], half_width)], rtol=0, atol=1e-5)
+    one_seed = summarize(fake_runs()[:2])["relu"]["test_acc"]
+    assert one_seed["low"] == one_seed["mean"] == one_seed["high"]
 
 
 @pytest.mark.claim("M5")
@@ -161,7 +131,7 @@ def test_figures_have_three_panels_one_line_per_configuration_and_labelled_axes(
     assert len(fig.axes[0].collections) == 0  # the hand-made losses agree across seeds: no spread, no band
     assert len(fig.axes[2].collections) == 2  # test accuracies differ across seeds: a band per configuration
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["ReLU", "Sigmoid"]
-    assert fig.get_suptitle() == "ReLU and Sigmoid (mean over 2 seeds, band ±1 sd)"
+    assert fig.get_suptitle() == "ReLU and Sigmoid (mean over 2 seeds, band: its 95% confidence interval)"
     plt.close(fig)
 
 
@@ -170,14 +140,14 @@ def points(band) -> set[tuple[float, float]]:
 
 
 @pytest.mark.claim("M5")
-def test_each_line_is_the_mean_per_epoch_in_a_band_of_one_sd_of_its_colour():
+def test_each_line_is_the_mean_per_epoch_in_a_band_of_its_confidence_interval_in_its_colour():
     summary = summarize(fake_runs())
     fig = curves_figure(summary, ("relu", "sigmoid"), "ReLU and Sigmoid", seeds=2)
     test_panel = fig.axes[2]
     for line, band, config in zip(test_panel.get_lines(), test_panel.collections, ("relu", "sigmoid"), strict=True):
-        mean, std = summary[config]["test_acc"]["mean"], summary[config]["test_acc"]["std"]
+        mean, low, high = (summary[config]["test_acc"][key] for key in ("mean", "low", "high"))
         assert list(line.get_xdata()) == [1, 2, 3] and list(line.get_ydata()) == mean
-        edges = {(epoch, round(m + side * s, 6)) for epoch, m, s in zip((1, 2, 3), mean, std) for side in (-1, 1)}
+        edges = {(epoch, round(y, 6)) for epoch, lo, hi in zip((1, 2, 3), low, high) for y in (lo, hi)}
         assert edges <= points(band)
         assert tuple(band.get_facecolor()[0][:3]) == matplotlib.colors.to_rgb(line.get_color())
     plt.close(fig)

@@ -27,8 +27,8 @@ def test_onecycle_adam_recipe_is_reproducible_and_learns(fake):
 
 def test_history_has_one_entry_per_epoch_and_learns_the_easy_task(fake):
     history = run(CONFIGS["relu"], fake, seed=0, recipe=Recipe(epochs=5, batch_size=32, lr=0.05))
-    assert [len(v) for v in history.as_dict().values()] == [5, 5, 5]
-    assert all(0.0 <= a <= 1.0 for a in history.train_acc + history.test_acc)
+    assert [len(history.train_loss), len(history.train_acc), len(history.test_acc)] == [5, 5, 5]
+    assert all(0.0 <= a <= 1.0 for a in [*history.train_acc, *history.test_acc, history.eval_train_acc])
     assert history.train_loss[-1] < history.train_loss[0]
     assert history.test_acc[-1] > 0.9  # the label is written into each image: chance is 0.1
 
@@ -47,6 +47,7 @@ def test_history_numbers_are_what_their_names_say(fake):
     assert history.train_loss == pytest.approx([loss] * 2, rel=1e-5)
     assert history.train_acc == pytest.approx([train_acc] * 2)
     assert history.test_acc == pytest.approx([test_acc] * 2)
+    assert history.eval_train_acc == pytest.approx(train_acc)  # no dropout here: eval mode computes the same
 
 
 def test_batch_order_comes_from_the_seed_not_the_global_rng(fake):

@@ -1,0 +1,146 @@
+"""Report section 5's statistics (``nnlab.stats``): intervals that cover at their level, tests that point the way
+they say, and the claims M1 to M4 worded from them."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats as scipy_stats
+
+from nnlab import stats
+from nnlab.stats import M4_MARGIN, analyse, describe, paired, tost
+
+
+def coverage(interval_of, level: float, n: int, trials: int = 2000) -> None:
+    """``interval_of(sample)`` covers the true mean 0 of normal samples of size ``n`` at ``level``: a binomial test
+    of ``trials`` samples, which a correct interval fails once in 10,000 runs. A z-interval where a t-interval
+    belongs covers 88% at n = 5 instead of 95% and fails it."""
+    rng = np.random.default_rng(n)
+    covered = sum(0.0 in interval_of(list(rng.normal(0.0, 1.0, n))) for _ in range(trials))
+    assert scipy_stats.binomtest(covered, trials, level).pvalue > 1e-4, covered / trials
+
+
+@pytest.mark.parametrize("n", [3, 5, 20])
+def test_the_confidence_interval_covers_the_mean_at_its_level(n):
+    coverage(lambda sample: describe(sample).confidence, stats.LEVEL, n)
+
+
+@pytest.mark.parametrize("n", [3, 5, 20])
+def test_the_prediction_interval_covers_one_more_run_at_its_level(n):
+    rng = np.random.default_rng(100 + n)
+    covered = 0
+    for _ in range(2000):
+        sample = list(rng.normal(0.0, 1.0, n + 1))
+        covered += sample[-1] in describe(sample[:-1]).prediction
+    assert scipy_stats.binomtest(covered, 2000, stats.PREDICTION_LEVEL).pvalue > 1e-4, covered / 2000
+
+
+@given(
+    values=st.lists(st.floats(0.5, 1.0, allow_nan=False), min_size=2, max_size=30).filter(
+        lambda v: max(v) - min(v) > 1e-6
+    )
+)
+def test_intervals_hold_the_mean_and_one_run_is_less_certain_than_the_mean(values):
+    mean = describe(values)
+    assert mean.confidence.low < mean.mean < mean.confidence.high
+    assert mean.prediction.low < mean.confidence.low and mean.confidence.high < mean.prediction.high
+    assert mean.mean == pytest.approx(sum(values) / len(values))
+
+
+@pytest.mark.parametrize(("shift", "greater", "less"), [(0.05, True, False), (-0.05, False, True)])
+def test_a_one_sided_paired_test_finds_only_the_direction_it_tests(shift, greater, less):
+    b = [0.80, 0.81, 0.79, 0.82, 0.80, 0.78]
+    a = [x + shift + noise for x, noise in zip(b, [0.002, -0.001, 0.0, 0.001, -0.002, 0.001])]
+    assert paired(a, b, "greater").significant is greater
+    assert paired(a, b, "less").significant is less
+    assert shift in paired(a, b).interval or abs(paired(a, b).mean - shift) < 0.002
+
+
+def test_the_paired_test_uses_the_pairing():
+    # large differences between seeds, a small and steady one within each: only a paired test sees it
+    b = [0.70, 0.80, 0.90, 0.75, 0.85]
+    a = [x + 0.01 + noise for x, noise in zip(b, [0.001, -0.001, 0.0, 0.0005, -0.0005])]
+    assert paired(a, b, "greater").p < 1e-4
+    assert scipy_stats.ttest_ind(a, b, alternative="greater").pvalue > 0.3
+
+
+@pytest.mark.parametrize(
+    ("effect", "equivalent", "below_upper"),
+    [(0.0, True, True), (-0.02, False, True), (0.02, False, False), (M4_MARGIN, False, False)],
+)
+def test_tost_shows_equivalence_only_inside_the_margin(effect, equivalent, below_upper):
+    b = [0.87 + 0.003 * math.sin(i) for i in range(20)]
+    a = [x + effect + 0.001 * math.cos(3 * i) for i, x in enumerate(b)]
+    result = tost(a, b, M4_MARGIN)
+    assert (result.equivalent, result.below_upper_margin) == (equivalent, below_upper)
+    assert result.equivalent == (-M4_MARGIN < result.interval.low and result.interval.high < M4_MARGIN)
+
+
+def synthetic_runs(final: dict[str, float], seeds: int = 12, first: dict[str, float] | None = None) -> list[dict]:
+    """Runs of two epochs whose final test accuracy is ``final[config]`` plus a small wobble per seed."""
+    first = first or {c: 0.7 if c == "sigmoid" else 0.8 for c in final}
+    runs = []
+    for config, accuracy in final.items():
+        dropout = config == "relu_dropout"
+        for seed in range(seeds):
+            wobble = 0.002 * math.sin(seed + len(config))
+            test = accuracy + wobble
+            train = test + (0.01 if dropout else 0.03) + 0.001 * math.cos(seed * len(config))
+            runs.append(
+                {
+                    "config": config,
+                    "seed": seed,
+                    "history": {
+                        "train_loss": [0.5, 0.3],
+                        "train_acc": [0.7, train],
+                        "test_acc": [first[config] + wobble, test],
+                        "eval_train_acc": train + (0.005 if dropout else 0.0),
+                    },
+                }
+            )
+    return runs
+
+
+REPORT_LIKE = {"relu": 0.8808, "sigmoid": 0.84, "tanh": 0.875, "relu_dropout": 0.8745}
+
+
+def by_claim(runs) -> dict:
+    return {result["claim"]: result for result in analyse(runs)}
+
+
+def test_m1_holds_when_the_reports_run_is_a_plausible_run_and_not_otherwise():
+    assert by_claim(synthetic_runs(REPORT_LIKE))["M1"]["holds"]
+    assert not by_claim(synthetic_runs(REPORT_LIKE | {"relu": 0.86}))["M1"]["holds"]
+
+
+def test_m2_needs_relu_above_sigmoid_and_sigmoid_slowest_against_every_other():
+    assert by_claim(synthetic_runs(REPORT_LIKE))["M2"]["holds"]
+    assert not by_claim(synthetic_runs(REPORT_LIKE | {"sigmoid": 0.8808}))["M2"]["holds"]
+    tanh_slow = {"relu": 0.8, "sigmoid": 0.7, "tanh": 0.6, "relu_dropout": 0.8}
+    assert not by_claim(synthetic_runs(REPORT_LIKE, first=tanh_slow))["M2"]["holds"]
+
+
+def test_m3_measures_tanh_against_relu_and_judges_the_texts_figure():
+    m3 = by_claim(synthetic_runs(REPORT_LIKE))["M3"]
+    assert not m3["texts_figure_holds"]
+    assert m3["tanh_minus_relu_final"]["mean"] == pytest.approx(0.875 - 0.8808, abs=0.002)
+    assert "Tanh ends below ReLU" in m3["text"]
+    assert by_claim(synthetic_runs(REPORT_LIKE | {"tanh": stats.TEXTS_TANH}))["M3"]["texts_figure_holds"]
+
+
+def test_m4_reports_training_accuracy_both_ways_the_gap_and_an_equivalence_test():
+    m4 = by_claim(synthetic_runs(REPORT_LIKE))["M4"]
+    assert m4["lowers_training_accuracy"] and m4["narrows_the_gap"]
+    assert m4["does_not_raise_test_accuracy"] and not m4["test_accuracy_equivalent"]
+    assert m4["train_acc_eval_mode"]["mean"] != m4["train_acc_during_epoch"]["mean"]
+    raised = by_claim(synthetic_runs(REPORT_LIKE | {"relu_dropout": 0.8808 + 2 * M4_MARGIN}))["M4"]
+    assert not raised["does_not_raise_test_accuracy"]
+    same = by_claim(synthetic_runs(REPORT_LIKE | {"relu_dropout": 0.8808}))["M4"]
+    assert same["test_accuracy_equivalent"]
+
+
+def test_only_the_claims_whose_configurations_ran_and_none_from_one_seed():
+    assert [r["claim"] for r in analyse(synthetic_runs({"relu": 0.88, "tanh": 0.87}))] == ["M1", "M3"]
+    assert analyse(synthetic_runs(REPORT_LIKE, seeds=1)) == []
