@@ -65,3 +65,8 @@ def own_randomness(request):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(zlib.crc32(request.node.nodeid.encode()))
         yield
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    """Saved benchmark runs name the torch that produced them (the README's figures cite it)."""
+    machine_info["torch"] = torch.__version__

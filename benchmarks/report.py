@@ -15,7 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 
 HISTORY = Path(__file__).with_name("history")
-LAB_GROUP = "the lab's training, 1 epoch, 10 seeds per configuration, cpu"
+LAB_GROUP = "the lab's training, 10 seeds per configuration, cpu"
 EPOCH_GROUP = "epoch of the report's recipe, cpu"
 # each group's candidate and the floor beneath it: its products on float32 kernels ("products_medium" multiplies in
 # bfloat16 on a CPU with AMX, so it is no float32 floor)

@@ -1,7 +1,8 @@
 """The trainer's speed against the floor beneath it: the same matrix products with nothing else.
 
-- The whole lab on the CPU (every configuration, 10 seeds each, one epoch, the
-  batched trainer of ``nnlab.many_runs``) against the products it computes:
+- The whole lab on the CPU (every configuration, 10 seeds each, the report's
+  10 epochs, the batched trainer of ``nnlab.many_runs``; one epoch in a smoke
+  run with ``--benchmark-disable``) against the products it computes:
   each step's forward, weight-gradient and input-gradient products, each
   epoch's test-set forward and the last epoch's training-set forward, on the
   fastest float32 kernels (stacked ``bmm`` or one model at a time, whichever
@@ -124,9 +125,10 @@ def test_epoch_products_only(benchmark, fashion, candidate, precision):
     benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1)
 
 
-def lab_products(runs: int, train_rows: int, test_rows: int, stacked: bool) -> list[Callable[[], torch.Tensor]]:
-    """The matrix products of one epoch of ``runs`` runs of ``FashionMLP()`` trained together, and of evaluating
-    them: stacked into ``bmm`` calls over the runs, or each run's own ``mm`` calls."""
+def lab_products(runs: int, train_rows: int, test_rows: int, stacked: bool) -> tuple[list, list]:
+    """The matrix products of ``runs`` runs of ``FashionMLP()`` trained together: an epoch's (its steps, stacked into
+    ``bmm`` calls over the runs or each run's own ``mm`` calls, and the test set's forward pass), and the last
+    epoch's forward pass over the training set."""
     widths = [28 * 28, 256, 128, 10]
     batch = REPORT_RECIPE.batch_size
     steps = [batch] * (train_rows // batch) + [train_rows % batch] * bool(train_rows % batch)
@@ -148,37 +150,43 @@ def lab_products(runs: int, train_rows: int, test_rows: int, stacked: bool) -> l
                 )
                 step = [partial(torch.addmm, bias, x, weight), partial(torch.mm, x.T, grad)]
                 products[size] += (step + [partial(torch.mm, grad, weight.T)] * (index > 0)) * runs
-    evaluation = []
+    evaluation = {}
     for rows in (test_rows, train_rows):  # each run is evaluated alone: the test set, and once the training set
+        evaluation[rows] = []
         for n_in, n_out in zip(widths, widths[1:]):
             x, weight, bias = torch.rand(rows, n_in), torch.randn(n_in, n_out), torch.randn(n_out)
-            evaluation += [partial(torch.addmm, bias, x, weight)] * runs
-    return [product for size in steps for product in products[size]] + evaluation
+            evaluation[rows] += [partial(torch.addmm, bias, x, weight)] * runs
+    return [product for size in steps for product in products[size]] + evaluation[test_rows], evaluation[train_rows]
 
 
-def test_lab_epoch(benchmark, fashion):
-    """nnlab lab's training for one epoch: every configuration, 10 seeds each, each configuration's seeds batched."""
-    benchmark.group = "the lab's training, 1 epoch, 10 seeds per configuration, cpu"
+def lab_epochs(benchmark) -> int:
+    # the lab's 10 epochs take minutes: a smoke run (--benchmark-disable) only checks that the benchmark runs
+    return 1 if benchmark.disabled else REPORT_RECIPE.epochs
+
+
+def test_lab(benchmark, fashion):
+    """nnlab lab's training: every configuration, 10 seeds each, each configuration's seeds batched."""
+    benchmark.group = "the lab's training, 10 seeds per configuration, cpu"
     benchmark.extra_info.update(candidate="lab")
-    recipe = Recipe(epochs=1)
-    benchmark.pedantic(lambda: run_experiment(fashion, CONFIGS, seeds_from(LAB_SEEDS), recipe), rounds=2, iterations=1)
+    recipe = Recipe(epochs=lab_epochs(benchmark))
+    benchmark.pedantic(lambda: run_experiment(fashion, CONFIGS, seeds_from(LAB_SEEDS), recipe), rounds=1, iterations=1)
 
 
 @pytest.mark.parametrize("stacked", [True, False], ids=["bmm", "mm"])
-def test_lab_epoch_products_only(benchmark, fashion, stacked):
-    """The products of ``test_lab_epoch``, back to back with nothing else, at float32 (``"highest"``): on a CPU with
+def test_lab_products_only(benchmark, fashion, stacked):
+    """The products of ``test_lab``, back to back with nothing else, at float32 (``"highest"``): on a CPU with
     AMX, ``"medium"`` multiplies in bfloat16 (``matmul_error``), which is not the float32 floor."""
-    benchmark.group = "the lab's training, 1 epoch, 10 seeds per configuration, cpu"
+    benchmark.group = "the lab's training, 10 seeds per configuration, cpu"
     benchmark.extra_info.update(candidate=f"products_{'bmm' if stacked else 'mm'}")
-    products = lab_products(LAB_SEEDS, len(fashion.train), len(fashion.test), stacked)
+    epoch, final = lab_products(LAB_SEEDS, len(fashion.train), len(fashion.test), stacked)
 
     def run():
         with torch.no_grad(), matmul_precision("highest"):
             for _ in CONFIGS:
-                for product in products:
+                for product in epoch * lab_epochs(benchmark) + final:
                     product()
 
-    benchmark.pedantic(run, rounds=2, iterations=1, warmup_rounds=1)
+    benchmark.pedantic(run, rounds=1, iterations=1, warmup_rounds=1)
 
 
 def test_fast_recipe_to_088(benchmark, fashion):

@@ -1,0 +1,110 @@
+"""The ledger on every torch minor release, each at its latest patch: docs/versions.md.
+
+    python scripts/versions.py                 # every version in VERSIONS, then the table
+    python scripts/versions.py 2.15.0 2.5.1    # only these (the others keep their saved ledgers)
+    python scripts/versions.py --table-only    # the table from the saved ledgers
+
+For each version, tox builds one environment (``tox -e ledger``, torch and
+torchvision chosen by environment variables: one definition in tox.ini, not
+one per version), runs the fast suite into ``reports/versions/<torch>/``, and
+the environment is deleted before the next one is built: each CUDA build
+with its dependencies takes several GB.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+SAVED = ROOT / "reports" / "versions"
+TABLE = ROOT / "docs" / "versions.md"
+# torch's latest patch of each minor release, with the torchvision released beside it (None: none matches)
+VERSIONS = {
+    "2.0.1": "0.15.2",
+    "2.1.2": "0.16.2",
+    "2.2.2": "0.17.2",
+    "2.3.1": "0.18.1",
+    "2.4.1": "0.19.1",
+    "2.5.1": "0.20.1",
+    "2.6.0": "0.21.0",
+    "2.7.1": "0.22.1",
+    "2.8.0": "0.23.0",
+    "2.9.1": "0.24.1",
+    "2.10.0": "0.25.0",
+    "2.11.0": "0.26.0",
+    "2.12.1": "0.27.1",
+    "2.13.0": None,  # the CPU-only wheel this machine has on disk; the data tests skip without torchvision
+    "2.14.1": "0.29.1",
+    "2.15.0": "0.29.2",
+}
+
+
+def run_version(torch_version: str) -> int:
+    """The fast suite under ``torch_version`` in a fresh tox environment, deleted afterwards."""
+    torchvision = VERSIONS[torch_version]
+    env = os.environ | {
+        "NNLAB_TORCH": torch_version,
+        "NNLAB_TORCHVISION": f"torchvision=={torchvision}" * bool(torchvision),
+    }
+    envdir = ROOT / ".tox" / "ledger"
+    shutil.rmtree(envdir, ignore_errors=True)
+    try:
+        command = ["tox", "-e", "ledger", "--recreate", "--", "--ledger-dir", str(SAVED / torch_version)]
+        return subprocess.run(command, cwd=ROOT, env=env).returncode
+    finally:
+        shutil.rmtree(envdir, ignore_errors=True)
+
+
+def verdicts(torch_version: str) -> dict[str, str] | None:
+    path = SAVED / torch_version / "ledger.json"
+    if not path.is_file():
+        return None
+    ledger = json.loads(path.read_text())
+    if not ledger["torch"].startswith(torch_version):  # pip may have installed another torch to satisfy nnlab's floor
+        print(f"{path} was written under torch {ledger['torch']}, not {torch_version}: left out", file=sys.stderr)
+        return None
+    return {claim["id"]: claim["verdict"] for claim in ledger["claims"]}
+
+
+def table() -> str:
+    """Claims × versions; the claims whose verdict is not the same on every measured torch first."""
+    measured = {v: verdicts(v) for v in VERSIONS}
+    ran = [v for v, found in measured.items() if found]
+    claims = sorted({claim for v in ran for claim in measured[v]}, key=lambda c: (c[0], int(c[1:])))
+    changing = [c for c in claims if len({measured[v].get(c) for v in ran}) > 1]
+    lines = [
+        "# The ledger across torch versions",
+        "",
+        "Written by `python scripts/versions.py` from `reports/versions/<torch>/ledger.json` (the fast suite under"
+        " each torch; `-` where a version's ledger lacks the claim). Not run yet: "
+        + (", ".join(v for v in VERSIONS if v not in ran) or "none")
+        + ".",
+        "",
+        "| claim | " + " | ".join(ran) + " |",
+        "|---" * (len(ran) + 1) + "|",
+    ]
+    for claim in changing + [c for c in claims if c not in changing]:
+        lines.append(f"| {claim} | " + " | ".join(measured[v].get(claim, "-") for v in ran) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("versions", nargs="*", help=f"torch versions among {', '.join(VERSIONS)} (default: all)")
+    parser.add_argument("--table-only", action="store_true", help="only rewrite docs/versions.md")
+    args = parser.parse_args()
+    unknown = set(args.versions) - VERSIONS.keys()
+    if unknown:
+        parser.error(f"unknown torch versions {sorted(unknown)}; add them to VERSIONS with their torchvision")
+    failed = [] if args.table_only else [v for v in args.versions or VERSIONS if run_version(v) != 0]
+    TABLE.write_text(table())
+    print(f"Wrote {TABLE}" + (f"; the suite failed under {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
