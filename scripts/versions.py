@@ -59,7 +59,8 @@ def run_version(torch_version: str) -> int:
         shutil.rmtree(envdir, ignore_errors=True)
 
 
-def verdicts(torch_version: str) -> dict[str, str] | None:
+def verdicts(torch_version: str) -> dict[str, dict] | None:
+    """The claims of ``torch_version``'s saved ledger by id, or None where none was saved under that torch."""
     path = SAVED / torch_version / "ledger.json"
     if not path.is_file():
         return None
@@ -67,7 +68,7 @@ def verdicts(torch_version: str) -> dict[str, str] | None:
     if not ledger["torch"].startswith(torch_version):  # pip may have installed another torch to satisfy nnlab's floor
         print(f"{path} was written under torch {ledger['torch']}, not {torch_version}: left out", file=sys.stderr)
         return None
-    return {claim["id"]: claim["verdict"] for claim in ledger["claims"]}
+    return {claim["id"]: claim for claim in ledger["claims"]}
 
 
 def table() -> str:
@@ -75,7 +76,11 @@ def table() -> str:
     measured = {v: verdicts(v) for v in VERSIONS}
     ran = [v for v, found in measured.items() if found]
     claims = sorted({claim for v in ran for claim in measured[v]}, key=lambda c: (c[0], int(c[1:])))
-    changing = [c for c in claims if len({measured[v].get(c) for v in ran}) > 1]
+
+    def verdict(version, claim):
+        return measured[version][claim]["verdict"] if claim in measured[version] else "-"
+
+    changing = [c for c in claims if len({verdict(v, c) for v in ran}) > 1]
     lines = [
         "# The ledger across torch versions",
         "",
@@ -88,8 +93,22 @@ def table() -> str:
         "|---" * (len(ran) + 1) + "|",
     ]
     for claim in changing + [c for c in claims if c not in changing]:
-        lines.append(f"| {claim} | " + " | ".join(measured[v].get(claim, "-") for v in ran) + " |")
+        lines.append(f"| {claim} | " + " | ".join(verdict(v, claim) for v in ran) + " |")
+    lines += [
+        "",
+        "Where the verdict changes, and why on each torch:" if changing else "No verdict changes among them.",
+        "",
+    ]
+    for claim in changing:
+        lines.append(
+            f"- **{claim}**: " + "; ".join(f"{v} {verdict(v, claim)}: {_why(measured[v], claim)}" for v in ran)
+        )
     return "\n".join(lines) + "\n"
+
+
+def _why(claims: dict[str, dict], claim: str) -> str:
+    why = claims.get(claim, {}).get("why", "")
+    return "" if not why else ": " + (why if len(why) < 400 else why[:400] + "...")
 
 
 def main() -> int:
