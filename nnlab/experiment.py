@@ -61,8 +61,10 @@ def run_many(
     """``run(config, data, seed)`` for every seed, trained together as one batched model (``nnlab.many_runs``).
 
     Each run starts from the weights ``run`` gives its seed and draws its dropout
-    masks from a generator holding the global RNG's state at the point where
-    ``run`` starts training; torch's global RNG is left as it was.
+    masks from a generator of its own, seeded from the global RNG's state after
+    building its model (``run``'s ``nn.Dropout`` draws other masks from that
+    state: same distribution, not the same masks); torch's global RNG is left
+    as it was.
     """
     models, generators = [], []
     device = data.train.images.device

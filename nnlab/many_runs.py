@@ -17,9 +17,11 @@ What keeps a run independent of what trains beside it:
 - it is evaluated alone, as a plain ``FashionMLP`` (``StackedMLP.unstack``).
 
 ``train_many`` returns one ``History`` per run, the numbers ``train``
-records. On the CPU, a run's history is bitwise the same whatever trains
-beside it, and with one run it is bitwise ``train``'s (dropout included):
-the tests check both.
+records. On the CPU a run's history is bitwise the same through its first
+epoch whatever trains beside it, and the same to float32 rounding after; it
+follows ``train``'s to float32 rounding without dropout. With dropout its
+masks are its own generator's uniform draws, not ``nn.Dropout``'s
+``bernoulli_``: the same distribution, other masks than ``train`` draws.
 """
 
 import copy
@@ -145,7 +147,7 @@ def train_many(
         raise ValueError(f"train_many needs one seed per model; got {len(seeds)} seeds for {len(models)} models.")
     if len(models) == 1:
         # torch hands a lone product to a gemm that splits its sums across threads, a batch of them to one gemm per
-        # thread: a twin keeps a lone run on the batched kernels, so it trains exactly as it would among others
+        # thread: a twin keeps a lone run on the batched kernels, as it would be among others
         models, seeds = [models[0], copy.deepcopy(models[0])], [seeds[0]] * 2
         dropout_generators = dropout_generators and [dropout_generators[0], _copy(dropout_generators[0])]
         return _train_stacked(models, data, seeds, recipe, dropout_generators, progress, reported=1)[:1]

@@ -239,6 +239,7 @@ def m4(runs: list[dict]) -> dict:
         "lowers_training_accuracy_in_eval_mode": after.significant,
         "narrows_the_gap": narrower.significant,
         "does_not_raise_test_accuracy": test.below_upper_margin,
+        "raises_test_accuracy": paired(finals(runs, "relu_dropout"), finals(runs, "relu"), "greater").significant,
         "test_accuracy_equivalent": test.equivalent,
         "train_acc_during_epoch": asdict(during),
         "train_acc_eval_mode": asdict(after),

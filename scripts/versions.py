@@ -52,6 +52,7 @@ def run_version(torch_version: str) -> int:
     }
     envdir = ROOT / ".tox" / "ledger"
     shutil.rmtree(envdir, ignore_errors=True)
+    shutil.rmtree(SAVED / torch_version, ignore_errors=True)  # a failed run must not leave an older ledger in the table
     try:
         command = ["tox", "-e", "ledger", "--recreate", "--", "--ledger-dir", str(SAVED / torch_version)]
         return subprocess.run(command, cwd=ROOT, env=env).returncode
@@ -100,15 +101,13 @@ def table() -> str:
         "",
     ]
     for claim in changing:
-        lines.append(
-            f"- **{claim}**: " + "; ".join(f"{v} {verdict(v, claim)}: {_why(measured[v], claim)}" for v in ran)
-        )
+        lines.append(f"- **{claim}**: " + "; ".join(f"{v} {verdict(v, claim)}{_why(measured[v], claim)}" for v in ran))
     return "\n".join(lines) + "\n"
 
 
 def _why(claims: dict[str, dict], claim: str) -> str:
     why = claims.get(claim, {}).get("why", "")
-    return "" if not why else ": " + (why if len(why) < 400 else why[:400] + "...")
+    return "" if not why else ": " + (why if len(why) < 600 else why[:600] + "...")
 
 
 def main() -> int:

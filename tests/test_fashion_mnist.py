@@ -8,18 +8,23 @@ configuration's seeds trained together (``nnlab.many_runs``). The tests are
 False failures (a test failing although what it asserts is true of the
 configurations): M1 asserts the report's run lies in a 99% prediction
 interval, which a run of the same distribution misses 1 time in 100. The
-others assert that a test rejects; they fail falsely when it does not, which
-at the effects measured here (each above 4 standard errors: README) happens
-less than 1 time in 1,000 each. On one machine and torch the seeds make the
-outcome the same on every run.
+others assert that tests reject. In the saved 20-seed run (docs/lab) the
+smallest |t| among them is 8.6 (M4, training accuracy in eval mode; the
+others 15 to 81): if the true effect were half that, 4.3 standard errors, a
+one-sided test at 0.01 with 19 degrees of freedom would miss about 5%
+of the time (scipy.stats.nct), at 8.6 about 1e-8. A test function that
+needs several rejections fails if any misses. On one machine and torch the
+seeds make the outcome the same on every run.
 """
 
 import pytest
+import torch
 
 from nnlab import stats
 from nnlab.checks.run import Result
+from nnlab.classifier import FashionMLP
 from nnlab.experiment import CONFIGS, run_experiment, run_many, seeds_from
-from nnlab.training import FAST_RECIPE, REPORT_RECIPE, Recipe, pick_device
+from nnlab.training import FAST_RECIPE, REPORT_RECIPE, Recipe, pick_device, train
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fashion_mnist")]  # one experiment, on one worker
 
@@ -76,7 +81,7 @@ def test_dropout_lowers_training_accuracy_narrows_the_gap_and_does_not_raise_tes
     m4 = tested["M4"]
     evidence("M4", m4["text"])
     lowers_and_narrows = m4["lowers_training_accuracy"] and m4["narrows_the_gap"]
-    raises = not m4["does_not_raise_test_accuracy"]
+    raises = m4["raises_test_accuracy"]
     record(
         claim_result,
         "report",
@@ -94,7 +99,8 @@ def test_dropout_lowers_training_accuracy_narrows_the_gap_and_does_not_raise_tes
         lowers_and_narrows,
         m4["text"],
     )
-    assert lowers_and_narrows and m4["lowers_training_accuracy_in_eval_mode"] and not raises, m4["text"]
+    assert lowers_and_narrows and m4["lowers_training_accuracy_in_eval_mode"], m4["text"]
+    assert m4["does_not_raise_test_accuracy"] and not raises, m4["text"]
 
 
 @pytest.mark.parametrize(
@@ -108,6 +114,16 @@ def test_other_recipes_reach_the_accuracy_band_for_every_seed(fashion, recipe):
     device = pick_device("auto")
     histories = run_many(CONFIGS["relu"], fashion.to(device), seeds_from(3), recipe)
     assert all(max(h.test_acc) >= 0.87 for h in histories), [h.test_acc for h in histories]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("seed", seeds_from(3))
+def test_report_recipe_in_tf32_on_cuda_stays_in_the_accuracy_band(fashion, seed):
+    """The README's fastest H100 timing multiplies in TensorFloat32 (``matmul_precision="high"``), one model at a time
+    through ``train`` and its CUDA graphs: the accuracy it keeps."""
+    torch.manual_seed(seed)
+    history = train(FashionMLP().cuda(), fashion.to("cuda"), Recipe(matmul_precision="high"), seed=seed)
+    assert max(history.test_acc) >= 0.87, history.test_acc
 
 
 def test_the_batched_trainer_ends_where_train_one_by_one_does_within_the_spread_between_seeds(fashion, runs):

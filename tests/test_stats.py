@@ -55,7 +55,7 @@ def test_a_one_sided_paired_test_finds_only_the_direction_it_tests(shift, greate
     a = [x + shift + noise for x, noise in zip(b, [0.002, -0.001, 0.0, 0.001, -0.002, 0.001])]
     assert paired(a, b, "greater").significant is greater
     assert paired(a, b, "less").significant is less
-    assert shift in paired(a, b).interval or abs(paired(a, b).mean - shift) < 0.002
+    assert shift in paired(a, b).interval
 
 
 def test_the_paired_test_uses_the_pairing():
@@ -85,9 +85,9 @@ def synthetic_runs(final: dict[str, float], seeds: int = 12, first: dict[str, fl
     for config, accuracy in final.items():
         dropout = config == "relu_dropout"
         for seed in range(seeds):
-            wobble = 0.002 * math.sin(seed + len(config))
+            wobble = 0.002 * math.sin(seed + sum(map(ord, config)))
             test = accuracy + wobble
-            train = test + (0.01 if dropout else 0.03) + 0.001 * math.cos(seed * len(config))
+            train = test + (0.01 if dropout else 0.03) + 0.001 * math.cos(seed * sum(map(ord, config)))
             runs.append(
                 {
                     "config": config,
@@ -134,7 +134,8 @@ def test_m4_reports_training_accuracy_both_ways_the_gap_and_an_equivalence_test(
     m4 = by_claim(synthetic_runs(REPORT_LIKE))["M4"]
     assert m4["lowers_training_accuracy"] and m4["narrows_the_gap"]
     assert m4["does_not_raise_test_accuracy"] and not m4["test_accuracy_equivalent"]
-    assert m4["train_acc_eval_mode"]["mean"] != m4["train_acc_during_epoch"]["mean"]
+    assert m4["lowers_training_accuracy_in_eval_mode"]  # eval mode hands dropout back only part of its deficit here
+    assert m4["train_acc_eval_mode"]["mean"] == pytest.approx(m4["train_acc_during_epoch"]["mean"] + 0.005)
     raised = by_claim(synthetic_runs(REPORT_LIKE | {"relu_dropout": 0.8808 + 2 * M4_MARGIN}))["M4"]
     assert not raised["does_not_raise_test_accuracy"]
     same = by_claim(synthetic_runs(REPORT_LIKE | {"relu_dropout": 0.8808}))["M4"]
