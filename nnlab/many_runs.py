@@ -2,7 +2,7 @@
 
 ``R`` copies of ``FashionMLP``, each with its own weights, batch order and
 dropout masks, take their training steps together: layer ``l`` of every run
-is one stacked weight of shape ``(R, out, in)``, and a step is a handful of
+is one stacked weight of shape ``(R, in, out)``, and a step is a handful of
 batched products (``torch.baddbmm``) instead of ``R`` times as many small
 ones. The loss is the sum of the runs' own mean losses, so each run's
 gradient is exactly the one it would get alone; SGD with momentum (and Adam)
