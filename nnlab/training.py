@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
+from torch.torch_version import TorchVersion
 from tqdm.auto import tqdm
 
 from nnlab import cuda_graphs
@@ -54,12 +55,16 @@ class Recipe:
             raise ValueError(f"Recipe needs matmul_precision 'highest', 'high' or 'medium'; got {self}.")
 
     def optimizer_for(self, parameters) -> torch.optim.Optimizer:
-        # fused: one kernel updates every parameter, instead of a few small kernels per parameter
         parameters = list(parameters)
         if self.optimizer == "adam":
             # capturable: Adam keeps its step count on the device, so a CUDA graph can replay the update
-            return torch.optim.Adam(parameters, lr=self.lr, fused=True, capturable=parameters[0].is_cuda)
-        return torch.optim.SGD(parameters, lr=self.lr, momentum=self.momentum, fused=True)
+            return torch.optim.Adam(parameters, lr=self.lr, capturable=parameters[0].is_cuda, **FUSED)
+        return torch.optim.SGD(parameters, lr=self.lr, momentum=self.momentum, **FUSED)
+
+
+# fused: one kernel updates every parameter, instead of a few small kernels per parameter. torch fuses SGD and Adam
+# on the CPU from 2.4 on; older torch updates with its default (foreach) kernels, the same arithmetic.
+FUSED = {"fused": True} if TorchVersion(torch.__version__) >= (2, 4) else {}
 
 
 REPORT_RECIPE = Recipe()

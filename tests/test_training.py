@@ -5,6 +5,7 @@ import copy
 import pytest
 import torch
 from torch import nn
+from torch.torch_version import TorchVersion
 
 from nnlab.classifier import FashionMLP
 from nnlab.experiment import CONFIGS, run
@@ -101,12 +102,13 @@ def test_default_seed_is_the_reports(fake):
     ],
     ids=["sgd", "adam"],
 )
-def test_optimizer_takes_the_recipes_hyperparameters_and_is_fused(recipe, expected):
+def test_optimizer_takes_the_recipes_hyperparameters_and_is_fused_where_torch_can(recipe, expected):
     optimizer = recipe.optimizer_for(nn.Linear(2, 2).parameters())
     group = optimizer.param_groups[0]
     assert type(optimizer).__name__.lower() == recipe.optimizer
     assert {key: group[key] for key in expected} == expected
-    assert group["fused"]  # one kernel for all parameters: the speed benchmarks/test_training_speed.py tracks
+    # one kernel for all parameters (the speed benchmarks/test_training_speed.py tracks), from torch 2.4 on
+    assert bool(group.get("fused")) == (TorchVersion(torch.__version__) >= (2, 4))
 
 
 @pytest.mark.parametrize(

@@ -778,6 +778,8 @@ def optimized_model_is_three_layers_with_leaky_relu_between(lab):
 @check("T18")
 def compiled_optimized_model_computes_what_eager_computes(lab):
     """torch.compile(OptimizedModel()) computes what the eager model computes (graph capture, aot_eager backend)."""
+    import torch._dynamo  # an attribute of torch only once imported, before torch 2.1
+
     torch._dynamo.reset()
     model = lab.chapter.OptimizedModel()
     compiled = torch.compile(model, backend="aot_eager", dynamic=True)
