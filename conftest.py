@@ -20,6 +20,8 @@ pytest_plugins = ["tests.ledger"]
 _common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("quick", max_examples=15, **_common)
 settings.register_profile("ci", max_examples=60, derandomize=True, print_blob=True, **_common)
+# CI's run under the torches other than the primary (.ci/run): derandomized, with quick's examples, to fit CI's time
+settings.register_profile("ci-other-torch", max_examples=15, derandomize=True, print_blob=True, **_common)
 settings.load_profile(os.environ.get("NNLAB_HYPOTHESIS_PROFILE", "quick"))
 
 # One intra-op thread per core, shared among pytest-xdist's workers: with more threads than cores, torch's threads
@@ -68,5 +70,7 @@ def own_randomness(request):
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
-    """Saved benchmark runs name the torch that produced them (the README's figures cite it)."""
+    """Saved benchmark runs name the torch and the GPU that produced them (the README's figures cite them)."""
     machine_info["torch"] = torch.__version__
+    if torch.cuda.is_available():
+        machine_info["gpu"] = torch.cuda.get_device_name()

@@ -4,5 +4,5 @@
 set -euo pipefail
 apt-get update
 apt-get install -y python3 python3-pip
-python3 -m pip install torch==2.14.1
+python3 -m pip install torch==2.15.0
 python3 -m pip install /autograder/source/nnlab-*.whl

@@ -1,28 +1,43 @@
 """Rewrite the README's measured sections from the saved outputs that hold their figures.
 
-    python scripts/readme.py           # rewrite README.md
-    python scripts/readme.py --check   # exit 1 if README.md differs from what the saved outputs give
+    make test && make mutation          # produce: reports/ledger.json, reports/coverage.json, mutants/
+    python scripts/readme.py --save     # keep them in docs/, then rewrite README.md (make docs)
+    python scripts/readme.py            # rewrite README.md from what docs/ and benchmarks/history hold
+    python scripts/readme.py --check    # exit 1 if README.md differs from what they give
 
 A measured section sits between ``<!-- measured: NAME -->`` and
 ``<!-- /measured -->``; ``SECTIONS[NAME]`` writes it from its source, naming
 the command and the torch that produced the figures. tests/test_readme.py
-runs ``--check``.
+runs ``--check``. The other saved outputs have their own commands:
+``nnlab lab --seeds 20 --out docs/lab``, ``python -m pytest benchmarks
+--benchmark-autosave`` and ``python scripts/versions.py``.
 """
 
 import argparse
 import json
 import re
+import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
+sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "scripts")]
+import report  # noqa: E402  (benchmarks/report.py: the ratios and targets the benchmark tables show)
+from versions import what_holds_instead  # noqa: E402
+
 README = ROOT / "README.md"
-LAB = ROOT / "docs" / "lab"
-HISTORY = ROOT / "benchmarks" / "history"
-VERSIONS = ROOT / "docs" / "versions.md"
-LAB_GROUP = "the lab's training, 10 seeds per configuration, cpu"
-EPOCH_GROUP = "epoch of the report's recipe, cpu"
+DOCS = ROOT / "docs"
+LAB = DOCS / "lab"
+LEDGER = DOCS / "ledger.json"
+COVERAGE = DOCS / "coverage.json"
+MUTATION = DOCS / "mutation.json"
+VERSIONS = DOCS / "versions.md"
+REPORTS = ROOT / "reports"
+MUTANTS = ROOT / "mutants"
 MARKED = re.compile(r"(<!-- measured: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /measured -->)", re.S)
+FAST_RECIPE_GROUP = "report's architecture to 0.88 test accuracy, cpu"
+CUDA_RECIPE_GROUP = "report's recipe, 10 epochs, cuda"
 
 
 def lab() -> str:
@@ -39,38 +54,92 @@ def lab() -> str:
     )
 
 
-def _benchmark_run(group: str) -> tuple[Path, dict]:
-    """The newest saved benchmark run holding ``group``."""
-    runs = sorted(HISTORY.glob("*/*.json"), key=lambda p: p.name)
-    for path in reversed(runs):
-        run = json.loads(path.read_text())
-        if any(bench["group"] == group for bench in run["benchmarks"]):
+def _saved(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _not_saved(path: Path, command: str) -> str:
+    return f"Not saved yet: run `{command}`, then `make docs` (it keeps the figures in `{path.relative_to(ROOT)}`).\n"
+
+
+def ledger() -> str:
+    saved = _saved(LEDGER)
+    if saved is None:
+        return _not_saved(LEDGER, "make test")
+    counts = Counter(claim["verdict"] for claim in saved["claims"])
+    rows = ["| claim | verdict | what holds instead, in the failing check's words |", "|---|---|---|"]
+    for claim in saved["claims"]:
+        if claim["verdict"] != "holds":
+            rows.append(f"| {claim['id']} | {claim['verdict']} | {what_holds_instead(claim['why'])} |")
+    tally = ", ".join(f"{counts[verdict]} {verdict}" for verdict in ("holds", "qualified", "refuted", "failed"))
+    return (
+        f"The whole suite's ledger (`make test`, torch {saved['torch']}, run {saved['run']}; saved in"
+        f" `docs/ledger.md` and `docs/ledger.json`): {len(saved['claims'])} claims, {tally}. The claims whose"
+        f" documents are wrong:\n\n" + "\n".join(rows) + "\n"
+    )
+
+
+def coverage() -> str:
+    saved = _saved(COVERAGE)
+    if saved is None:
+        return _not_saved(COVERAGE, "make test")
+    totals = saved["totals"]
+    return (
+        f"Line and branch coverage of `nnlab/` by the whole suite: {totals['percent_covered']:.2f}%"
+        f" ({totals['covered_lines']} of {totals['num_statements']} lines, {totals['covered_branches']} of"
+        f" {totals['num_branches']} branches; `make test`, torch {saved['torch']}, run {saved['run']}; saved in"
+        " `docs/coverage.json`). `make test` fails under 95%.\n"
+    )
+
+
+def mutation() -> str:
+    saved = _saved(MUTATION)
+    if saved is None:
+        return _not_saved(MUTATION, "make mutation")
+    stats = saved["stats"]
+    caught = stats["killed"] + stats["timeout"]
+    by_module = Counter(name.split(".")[0] for name in saved["survivors"])
+    most = ", ".join(f"`{module}` {n}" for module, n in by_module.most_common())
+    return (
+        f"`make mutation` (mutmut, the fast suite, torch {saved['torch']}, saved in `docs/mutation.json`):"
+        f" {stats['total']:,} mutants of `nnlab/`; {stats['killed']:,} killed, {stats['timeout']} timed out (caught:"
+        f" the mutant never finished), {stats['survived']} survived and {stats['no_tests']} had no test;"
+        f" **{caught / stats['total']:.1%}** caught. Survivors by module: {most}. `docs/mutation.md` sorts the"
+        " kinds of survivor.\n"
+    )
+
+
+def _newest_run(prefix: str) -> tuple[Path, dict]:
+    """The newest saved benchmark run holding a group that starts with ``prefix``."""
+    runs = [(path, json.loads(path.read_text())) for path in report.HISTORY.glob("*/*.json")]
+    for path, run in sorted(runs, key=lambda found: found[1]["datetime"], reverse=True):
+        if any(bench["group"].startswith(prefix) for bench in run["benchmarks"]):
             return path, run
-    raise SystemExit(f"no saved benchmark run has the group {group!r}; run the benchmarks with --benchmark-autosave")
-
-
-def _fastest(run: dict, group: str) -> dict[str, float]:
-    return {b["extra_info"]["candidate"]: b["stats"]["min"] for b in run["benchmarks"] if b["group"] == group}
+    raise SystemExit(f"no saved benchmark run has a group {prefix!r}; run the benchmarks with --benchmark-autosave")
 
 
 def _cite(path: Path, run: dict) -> str:
     cpu = run["machine_info"]["cpu"]
-    torch_version = run["machine_info"].get("torch", "not recorded in this run")
-    where = f"{cpu['brand_raw']}, {cpu['count']} cores"
-    return f"saved run `{path.parent.name}/{path.name[:4]}`, torch {torch_version}, {where}"
+    unrecorded = "not recorded (the run predates recording it)"
+    torch_version = run["machine_info"].get("torch", unrecorded)
+    gpu = f", GPU {run['machine_info'].get('gpu', unrecorded)}" if "cuda" in json.dumps(run["benchmarks"]) else ""
+    return (
+        f"saved run `{path.parent.name}/{path.name[:4]}` of {run['datetime'][:10]}, torch {torch_version},"
+        f" {cpu['brand_raw']}, {cpu['count']} cores{gpu}"
+    )
 
 
 def trainer_speed() -> str:
-    lab_path, lab_run = _benchmark_run(LAB_GROUP)
-    lab_times = _fastest(lab_run, LAB_GROUP)
-    floor = min(lab_times["products_bmm"], lab_times["products_mm"])
-    epoch_path, epoch_run = _benchmark_run(EPOCH_GROUP)
-    epoch = _fastest(epoch_run, EPOCH_GROUP)
+    lab_path, lab_run = _newest_run(report.LAB_GROUP)
+    lab_times = report.fastest_times(lab_run)[report.LAB_GROUP]
+    floor = min(lab_times[name] for name in report.FLOAT32_FLOORS[report.LAB_GROUP][1])
+    epoch_path, epoch_run = _newest_run(report.EPOCH_GROUP)
+    epoch = report.fastest_times(epoch_run)[report.EPOCH_GROUP]
     rows = [
         "| what | time | against its float32 products | source |",
         "|---|---|---|---|",
         f"| the lab's training: 4 configurations × 10 seeds × 10 epochs, batched | {lab_times['lab']:.1f} s |"
-        f" {lab_times['lab'] / floor:.2f}x (target 1.6x) | a |",
+        f" {lab_times['lab'] / floor:.2f}x (target {report.LAB_TARGET}x) | a |",
         f"| its matrix products alone: stacked `bmm` / one run at a time (`mm`) | {lab_times['products_bmm']:.1f} s /"
         f" {lab_times['products_mm']:.1f} s | the floor | a |",
         f"| one epoch of one model, `train` | {epoch['in_memory']:.2f} s |"
@@ -84,12 +153,80 @@ def trainer_speed() -> str:
     )
 
 
+def trainer_recipes() -> str:
+    rows = ["| what | where | time | test accuracy | target |", "|---|---|---|---|---|"]
+    sources = []
+    for group, most_seconds, least_accuracy in report.RUN_TARGETS:
+        path, run = _newest_run(group)
+        where = group.rsplit(", ", 1)[1]
+        sources.append(f"{where}: {_cite(path, run)}")
+        benches = sorted((b for b in run["benchmarks"] if b["group"] == group), key=lambda b: -b["stats"]["min"])
+        slowest = benches[0]["stats"]["min"]
+        met = "missed" if report.run_target_misses({"benchmarks": benches}) else "met"
+        target = f"{least_accuracy} in {most_seconds:g} s: {met}"
+        for bench in benches:
+            seconds, info = bench["stats"]["min"], bench["extra_info"]
+            speedup = f" ({slowest / seconds:.0f}x)" if seconds < slowest else ""
+            fastest = bench is benches[-1]
+            rows.append(
+                f"| {RECIPES[info['candidate']]} | {where} | {seconds:.2f} s{speedup} | {info['test_acc']:.4f}"
+                f" | {target if fastest else ''} |"
+            )
+    return (
+        'Measured by `python -m pytest benchmarks/test_training_speed.py -k "fast_recipe or cuda"'
+        f" --benchmark-autosave`, minimum times ({'; '.join(sources)}):\n\n" + "\n".join(rows) + "\n"
+    )
+
+
+RECIPES = {
+    "fast_recipe": "`FAST_RECIPE` (Adam, one-cycle, batch 256, 5 epochs), seed 42",
+    "eager": "the report's 10 epochs, eager",
+    "cuda_graph": "the report's 10 epochs, each step a CUDA graph",
+    "cuda_graph_tf32": 'the same with `matmul_precision="high"` (TF32)',
+}
+
+
+def _tensor_dot(device: str) -> str:
+    path, run = _newest_run(f"tensor_dot {device}")
+    table = report.fastest_times(run)
+    rows = [row for row in report.tensor_dot_rows(table) if row["device"] == device]
+    names = [name for name in rows[0]["vs_einsum"] if name != "einsum"]
+    lines = [
+        "| pass | shape (b, n, k) | "
+        + " | ".join(f"`{name}` vs einsum" for name in names)
+        + " | `auto` vs the fastest | `auto` vs same-FLOP matmul |",
+        "|---" * (len(names) + 4) + "|",
+    ]
+    for row in rows:
+        ratios = " | ".join(f"{row['vs_einsum'][name]:.2f}x" for name in names)
+        lines.append(
+            f"| {row['pass']} | {row['shape']} | {ratios} | {row['vs_best']['auto']:.2f}"
+            f" | {row['vs_matmul']['auto']:.2f} |"
+        )
+    misses = report.tensor_dot_misses(rows)
+    verdict = "every target holds in this run" if not misses else "missed: " + "; ".join(misses)
+    return (
+        f"Measured by `python -m pytest benchmarks/test_tensor_dot.py --benchmark-autosave` ({_cite(path, run)});"
+        f" targets (`python benchmarks/report.py`): {verdict}.\n\n" + "\n".join(lines) + "\n"
+    )
+
+
 def versions() -> str:
     text = VERSIONS.read_text()
     return text[text.index("Written by") :]
 
 
-SECTIONS = {"lab": lab, "trainer-speed": trainer_speed, "versions": versions}
+SECTIONS = {
+    "lab": lab,
+    "ledger": ledger,
+    "coverage": coverage,
+    "mutation": mutation,
+    "tensor-dot-cpu": lambda: _tensor_dot("cpu"),
+    "tensor-dot-cuda": lambda: _tensor_dot("cuda"),
+    "trainer-speed": trainer_speed,
+    "trainer-recipes": trainer_recipes,
+    "versions": versions,
+}
 
 
 def render(readme: str) -> str:
@@ -102,10 +239,45 @@ def render(readme: str) -> str:
     return MARKED.sub(section, readme)
 
 
+def save() -> None:
+    """Keep in docs/ what the last whole ``make test`` and ``make mutation`` left behind; say what was not kept."""
+    ledger_path, coverage_path = REPORTS / "ledger.json", REPORTS / "coverage.json"
+    if ledger_path.is_file() and coverage_path.is_file():
+        ledger = json.loads(ledger_path.read_text())
+        incomplete = sorted(c["id"] for c in ledger["claims"] if c["verdict"] in ("untested", "failed"))
+        if incomplete:
+            print(f"not saved: {ledger_path} has untested or failed claims ({', '.join(incomplete)}); run make test")
+        else:
+            LEDGER.write_text(ledger_path.read_text())
+            (DOCS / "ledger.md").write_text((REPORTS / "ledger.md").read_text())
+            totals = json.loads(coverage_path.read_text())["totals"]
+            kept = {"torch": ledger["torch"], "run": ledger["run"], "command": "make test", "totals": totals}
+            COVERAGE.write_text(json.dumps(kept, indent=1) + "\n")
+            print(f"saved the ledger and the coverage of the run of {ledger['run']} in docs/")
+    else:
+        print("not saved: no reports/ledger.json and reports/coverage.json; run make test")
+    if (MUTANTS / "mutmut-stats.json").is_file():
+        subprocess.run(["mutmut", "export-cicd-stats"], cwd=ROOT, check=True, capture_output=True)
+        stats = json.loads((MUTANTS / "mutmut-cicd-stats.json").read_text())
+        listed = subprocess.run(["mutmut", "results"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+        survivors = sorted(line.split(":")[0].strip() for line in listed.splitlines() if line.endswith(": survived"))
+        import torch
+
+        kept = {"torch": torch.__version__, "command": "make mutation", "stats": stats, "survivors": survivors}
+        MUTATION.write_text(json.dumps(kept, indent=1) + "\n")
+        print(f"saved mutmut's results ({stats['total']} mutants) in {MUTATION.relative_to(ROOT)}")
+    else:
+        print("not saved: no mutants/ from make mutation")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="only compare; exit 1 where README.md differs")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="only compare; exit 1 where README.md differs")
+    mode.add_argument("--save", action="store_true", help="first keep the last make test and make mutation in docs/")
     args = parser.parse_args()
+    if args.save:
+        save()
     readme = README.read_text()
     rendered = render(readme)
     if args.check:

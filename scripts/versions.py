@@ -14,12 +14,13 @@ with its dependencies takes several GB.
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from torch.torch_version import TorchVersion
+from packaging.version import Version  # tox's own dependency: the script needs no torch
 
 ROOT = Path(__file__).parents[1]
 SAVED = ROOT / "reports" / "versions"
@@ -60,13 +61,13 @@ def run_version(torch_version: str) -> int:
     env = os.environ | {
         "NNLAB_TORCH": torch_version,
         "NNLAB_TORCHVISION": f"torchvision=={torchvision}" * bool(torchvision),
-        "NNLAB_NUMPY": "numpy<2" * (TorchVersion(torch_version) < NUMPY_1_BEFORE),
+        "NNLAB_NUMPY": "numpy<2" * (Version(torch_version).release[:2] < NUMPY_1_BEFORE),
     }
     envdir = ROOT / ".tox" / "ledger"
     shutil.rmtree(envdir, ignore_errors=True)
     shutil.rmtree(SAVED / torch_version, ignore_errors=True)  # a failed run must not leave an older ledger in the table
     try:
-        command = ["tox", "-e", "ledger", "--recreate", "--", "--ledger-dir", str(SAVED / torch_version)]
+        command = ["tox", "-e", "ledger", "--recreate", "--", f"--ledger-dir={SAVED / torch_version}"]
         return subprocess.run(command, cwd=ROOT, env=env).returncode
     finally:
         shutil.rmtree(envdir, ignore_errors=True)
@@ -110,17 +111,35 @@ def table() -> str:
         lines.append(f"| {claim} | " + " | ".join(verdict(v, claim) for v in ran) + " |")
     lines += [
         "",
-        "Where the verdict changes, and why on each torch:" if changing else "No verdict changes among them.",
+        "Where the verdict changes, and why (the failing check's own words):" if changing else "No verdict changes.",
         "",
     ]
     for claim in changing:
-        lines.append(f"- **{claim}**: " + "; ".join(f"{v} {verdict(v, claim)}{_why(measured[v], claim)}" for v in ran))
+        spans = []  # consecutive versions with the same verdict and reason
+        for v in ran:
+            found = measured[v].get(claim, {})
+            said = (verdict(v, claim), what_holds_instead(found.get("why", "")))
+            if spans and spans[-1][1] == said:
+                spans[-1][0].append(v)
+            else:
+                spans.append(([v], said))
+        lines += [f"- **{claim}**"] + [f"  - {_span(versions, *said)}" for versions, said in spans]
     return "\n".join(lines) + "\n"
 
 
-def _why(claims: dict[str, dict], claim: str) -> str:
-    why = claims.get(claim, {}).get("why", "")
-    return "" if not why else ": " + (why if len(why) < 600 else why[:600] + "...")
+def _span(versions: list[str], verdict: str, reason: str) -> str:
+    where = versions[0] if len(versions) == 1 else f"{versions[0]} to {versions[-1]}"
+    return f"{verdict} on {where}" + (f": {reason}" if reason else "")
+
+
+# the words a check gives after the documents' code fails it: what is true instead
+INSTEAD = re.compile(r"(?:What holds instead|It does what the documents do): (.*?)(?= \[\w+\] |\Z)", re.S)
+
+
+def what_holds_instead(why: str) -> str:
+    """What a ledger's reason says holds instead of the claim: the checks' own words, each once."""
+    said = list(dict.fromkeys(INSTEAD.findall(why))) or [re.sub(r"^\[\w+\] ", "", why)]
+    return " ".join(said).strip()
 
 
 def main() -> int:
