@@ -789,7 +789,7 @@ def compiled_optimized_model_computes_what_eager_computes(lab):
 
 
 # The chapter's model for scripting, in torch primitives: a scripted activation inside a scripted module.
-SCRIPT_DEPRECATED_FROM = (2, 11)  # torch.jit.script warns that TorchScript is deprecated from torch 2.11 on
+SCRIPT_DEPRECATED_FROM = (2, 10)  # torch.jit.script warns that TorchScript is deprecated from torch 2.10 on (docs/versions.md)
 
 
 def torch_version() -> tuple[int, int]:
@@ -828,7 +828,7 @@ def deprecation_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
 
 
 def scripting_computes_eager_outputs_and_warns_it_is_deprecated():
-    """Scripting computes the eager outputs, but torch.jit.script warns that it is deprecated (torch >= 2.11)."""
+    """Scripting computes the eager outputs, but torch.jit.script warns that it is deprecated (torch >= 2.10)."""
     model, scripted, caught = scripted_chapter_model()
     x = torch.randn(16, 100)
     assert_close(scripted(x), model(x), rtol=0, atol=0)

@@ -59,11 +59,11 @@ def test_inductor_compiled_model_computes_what_eager_computes():
 
 
 @pytest.mark.claim("T18")
-def test_torch_jit_script_warns_that_it_is_deprecated_from_torch_2_11():
+def test_torch_jit_script_warns_that_it_is_deprecated_from_torch_2_10():
     if not hasattr(torch.jit, "script"):
         pytest.skip(f"torch {torch.__version__} has no torch.jit.script")
     if torch_version() < SCRIPT_DEPRECATED_FROM:
-        pytest.skip(f"torch {torch.__version__} predates the deprecation warning (torch 2.11)")
+        pytest.skip(f"torch {torch.__version__} predates the deprecation warning (torch 2.10)")
     with pytest.warns((DeprecationWarning, FutureWarning), match=r"`torch\.jit\.script` is (deprecated|not supported)"):
         scripted = torch.jit.script(OptimizedModel())
     x = torch.randn(4, 100)
