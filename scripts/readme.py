@@ -1,4 +1,4 @@
-"""Rewrite the README's measured sections from the saved outputs that hold their figures.
+"""Rewrite the measured sections of README.md and docs/mutation.md from the saved outputs that hold their figures.
 
     make test && make mutation          # produce: reports/ledger.json, reports/coverage.json, mutants/
     python scripts/readme.py --save     # keep them in docs/, then rewrite README.md (make docs)
@@ -28,6 +28,7 @@ from versions import what_holds_instead  # noqa: E402
 
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
+FILES = [README, DOCS / "mutation.md"]  # the files with measured sections
 LAB = DOCS / "lab"
 LEDGER = DOCS / "ledger.json"
 COVERAGE = DOCS / "coverage.json"
@@ -211,6 +212,23 @@ def _tensor_dot(device: str) -> str:
     )
 
 
+def mutation_survivors() -> str:
+    saved = _saved(MUTATION)
+    if saved is None:
+        return _not_saved(MUTATION, "make mutation")
+    by_module: dict[str, list[str]] = {}
+    for name in saved["survivors"]:
+        by_module.setdefault(name.split(".")[0], []).append(name)
+    lines = [
+        f"The survivors of the saved run (`make mutation`, torch {saved['torch']}; `docs/mutation.json`), by module;"
+        " `mutmut show NAME` shows one after `make mutation`:",
+        "",
+    ]
+    for module, names in sorted(by_module.items(), key=lambda item: -len(item[1])):
+        lines.append(f"- `{module}` ({len(names)}): " + ", ".join(f"`{name.split('.', 1)[1]}`" for name in names))
+    return "\n".join(lines) + "\n"
+
+
 def versions() -> str:
     text = VERSIONS.read_text()
     return text[text.index("Written by") :]
@@ -221,6 +239,7 @@ SECTIONS = {
     "ledger": ledger,
     "coverage": coverage,
     "mutation": mutation,
+    "mutation-survivors": mutation_survivors,
     "tensor-dot-cpu": lambda: _tensor_dot("cpu"),
     "tensor-dot-cuda": lambda: _tensor_dot("cuda"),
     "trainer-speed": trainer_speed,
@@ -233,7 +252,7 @@ def render(readme: str) -> str:
     def section(match: re.Match) -> str:
         name = match["name"]
         if name not in SECTIONS:
-            raise SystemExit(f"README.md marks an unknown measured section {name!r}; known: {', '.join(SECTIONS)}")
+            raise SystemExit(f"an unknown measured section {name!r} is marked; known: {', '.join(SECTIONS)}")
         return match[1] + SECTIONS[name]() + match[4]
 
     return MARKED.sub(section, readme)
@@ -273,20 +292,24 @@ def save() -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--check", action="store_true", help="only compare; exit 1 where README.md differs")
+    mode.add_argument("--check", action="store_true", help="only compare; exit 1 where a file differs")
     mode.add_argument("--save", action="store_true", help="first keep the last make test and make mutation in docs/")
     args = parser.parse_args()
     if args.save:
         save()
-    readme = README.read_text()
-    rendered = render(readme)
+    stale = []
+    for path in FILES:
+        text = path.read_text()
+        rendered = render(text)
+        if rendered != text:
+            stale.append(path.relative_to(ROOT))
+            if not args.check:
+                path.write_text(rendered)
     if args.check:
-        if rendered != readme:
-            print("README.md's measured sections differ from the saved outputs: run python scripts/readme.py")
-            return 1
-        return 0
-    README.write_text(rendered)
-    print(f"Rewrote the measured sections of {README}")
+        if stale:
+            print(f"Stale measured sections in {', '.join(map(str, stale))}: run python scripts/readme.py")
+        return 1 if stale else 0
+    print(f"Rewrote the measured sections of {', '.join(map(str, stale)) or 'nothing: all up to date'}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The README's measured sections say what the saved outputs say (scripts/readme.py writes them)."""
+"""The measured sections of README.md and docs/mutation.md say what the saved outputs say (scripts/readme.py)."""
 
 import importlib.util
 from pathlib import Path
@@ -16,11 +16,13 @@ def readme_script():
     return module
 
 
-def test_the_readmes_measured_sections_are_what_the_saved_outputs_give(readme_script):
-    readme = readme_script.README.read_text()
-    marked = [match["name"] for match in readme_script.MARKED.finditer(readme)]
-    assert sorted(marked) == sorted(readme_script.SECTIONS), "each measured section marked once in README.md"
-    assert readme_script.render(readme) == readme, "stale figures in README.md: run python scripts/readme.py"
+def test_the_measured_sections_are_what_the_saved_outputs_give(readme_script):
+    marked = []
+    for path in readme_script.FILES:
+        text = path.read_text()
+        marked += [match["name"] for match in readme_script.MARKED.finditer(text)]
+        assert readme_script.render(text) == text, f"stale figures in {path.name}: run python scripts/readme.py"
+    assert sorted(marked) == sorted(readme_script.SECTIONS), "each measured section marked once, in one file"
 
 
 def test_a_changed_figure_is_caught(readme_script):
@@ -31,5 +33,5 @@ def test_a_changed_figure_is_caught(readme_script):
 
 
 def test_an_unknown_section_name_is_refused_naming_the_known_ones(readme_script):
-    with pytest.raises(SystemExit, match="unknown measured section 'nope'; known: lab, "):
+    with pytest.raises(SystemExit, match="unknown measured section 'nope' is marked; known: lab, "):
         readme_script.render("<!-- measured: nope -->\nold\n<!-- /measured -->\n")
