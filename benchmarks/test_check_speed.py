@@ -10,10 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from report import CHECK_GROUP as GROUP
 
 from nnlab.cli import main
-
-GROUP = "nnlab check, report sections 1-3, --jobs 1"
 
 
 @pytest.fixture

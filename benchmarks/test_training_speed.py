@@ -20,6 +20,7 @@ from functools import partial
 
 import pytest
 import torch
+from report import CUDA_RECIPE_GROUP, EPOCH_GROUP, FAST_RECIPE_GROUP, LAB_GROUP
 from torch import nn
 
 from nnlab.classifier import FashionMLP
@@ -68,7 +69,7 @@ def loaders(fashion):
 
 
 def test_epoch_report_dataloader(benchmark, loaders):
-    benchmark.group = "epoch of the report's recipe, cpu"
+    benchmark.group = EPOCH_GROUP
     benchmark.extra_info.update(candidate="dataloader")
     torch.manual_seed(42)
     benchmark.pedantic(lambda: report_epoch(FashionMLP(), *loaders), rounds=3, iterations=1, warmup_rounds=0)
@@ -88,7 +89,7 @@ def matmul_error(precision: str) -> float:
 @pytest.mark.parametrize(("candidate", "precision"), [("in_memory", "highest"), ("in_memory_medium", "medium")])
 def test_epoch_nnlab_in_memory(benchmark, fashion, candidate, precision):
     """``"medium"`` sends float32 products to oneDNN instead of MKL; ``matmul_error`` records what it computes in."""
-    benchmark.group = "epoch of the report's recipe, cpu"
+    benchmark.group = EPOCH_GROUP
     benchmark.extra_info.update(candidate=candidate, matmul_error=matmul_error(precision))
     torch.manual_seed(42)
     recipe = Recipe(epochs=1, matmul_precision=precision)
@@ -111,7 +112,7 @@ def step_products(model: nn.Module, batch_size: int) -> list[Callable[[], torch.
 @pytest.mark.parametrize(("candidate", "precision"), [("products", "highest"), ("products_medium", "medium")])
 def test_epoch_products_only(benchmark, fashion, candidate, precision):
     """An epoch's matrix products (the report's 938 steps of 64), run back to back with nothing else."""
-    benchmark.group = "epoch of the report's recipe, cpu"
+    benchmark.group = EPOCH_GROUP
     benchmark.extra_info.update(candidate=candidate)
     products = step_products(FashionMLP(), REPORT_RECIPE.batch_size)
     steps = -(-len(fashion.train) // REPORT_RECIPE.batch_size)
@@ -166,7 +167,7 @@ def lab_epochs(benchmark) -> int:
 
 def test_lab(benchmark, fashion):
     """nnlab lab's training: every configuration, 10 seeds each, each configuration's seeds batched."""
-    benchmark.group = "the lab's training, 10 seeds per configuration, cpu"
+    benchmark.group = LAB_GROUP
     benchmark.extra_info.update(candidate="lab")
     recipe = Recipe(epochs=lab_epochs(benchmark))
     benchmark.pedantic(lambda: run_experiment(fashion, CONFIGS, seeds_from(LAB_SEEDS), recipe), rounds=1, iterations=1)
@@ -176,7 +177,7 @@ def test_lab(benchmark, fashion):
 def test_lab_products_only(benchmark, fashion, stacked):
     """The products of ``test_lab``, back to back with nothing else, at float32 (``"highest"``): on a CPU with
     AMX, ``"medium"`` multiplies in bfloat16 (``matmul_error``), which is not the float32 floor."""
-    benchmark.group = "the lab's training, 10 seeds per configuration, cpu"
+    benchmark.group = LAB_GROUP
     benchmark.extra_info.update(candidate=f"products_{'bmm' if stacked else 'mm'}")
     epoch, final = lab_products(LAB_SEEDS, len(fashion.train), len(fashion.test), stacked)
 
@@ -192,7 +193,7 @@ def test_lab_products_only(benchmark, fashion, stacked):
 def test_fast_recipe_to_088(benchmark, fashion):
     """The report's architecture to 0.88 test accuracy: FAST_RECIPE's whole run (``test_acc`` records what it reached;
     the slow tests assert the accuracy band, 0.87)."""
-    benchmark.group = "report's architecture to 0.88 test accuracy, cpu"
+    benchmark.group = FAST_RECIPE_GROUP
     benchmark.extra_info.update(candidate="fast_recipe")
 
     def run():
@@ -210,7 +211,7 @@ def test_fast_recipe_to_088(benchmark, fashion):
 )
 def test_report_recipe_on_cuda(benchmark, fashion, candidate, cuda_graph, precision):
     """The report's 10 epochs on a GPU, capture included: launched op by op, or replayed as one graph per step."""
-    benchmark.group = "report's recipe, 10 epochs, cuda"
+    benchmark.group = CUDA_RECIPE_GROUP
     benchmark.extra_info.update(candidate=candidate)
     data = fashion.to("cuda")
     recipe = replace(REPORT_RECIPE, matmul_precision=precision)

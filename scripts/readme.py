@@ -37,8 +37,6 @@ VERSIONS = DOCS / "versions.md"
 REPORTS = ROOT / "reports"
 MUTANTS = ROOT / "mutants"
 MARKED = re.compile(r"(<!-- measured: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /measured -->)", re.S)
-FAST_RECIPE_GROUP = "report's architecture to 0.88 test accuracy, cpu"
-CUDA_RECIPE_GROUP = "report's recipe, 10 epochs, cuda"
 
 
 def lab() -> str:
@@ -110,13 +108,20 @@ def mutation() -> str:
     )
 
 
-def _newest_run(prefix: str) -> tuple[Path, dict]:
-    """The newest saved benchmark run holding a group that starts with ``prefix``."""
+def _newest_run(prefix: str) -> tuple[Path, dict] | None:
+    """The newest saved benchmark run holding a group that starts with ``prefix``, or None."""
     runs = [(path, json.loads(path.read_text())) for path in report.HISTORY.glob("*/*.json")]
     for path, run in sorted(runs, key=lambda found: found[1]["datetime"], reverse=True):
         if any(bench["group"].startswith(prefix) for bench in run["benchmarks"]):
             return path, run
-    raise SystemExit(f"no saved benchmark run has a group {prefix!r}; run the benchmarks with --benchmark-autosave")
+    return None
+
+
+def _saved_run(prefix: str) -> tuple[Path, dict]:
+    found = _newest_run(prefix)
+    if found is None:
+        raise SystemExit(f"no saved benchmark run has a group {prefix!r}; run the benchmarks with --benchmark-autosave")
+    return found
 
 
 def _cite(path: Path, run: dict) -> str:
@@ -131,10 +136,10 @@ def _cite(path: Path, run: dict) -> str:
 
 
 def trainer_speed() -> str:
-    lab_path, lab_run = _newest_run(report.LAB_GROUP)
+    lab_path, lab_run = _saved_run(report.LAB_GROUP)
     lab_times = report.fastest_times(lab_run)[report.LAB_GROUP]
     floor = min(lab_times[name] for name in report.FLOAT32_FLOORS[report.LAB_GROUP][1])
-    epoch_path, epoch_run = _newest_run(report.EPOCH_GROUP)
+    epoch_path, epoch_run = _saved_run(report.EPOCH_GROUP)
     epoch = report.fastest_times(epoch_run)[report.EPOCH_GROUP]
     rows = [
         "| what | time | against its float32 products | source |",
@@ -158,7 +163,7 @@ def trainer_recipes() -> str:
     rows = ["| what | where | time | test accuracy | target |", "|---|---|---|---|---|"]
     sources = []
     for group, most_seconds, least_accuracy in report.RUN_TARGETS:
-        path, run = _newest_run(group)
+        path, run = _saved_run(group)
         where = group.rsplit(", ", 1)[1]
         sources.append(f"{where}: {_cite(path, run)}")
         benches = sorted((b for b in run["benchmarks"] if b["group"] == group), key=lambda b: -b["stats"]["min"])
@@ -187,8 +192,23 @@ RECIPES = {
 }
 
 
+def check_speed() -> str:
+    found = _newest_run(report.CHECK_GROUP)
+    if found is None:
+        return "**Speed.** Not measured yet: `python -m pytest benchmarks/test_check_speed.py --benchmark-autosave`.\n"
+    path, run = found
+    seconds = report.fastest_times(run)[report.CHECK_GROUP]["nnlab check"]
+    met = "met" if seconds <= report.CHECK_TARGET else "missed"
+    return (
+        f"**Speed.** One submission of report sections 1 to 3 (`examples/correct_lab`'s `blocks.py`,"
+        f" `parameters.py`, `layers.py`) takes {seconds:.1f} s with `--jobs 1`, worker start-up included (minimum"
+        f" time; `python -m pytest benchmarks/test_check_speed.py --benchmark-autosave`, {_cite(path, run)});"
+        f" target {report.CHECK_TARGET:g} s: {met}.\n"
+    )
+
+
 def _tensor_dot(device: str) -> str:
-    path, run = _newest_run(f"tensor_dot {device}")
+    path, run = _saved_run(f"tensor_dot {device}")
     table = report.fastest_times(run)
     rows = [row for row in report.tensor_dot_rows(table) if row["device"] == device]
     names = [name for name in rows[0]["vs_einsum"] if name != "einsum"]
@@ -242,6 +262,7 @@ SECTIONS = {
     "mutation-survivors": mutation_survivors,
     "tensor-dot-cpu": lambda: _tensor_dot("cpu"),
     "tensor-dot-cuda": lambda: _tensor_dot("cuda"),
+    "check-speed": check_speed,
     "trainer-speed": trainer_speed,
     "trainer-recipes": trainer_recipes,
     "versions": versions,
