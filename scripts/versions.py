@@ -50,6 +50,9 @@ VERSIONS = {
 BELOW_THE_FLOOR = (
     "torch 2.0 is below nnlab's floor: its `torch.compile` (chapter section 3.9.2, claim T18) raises"
     " `RuntimeError: Python 3.11+ not yet supported for torch.compile`; the rest of the fast suite passed under 2.0.1."
+    " Where nnlab itself needs a newer torch it asks: `Recipe` fuses SGD and Adam only from torch 2.4 (before, on the"
+    " CPU, `SGD(fused=True)` raises `TypeError: SGD.__init__() got an unexpected keyword argument 'fused'` on 2.0.1),"
+    " and imports `torch._dynamo` before using it (not an attribute of torch until imported, on 2.0)."
 )
 # torch before 2.4 was built against NumPy 1 and cannot load NumPy 2's C API
 NUMPY_1_BEFORE = (2, 4)
