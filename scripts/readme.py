@@ -86,7 +86,8 @@ def coverage() -> str:
     return (
         f"Line and branch coverage of `nnlab/` by the whole suite: {totals['percent_covered']:.2f}%"
         f" ({totals['covered_lines']} of {totals['num_statements']} lines, {totals['covered_branches']} of"
-        f" {totals['num_branches']} branches; `make test`, torch {saved['torch']}, run {saved['run']}; saved in"
+        f" {totals['num_branches']} branches; `make test` at {saved['commit']}, torch {saved['torch']}, run"
+        f" {saved['run']}; saved in"
         " `docs/coverage.json`). `make test` fails under 95%.\n"
     )
 
@@ -100,7 +101,8 @@ def mutation() -> str:
     by_module = Counter(name.split(".")[0] for name in saved["survivors"])
     most = ", ".join(f"`{module}` {n}" for module, n in by_module.most_common())
     return (
-        f"`make mutation` (mutmut, the fast suite, torch {saved['torch']}, saved in `docs/mutation.json`):"
+        f"`make mutation` (mutmut, the fast suite, at {saved['commit']}, torch {saved['torch']}; saved in"
+        " `docs/mutation.json`):"
         f" {stats['total']:,} mutants of `nnlab/`; {stats['killed']:,} killed, {stats['timeout']} timed out (caught:"
         f" the mutant never finished), {stats['survived']} survived and {stats['no_tests']} had no test;"
         f" **{caught / stats['total']:.1%}** caught. Survivors by module: {most}. `docs/mutation.md` sorts the"
@@ -280,8 +282,19 @@ def render(readme: str) -> str:
     return MARKED.sub(section, readme)
 
 
+def _commit() -> str:
+    """The commit the working tree is at, marked when it has changes: what a saved run ran."""
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    return git("rev-parse", "--short", "HEAD") + (" with changes" if git("status", "--porcelain", "nnlab") else "")
+
+
 def save() -> None:
-    """Keep in docs/ what the last whole ``make test`` and ``make mutation`` left behind; say what was not kept."""
+    """Keep in docs/ what the last whole ``make test`` and ``make mutation`` left behind; say what was not kept.
+
+    Each is stamped with the commit the working tree is at now: run ``make docs`` right after them."""
     ledger_path, coverage_path = REPORTS / "ledger.json", REPORTS / "coverage.json"
     if ledger_path.is_file() and coverage_path.is_file():
         ledger = json.loads(ledger_path.read_text())
@@ -292,7 +305,8 @@ def save() -> None:
             LEDGER.write_text(ledger_path.read_text())
             (DOCS / "ledger.md").write_text((REPORTS / "ledger.md").read_text())
             totals = json.loads(coverage_path.read_text())["totals"]
-            kept = {"torch": ledger["torch"], "run": ledger["run"], "command": "make test", "totals": totals}
+            kept = {"torch": ledger["torch"], "run": ledger["run"], "commit": _commit(), "command": "make test"}
+            kept["totals"] = totals
             COVERAGE.write_text(json.dumps(kept, indent=1) + "\n")
             print(f"saved the ledger and the coverage of the run of {ledger['run']} in docs/")
     else:
@@ -304,7 +318,8 @@ def save() -> None:
         survivors = sorted(line.split(":")[0].strip() for line in listed.splitlines() if line.endswith(": survived"))
         import torch
 
-        kept = {"torch": torch.__version__, "command": "make mutation", "stats": stats, "survivors": survivors}
+        kept = {"torch": torch.__version__, "commit": _commit(), "command": "make mutation", "stats": stats}
+        kept["survivors"] = survivors
         MUTATION.write_text(json.dumps(kept, indent=1) + "\n")
         print(f"saved mutmut's results ({stats['total']} mutants) in {MUTATION.relative_to(ROOT)}")
     else:
