@@ -56,10 +56,10 @@ class StackedMLP(nn.Module):
         first = models[0]
         self.hidden, self.activation, self.dropout = first.hidden, first.activation, first.dropout
         for model in models:
-            if (model.hidden, model.activation, model.dropout) != (self.hidden, self.activation, self.dropout):
+            if _architecture(model) != _architecture(first):
                 raise ValueError(
-                    "StackedMLP stacks runs of one architecture; got "
-                    f"{first.extra_repr()} beside {model.extra_repr()}. Stack each architecture separately."
+                    f"StackedMLP stacks runs of one architecture; got {_architecture(first)} beside"
+                    f" {_architecture(model)}. Stack each architecture separately."
                 )
         if self.dropout > 0 and (dropout_generators is None or len(dropout_generators) != len(models)):
             raise ValueError("StackedMLP with dropout needs one dropout generator per model (dropout_generators).")
@@ -110,7 +110,8 @@ class StackedMLP(nn.Module):
         models = []
         for r in range(self.runs):
             with torch.device("meta"):  # no initial weights drawn: torch's global RNG stays as it was
-                model = FashionMLP(self.hidden, self.activation, self.dropout, in_features=self.weights[0].shape[1])
+                in_features, classes = self.weights[0].shape[1], self.weights[-1].shape[2]
+                model = FashionMLP(self.hidden, self.activation, self.dropout, in_features, classes)
             model = model.to_empty(device=self.weights[0].device)
             linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
             for linear, weight, bias in zip(linears, self.weights, self.biases):
@@ -121,6 +122,12 @@ class StackedMLP(nn.Module):
 
     def extra_repr(self) -> str:
         return f"runs={self.runs}, hidden={self.hidden}, activation={self.activation!r}, dropout={self.dropout}"
+
+
+def _architecture(model: FashionMLP) -> tuple:
+    """What runs must share to be stacked: widths (input and classes included), activation and dropout."""
+    widths = tuple(tuple(m.weight.shape[::-1]) for m in model.modules() if isinstance(m, nn.Linear))
+    return widths, model.activation, model.dropout
 
 
 def _copy(generator: torch.Generator) -> torch.Generator:
@@ -145,9 +152,9 @@ def train_many(
     """
     if len(seeds) != len(models):
         raise ValueError(f"train_many needs one seed per model; got {len(seeds)} seeds for {len(models)} models.")
-    if len(models) == 1:
-        # torch hands a lone product to a gemm that splits its sums across threads, a batch of them to one gemm per
-        # thread: a twin keeps a lone run on the batched kernels, as it would be among others
+    if len(models) == 1 and data.train.images.device.type == "cpu":
+        # on the CPU torch hands a lone product to a gemm that splits its sums across threads, a batch of them to one
+        # gemm per thread: a twin keeps a lone run on the batched kernels, as it would be among others
         models, seeds = [models[0], copy.deepcopy(models[0])], [seeds[0]] * 2
         dropout_generators = dropout_generators and [dropout_generators[0], _copy(dropout_generators[0])]
         return _train_stacked(models, data, seeds, recipe, dropout_generators, progress, reported=1)[:1]
@@ -164,11 +171,7 @@ def _train_stacked(models, data, seeds, recipe, dropout_generators, progress, re
     images, labels = data.train.images, data.train.labels
     n, runs = len(labels), stacked.runs
     batches = -(-n // recipe.batch_size)
-    scheduler = None
-    if recipe.schedule == "onecycle":
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=recipe.lr, total_steps=recipe.epochs * batches
-        )
+    scheduler = recipe.scheduler_for(optimizer, batches)
     loss_sum = torch.zeros(runs, device=device)
     correct = torch.zeros(runs, dtype=torch.int64, device=device)
 

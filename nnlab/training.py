@@ -61,6 +61,13 @@ class Recipe:
             return torch.optim.Adam(parameters, lr=self.lr, capturable=parameters[0].is_cuda, **FUSED)
         return torch.optim.SGD(parameters, lr=self.lr, momentum=self.momentum, **FUSED)
 
+    def scheduler_for(self, optimizer: torch.optim.Optimizer, steps_per_epoch: int):
+        """The learning-rate schedule, stepped once per batch: ``OneCycleLR`` over the whole run, or None."""
+        if self.schedule != "onecycle":
+            return None
+        total_steps = self.epochs * steps_per_epoch
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.lr, total_steps=total_steps)
+
 
 # fused: one kernel updates every parameter, instead of a few small kernels per parameter. torch fuses SGD and Adam
 # on the CPU from 2.4 on; older torch updates with its default (foreach) kernels, the same arithmetic.
@@ -153,11 +160,7 @@ def train(
     images, labels = data.train.images, data.train.labels
     n = len(labels)
     batches = -(-n // recipe.batch_size)
-    scheduler = None
-    if recipe.schedule == "onecycle":
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=recipe.lr, total_steps=recipe.epochs * batches
-        )
+    scheduler = recipe.scheduler_for(optimizer, batches)
     # accumulated on the device: a .item() per batch would stall a GPU on every step
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), dtype=torch.int64, device=device)

@@ -116,10 +116,11 @@ def test_run_many_leaves_torchs_global_rng_as_it_was():
     assert torch.equal(torch.get_rng_state(), before)
 
 
-def test_unstack_gives_each_run_its_weights_and_the_stack_computes_each_models_function():
-    models = [FashionMLP((7, 5), "sigmoid") for _ in range(3)]
+@pytest.mark.parametrize(("in_features", "classes"), [(784, 10), (9, 3)])
+def test_unstack_gives_each_run_its_weights_and_the_stack_computes_each_models_function(in_features, classes):
+    models = [FashionMLP((7, 5), "sigmoid", in_features=in_features, classes=classes) for _ in range(3)]
     stacked = StackedMLP(models).eval()
-    x = torch.rand(3, 4, 784)
+    x = torch.rand(3, 4, in_features)
     for r, (model, unstacked) in enumerate(zip(models, stacked.unstack(), strict=True)):
         assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), unstacked.state_dict().values()))
         torch.testing.assert_close(stacked(x)[r], model(x[r]))
@@ -131,6 +132,8 @@ def test_unstack_gives_each_run_its_weights_and_the_stack_computes_each_models_f
     [
         (lambda: StackedMLP([]), "at least one model"),
         (lambda: StackedMLP([FashionMLP((4,)), FashionMLP((5,))]), "Stack each architecture separately"),
+        (lambda: StackedMLP([FashionMLP((4,)), FashionMLP((4,), in_features=9)]), r"\(784, 4\).*\(9, 4\)"),
+        (lambda: StackedMLP([FashionMLP((4,)), FashionMLP((4,), classes=3)]), r"\(4, 10\).*\(4, 3\)"),
         (lambda: StackedMLP([FashionMLP((4,), dropout=0.1)]), "one dropout generator per model"),
         (lambda: StackedMLP([FashionMLP((4,))] * 2)(torch.rand(3, 1, 784)), r"expects \(runs=2, batch, features\)"),
         (lambda: train_many([FashionMLP((4,))], look_alike(4, 0), [1, 2]), "one seed per model"),

@@ -789,7 +789,8 @@ def compiled_optimized_model_computes_what_eager_computes(lab):
 
 
 # The chapter's model for scripting, in torch primitives: a scripted activation inside a scripted module.
-SCRIPT_DEPRECATED_FROM = (2, 10)  # torch.jit.script warns that TorchScript is deprecated from torch 2.10 on (docs/versions.md)
+# torch.jit.script warns that TorchScript is deprecated from torch 2.10 on (docs/versions.md: 2.9.1 does not)
+SCRIPT_DEPRECATED_FROM = (2, 10)
 
 
 def torch_version() -> tuple[int, int]:
