@@ -69,7 +69,8 @@ def ledger() -> str:
     rows = ["| claim | verdict | what holds instead, in the failing check's words |", "|---|---|---|"]
     for claim in saved["claims"]:
         if claim["verdict"] != "holds":
-            rows.append(f"| {claim['id']} | {claim['verdict']} | {what_holds_instead(claim['why'])} |")
+            instead = what_holds_instead(claim["why"]).replace("|", "\\|")  # a table cell: |x| is no column
+            rows.append(f"| {claim['id']} | {claim['verdict']} | {instead} |")
     tally = ", ".join(f"{counts[verdict]} {verdict}" for verdict in ("holds", "qualified", "refuted", "failed"))
     return (
         f"The whole suite's ledger (`make test`, torch {saved['torch']}, run {saved['run']}; saved in"
