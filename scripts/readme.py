@@ -99,16 +99,24 @@ def mutation() -> str:
         return _not_saved(MUTATION, "make mutation")
     stats = saved["stats"]
     caught = stats["killed"] + stats["timeout"]
-    by_module = Counter(name.split(".")[0] for name in saved["survivors"])
+    by_module = Counter(_module(name) for name in saved["survivors"])
     most = ", ".join(f"`{module}` {n}" for module, n in by_module.most_common())
+    untested = ", ".join(f"`{module}` {n}" for module, n in saved["no_tests_by_module"].items())
     return (
         f"`make mutation` (mutmut, the fast suite, at {saved['commit']}, torch {saved['torch']}; saved in"
         " `docs/mutation.json`):"
         f" {stats['total']:,} mutants of `nnlab/`; {stats['killed']:,} killed, {stats['timeout']} timed out (caught:"
         f" the mutant never finished), {stats['survived']} survived and {stats['no_tests']} had no test;"
-        f" **{caught / stats['total']:.1%}** caught. Survivors by module: {most}. `docs/mutation.md` sorts the"
-        " kinds of survivor.\n"
+        f" **{caught / stats['total']:.1%}** caught, {caught / (stats['total'] - stats['no_tests']):.1%} of those a"
+        f" test runs. Survivors by module: {most}. With no test, by module: {untested}. `docs/mutation.md` lists"
+        " the survivors and sorts their kinds.\n"
     )
+
+
+def _module(mutant: str) -> str:
+    """``nnlab.checks.fileio.x_save__mutmut_3`` -> ``checks.fileio``: the module under nnlab/ a mutant is in."""
+    parts = mutant.removeprefix("nnlab.").split(".")
+    return ".".join(part for part in parts if not part.startswith(("x_", "xǁ")))
 
 
 def _newest_run(prefix: str) -> tuple[Path, dict] | None:
@@ -242,14 +250,14 @@ def mutation_survivors() -> str:
         return _not_saved(MUTATION, "make mutation")
     by_module: dict[str, list[str]] = {}
     for name in saved["survivors"]:
-        by_module.setdefault(name.split(".")[0], []).append(name)
+        by_module.setdefault(_module(name), []).append(name)
     lines = [
         f"The survivors of the saved run (`make mutation`, torch {saved['torch']}; `docs/mutation.json`), by module;"
         " `mutmut show NAME` shows one after `make mutation`:",
         "",
     ]
     for module, names in sorted(by_module.items(), key=lambda item: -len(item[1])):
-        lines.append(f"- `{module}` ({len(names)}): " + ", ".join(f"`{name.split('.', 1)[1]}`" for name in names))
+        lines.append(f"- `{module}` ({len(names)}): " + ", ".join(f"`{name.rsplit('.', 1)[1]}`" for name in names))
     return "\n".join(lines) + "\n"
 
 
@@ -315,12 +323,14 @@ def save() -> None:
     if (MUTANTS / "mutmut-stats.json").is_file():
         subprocess.run(["mutmut", "export-cicd-stats"], cwd=ROOT, check=True, capture_output=True)
         stats = json.loads((MUTANTS / "mutmut-cicd-stats.json").read_text())
-        listed = subprocess.run(["mutmut", "results"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
-        survivors = sorted(line.split(":")[0].strip() for line in listed.splitlines() if line.endswith(": survived"))
+        listed = subprocess.run(["mutmut", "results", "--all", "true"], cwd=ROOT, check=True, capture_output=True)
+        status = dict(line.strip().rsplit(": ", 1) for line in listed.stdout.decode().splitlines() if ": " in line)
+        survivors = sorted(name for name, said in status.items() if said == "survived")
+        untested = Counter(_module(name) for name, said in status.items() if said == "no tests")
         import torch
 
         kept = {"torch": torch.__version__, "commit": _commit(), "command": "make mutation", "stats": stats}
-        kept["survivors"] = survivors
+        kept["survivors"], kept["no_tests_by_module"] = survivors, dict(untested.most_common())
         MUTATION.write_text(json.dumps(kept, indent=1) + "\n")
         print(f"saved mutmut's results ({stats['total']} mutants) in {MUTATION.relative_to(ROOT)}")
     else:
