@@ -116,7 +116,7 @@ def mutation() -> str:
 def _module(mutant: str) -> str:
     """``nnlab.checks.fileio.x_save__mutmut_3`` -> ``checks.fileio``: the module under nnlab/ a mutant is in."""
     parts = mutant.removeprefix("nnlab.").split(".")
-    return ".".join(part for part in parts if not part.startswith(("x_", "xǁ")))
+    return ".".join(part for part in parts if not part.startswith(("x_", "xǁ"))) or "__init__"
 
 
 def _newest_run(prefix: str) -> tuple[Path, dict] | None:
@@ -291,19 +291,8 @@ def render(readme: str) -> str:
     return MARKED.sub(section, readme)
 
 
-def _commit() -> str:
-    """The commit the working tree is at, marked when it has changes: what a saved run ran."""
-
-    def git(*args):
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-
-    return git("rev-parse", "--short", "HEAD") + (" with changes" if git("status", "--porcelain", "nnlab") else "")
-
-
 def save() -> None:
-    """Keep in docs/ what the last whole ``make test`` and ``make mutation`` left behind; say what was not kept.
-
-    Each is stamped with the commit the working tree is at now: run ``make docs`` right after them."""
+    """Keep in docs/ what the last whole ``make test`` and ``make mutation`` left behind; say what was not kept."""
     ledger_path, coverage_path = REPORTS / "ledger.json", REPORTS / "coverage.json"
     if ledger_path.is_file() and coverage_path.is_file():
         ledger = json.loads(ledger_path.read_text())
@@ -314,22 +303,27 @@ def save() -> None:
             LEDGER.write_text(ledger_path.read_text())
             (DOCS / "ledger.md").write_text((REPORTS / "ledger.md").read_text())
             totals = json.loads(coverage_path.read_text())["totals"]
-            kept = {"torch": ledger["torch"], "run": ledger["run"], "commit": _commit(), "command": "make test"}
+            kept = {"torch": ledger["torch"], "run": ledger["run"], "commit": ledger["commit"], "command": "make test"}
             kept["totals"] = totals
             COVERAGE.write_text(json.dumps(kept, indent=1) + "\n")
             print(f"saved the ledger and the coverage of the run of {ledger['run']} in docs/")
     else:
         print("not saved: no reports/ledger.json and reports/coverage.json; run make test")
-    if (MUTANTS / "mutmut-stats.json").is_file():
+    if (MUTANTS / "nnlab-commit").is_file():
         subprocess.run(["mutmut", "export-cicd-stats"], cwd=ROOT, check=True, capture_output=True)
         stats = json.loads((MUTANTS / "mutmut-cicd-stats.json").read_text())
         listed = subprocess.run(["mutmut", "results", "--all", "true"], cwd=ROOT, check=True, capture_output=True)
         status = dict(line.strip().rsplit(": ", 1) for line in listed.stdout.decode().splitlines() if ": " in line)
+        unfinished = {said for said in status.values()} - {"killed", "survived", "timeout", "no tests", "skipped"}
+        if unfinished:
+            print(f"not saved: make mutation did not finish (mutants {', '.join(sorted(unfinished))}); run it again")
+            return
         survivors = sorted(name for name, said in status.items() if said == "survived")
         untested = Counter(_module(name) for name, said in status.items() if said == "no tests")
         import torch
 
-        kept = {"torch": torch.__version__, "commit": _commit(), "command": "make mutation", "stats": stats}
+        commit = (MUTANTS / "nnlab-commit").read_text().strip()  # written by make mutation when its run ended
+        kept = {"torch": torch.__version__, "commit": commit, "command": "make mutation", "stats": stats}
         kept["survivors"], kept["no_tests_by_module"] = survivors, dict(untested.most_common())
         MUTATION.write_text(json.dumps(kept, indent=1) + "\n")
         print(f"saved mutmut's results ({stats['total']} mutants) in {MUTATION.relative_to(ROOT)}")

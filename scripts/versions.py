@@ -23,7 +23,8 @@ from pathlib import Path
 from packaging.version import Version  # tox's own dependency: the script needs no torch
 
 ROOT = Path(__file__).parents[1]
-SAVED = ROOT / "reports" / "versions"
+SAVED = ROOT / "reports" / "versions"  # each run's whole ledger (not in git)
+KEPT = ROOT / "docs" / "versions"  # each version's verdicts and reasons, in git: the table's source
 TABLE = ROOT / "docs" / "versions.md"
 # torch's latest patch of each minor release from nnlab's floor (pyproject.toml), with the torchvision released beside
 # it (None: none matches)
@@ -76,9 +77,22 @@ def run_version(torch_version: str) -> int:
         shutil.rmtree(envdir, ignore_errors=True)
 
 
-def verdicts(torch_version: str) -> dict[str, dict] | None:
-    """The claims of ``torch_version``'s saved ledger by id, or None where none was saved under that torch."""
+def keep(torch_version: str) -> None:
+    """Keep in docs/versions/ what the table needs of ``torch_version``'s ledger: its stamp and each verdict's why."""
     path = SAVED / torch_version / "ledger.json"
+    if path.is_file():
+        ledger = json.loads(path.read_text())
+        claims = [{key: claim[key] for key in ("id", "verdict", "why")} for claim in ledger["claims"]]
+        stamp = {key: ledger.get(key) for key in ("torch", "run", "commit")}
+        KEPT.mkdir(parents=True, exist_ok=True)
+        (KEPT / f"{torch_version}.json").write_text(json.dumps(stamp | {"claims": claims}, indent=1) + "\n")
+    else:  # the run wrote no ledger: an older one must not stand in the table for it
+        (KEPT / f"{torch_version}.json").unlink(missing_ok=True)
+
+
+def verdicts(torch_version: str) -> dict[str, dict] | None:
+    """The claims of ``torch_version``'s kept ledger by id, or None where none was kept under that torch."""
+    path = KEPT / f"{torch_version}.json"
     if not path.is_file():
         return None
     ledger = json.loads(path.read_text())
@@ -101,7 +115,7 @@ def table() -> str:
     lines = [
         "# The ledger across torch versions",
         "",
-        "Written by `python scripts/versions.py` from `reports/versions/<torch>/ledger.json` (the fast suite under"
+        "Written by `python scripts/versions.py` from `docs/versions/<torch>.json` (the fast suite's ledger under"
         " each torch; `-` where a version's ledger lacks the claim). Not run yet: "
         + (", ".join(v for v in VERSIONS if v not in ran) or "none")
         + ". "
@@ -153,7 +167,11 @@ def main() -> int:
     unknown = set(args.versions) - VERSIONS.keys()
     if unknown:
         parser.error(f"unknown torch versions {sorted(unknown)}; add them to VERSIONS with their torchvision")
-    failed = [] if args.table_only else [v for v in args.versions or VERSIONS if run_version(v) != 0]
+    failed = []
+    for torch_version in [] if args.table_only else args.versions or VERSIONS:
+        if run_version(torch_version) != 0:
+            failed.append(torch_version)
+        keep(torch_version)
     TABLE.write_text(table())
     print(f"Wrote {TABLE}" + (f"; the suite failed under {', '.join(failed)}" if failed else ""))
     subprocess.run([sys.executable, ROOT / "scripts" / "readme.py"], check=True)  # the README shows the table

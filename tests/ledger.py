@@ -28,6 +28,7 @@ Every run that includes claim tests writes ``reports/ledger.json`` and
 """
 
 import json
+import subprocess
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -182,10 +183,22 @@ class Ledger:
             registered = {c.id for c in [*all_checks(), *all_statements()]}
             self.keep_earlier(json.loads(json_path.read_text()), registered)
         rows = self.rows()
-        document = {"torch": torch.__version__, "run": self.run, "claims": rows}
+        document = {"torch": torch.__version__, "run": self.run, "commit": tested_commit(), "claims": rows}
         (folder / "ledger.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         (folder / "ledger.md").write_text(render_markdown(rows, self.run))
         return rows
+
+
+def tested_commit() -> str | None:
+    """The commit the suite ran, marked where nnlab/ or tests/ had changes; None outside a git checkout."""
+    root = Path(__file__).parents[1]
+
+    def git(*args: str) -> str:
+        found = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return found.stdout.strip() if found.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    return (commit + (" with changes" if git("status", "--porcelain", "nnlab", "tests") else "")) or None
 
 
 def cell(text: str) -> str:
