@@ -303,8 +303,8 @@ def save() -> None:
             LEDGER.write_text(ledger_path.read_text())
             (DOCS / "ledger.md").write_text((REPORTS / "ledger.md").read_text())
             totals = json.loads(coverage_path.read_text())["totals"]
-            kept = {"torch": ledger["torch"], "run": ledger["run"], "commit": ledger["commit"], "command": "make test"}
-            kept["totals"] = totals
+            kept = {key: ledger.get(key) for key in ("torch", "run", "commit")}
+            kept |= {"command": "make test", "totals": totals}
             COVERAGE.write_text(json.dumps(kept, indent=1) + "\n")
             print(f"saved the ledger and the coverage of the run of {ledger['run']} in docs/")
     else:
