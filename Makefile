@@ -46,7 +46,7 @@ bench: setup data
 mutation: setup
 	$(PYTHON) -m pip install --quiet mutmut
 	rm -rf mutants
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 mutmut run --max-children 2
+	NNLAB_HYPOTHESIS_PROFILE=repeatable OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 mutmut run --max-children 2
 	git rev-parse --short HEAD > mutants/nnlab-commit  # make docs stamps the saved results with it
 
 # The README's measured sections from the saved outputs, after keeping in docs/ what the last whole make test and

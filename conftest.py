@@ -4,6 +4,8 @@ Hypothesis profiles, chosen with ``NNLAB_HYPOTHESIS_PROFILE``:
 
 - ``quick`` (default): few examples, fresh random seeds each run.
 - ``ci``: more examples, derandomized, so CI is thorough and repeatable.
+- ``repeatable``: quick's examples, derandomized: CI's runs under the other torches, and ``make mutation``, whose
+  score must not change between two runs of the same code.
 """
 
 import os
@@ -20,8 +22,7 @@ pytest_plugins = ["tests.ledger"]
 _common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("quick", max_examples=15, **_common)
 settings.register_profile("ci", max_examples=60, derandomize=True, print_blob=True, **_common)
-# CI's run under the torches other than the primary (.ci/run): derandomized, with quick's examples, to fit CI's time
-settings.register_profile("ci-other-torch", max_examples=15, derandomize=True, print_blob=True, **_common)
+settings.register_profile("repeatable", max_examples=15, derandomize=True, print_blob=True, **_common)
 settings.load_profile(os.environ.get("NNLAB_HYPOTHESIS_PROFILE", "quick"))
 
 # One intra-op thread per core, shared among pytest-xdist's workers: with more threads than cores, torch's threads
