@@ -20,7 +20,7 @@ from torch import nn
 from nnlab.checks.blocks import fixed_hidden_constant_is_left_out_of_the_state_dict, reloaded
 from nnlab.checks.chapter_models import checkpointed_layers_get_no_gradient, quiet_debug_model  # chapter, T11 to T20
 from nnlab.checks.expect import assert_close
-from nnlab.checks.registry import check
+from nnlab.checks.registry import check, for_role
 
 
 @dataclass(frozen=True)
@@ -85,42 +85,33 @@ def scalar_loss(output) -> torch.Tensor:
     return sum((o.double() * w).sum() for o, w in zip(outputs, weights))
 
 
-def every_parameter_gets_a_gradient(spec: ModuleRole):
-    def function(lab):
-        module = spec.make(lab)
-        scalar_loss(module(torch.randn(spec.input_shape))).backward()
-        trainable = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
-        assert trainable, f"{spec.role} has no trainable parameter: every one has requires_grad=False"
-        stranded = [name for name, p in trainable if p.grad is None or not torch.isfinite(p.grad).all()]
-        assert not stranded, f"{spec.role}: a loss on the output gave no finite gradient to {stranded}"
-
-    function.__doc__ = f"A loss on {spec.role}'s output gives every trainable parameter a finite gradient."
-    return function
+def every_parameter_gets_a_gradient(spec: ModuleRole, lab) -> None:
+    """A loss on {role}'s output gives every trainable parameter a finite gradient."""
+    module = spec.make(lab)
+    scalar_loss(module(torch.randn(spec.input_shape))).backward()
+    trainable = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
+    assert trainable, f"{spec.role} has no trainable parameter: every one has requires_grad=False"
+    stranded = [name for name, p in trainable if p.grad is None or not torch.isfinite(p.grad).all()]
+    assert not stranded, f"{spec.role}: a loss on the output gave no finite gradient to {stranded}"
 
 
-def state_dict_round_trip_reproduces_outputs(spec: ModuleRole):
-    def function(lab):
-        module = spec.make(lab)
-        copy = reloaded(module, spec.make(lab)).eval()
-        X = torch.randn(spec.input_shape)
-        assert_close(copy(X), module(X), rtol=0, atol=0)
-
-    function.__doc__ = f"A fresh {spec.role} loaded with another's state_dict() computes the same outputs."
-    return function
+def state_dict_round_trip_reproduces_outputs(spec: ModuleRole, lab) -> None:
+    """A fresh {role} loaded with another's state_dict() computes the same outputs."""
+    module = spec.make(lab)
+    copy = reloaded(module, spec.make(lab)).eval()
+    X = torch.randn(spec.input_shape)
+    assert_close(copy(X), module(X), rtol=0, atol=0)
 
 
-def to_float64_moves_everything(spec: ModuleRole):
-    def function(lab):
-        module = spec.make(lab).to(torch.float64)
-        tensors = [*module.named_parameters(), *module.named_buffers()]
-        left = [name for name, t in tensors if t.is_floating_point() and t.dtype != torch.float64]
-        assert not left, f"{spec.role}.to(torch.float64) left {left} behind"
-        outputs = module(torch.randn(spec.input_shape, dtype=torch.float64))
-        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
-        assert all(o.dtype == torch.float64 for o in outputs), f"outputs in {[o.dtype for o in outputs]}"
-
-    function.__doc__ = f"{spec.role}.to(torch.float64) moves every parameter and buffer, and computes in float64."
-    return function
+def to_float64_moves_everything(spec: ModuleRole, lab) -> None:
+    """{role}.to(torch.float64) moves every parameter and buffer, and computes in float64."""
+    module = spec.make(lab).to(torch.float64)
+    tensors = [*module.named_parameters(), *module.named_buffers()]
+    left = [name for name, t in tensors if t.is_floating_point() and t.dtype != torch.float64]
+    assert not left, f"{spec.role}.to(torch.float64) left {left} behind"
+    outputs = module(torch.randn(spec.input_shape, dtype=torch.float64))
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    assert all(o.dtype == torch.float64 for o in outputs), f"outputs in {[o.dtype for o in outputs]}"
 
 
 GENERAL_PROPERTIES = (
@@ -130,7 +121,6 @@ GENERAL_PROPERTIES = (
 )
 
 for _spec in MODULE_ROLES:
-    for _make in GENERAL_PROPERTIES:
-        _function = _make(_spec)
-        _function.__name__ = f"{_spec.label}_{_make.__name__}"
-        check(_spec.claim, documented=_spec.documented)(_function)
+    for _prop in GENERAL_PROPERTIES:
+        _name = f"{_spec.label}_{_prop.__name__}"
+        check(_spec.claim, documented=_spec.documented)(for_role(_prop, _spec, _spec.role, _name))

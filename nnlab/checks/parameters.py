@@ -33,7 +33,7 @@ from torch.nn import functional as F
 
 from nnlab.checks.blocks import linear_sizes, parameter_count, parameters_by_shape
 from nnlab.checks.expect import assert_close
-from nnlab.checks.registry import check, statement
+from nnlab.checks.registry import check, for_role, statement
 from nnlab.checks.strategies import batches, forall
 
 ALPHA = 1e-6  # the most a statistical check may fail a correct initialiser, over its random draws
@@ -182,22 +182,19 @@ def textbook_init_keeps_uniform_weights_with_magnitude_5_to_10_and_zeroes_the_re
     assert_distributed_as(folded, uniform_cdf(-1, 1), "textbook_init's kept weights against U(±[5, 10])", ALPHA / 2)
 
 
-def initialiser_touches_only_linear_layers(role: str):
-    def function(lab):
-        net, _, norm = probe_net()
-        before = {name: t.detach().clone() for name, t in norm.named_parameters()}
-        net.apply(getattr(lab.parameters, role))
-        changed = [name for name, t in norm.named_parameters() if not torch.equal(t, before[name])]
-        assert not changed, f"net.apply({role}) changed the LayerNorm's {changed}"
-
-    function.__name__ = f"{role}_leaves_modules_other_than_linear_alone"
-    function.__doc__ = f"net.apply({role}) initialises Linear layers only: a LayerNorm in the net keeps its parameters."
-    return function
+def leaves_modules_other_than_linear_alone(role: str, lab) -> None:
+    """net.apply({role}) initialises Linear layers only: a LayerNorm in the net keeps its parameters."""
+    net, _, norm = probe_net()
+    before = {name: t.detach().clone() for name, t in norm.named_parameters()}
+    net.apply(getattr(lab.parameters, role))
+    changed = [name for name, t in norm.named_parameters() if not torch.equal(t, before[name])]
+    assert not changed, f"net.apply({role}) changed the LayerNorm's {changed}"
 
 
 INITIALISERS = ("init_normal", "init_constant", "xavier", "init_42", "my_init", "textbook_init")
 for _role in INITIALISERS:
-    check("P3")(initialiser_touches_only_linear_layers(_role))
+    _name = f"{_role}_{leaves_modules_other_than_linear_alone.__name__}"
+    check("P3")(for_role(leaves_modules_other_than_linear_alone, _role, _role, _name))
 
 
 # --- P1: access, on the report's single-hidden-layer net ---------------------------------
