@@ -60,13 +60,14 @@ def generate() -> None:
         raise SystemExit("mutmut generated no mutants or collected no test statistics; its output above says why")
 
 
-def run(size: int | None, seed: int) -> None:
+def run(size: int | None, seed: int, command: str) -> None:
     shutil.rmtree(MUTANTS, ignore_errors=True)
     generate()
     population = statuses()
     sample = draw(list(population), size, seed)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    record = {"seed": seed, "population": len(population), "commit": commit.stdout.strip(), "names": sample}
+    record = {"command": command, "seed": seed, "population": len(population), "commit": commit.stdout.strip()}
+    record["names"] = sample
     SAMPLE.write_text(json.dumps(record, indent=1) + "\n")
     print(f"testing {len(sample):,} of {len(population):,} mutants (seed {seed}, commit {record['commit']})")
     # every mutant: no names, as thousands of them would each be matched against every mutant
@@ -99,6 +100,7 @@ def summary(said: dict[str, str], record: dict) -> dict:
         "sample": len(sampled),
         "seed": record["seed"],
         "commit": record["commit"],
+        "command": record["command"],
         "counts": {status: counts[status] for status in sorted(FINISHED)},
         "caught": share(caught, len(sampled)),
         "caught_of_tested": share(caught, tested),
@@ -118,7 +120,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.sample != "all" and not (args.sample.isdigit() and int(args.sample) > 0):
         parser.error(f"--sample takes a positive number of mutants or all, not {args.sample!r}")
-    run(None if args.sample == "all" else int(args.sample), args.seed)
+    command = "make mutation" if args.sample == str(DEFAULT_SIZE) and args.seed == DEFAULT_SEED else None
+    command = command or f"python scripts/mutation.py --sample {args.sample} --seed {args.seed}"
+    run(None if args.sample == "all" else int(args.sample), args.seed, command)
 
 
 if __name__ == "__main__":

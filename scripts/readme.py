@@ -16,13 +16,13 @@ runs ``--check``. The other saved outputs have their own commands:
 import argparse
 import json
 import re
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "scripts")]
+import mutation as mutmut_run  # noqa: E402  (scripts/mutation.py: make mutation's sample and what it adds up to)
 import report  # noqa: E402  (benchmarks/report.py: the ratios and targets the benchmark tables show)
 from versions import what_holds_instead  # noqa: E402
 
@@ -35,7 +35,6 @@ COVERAGE = DOCS / "coverage.json"
 MUTATION = DOCS / "mutation.json"
 VERSIONS = DOCS / "versions.md"
 REPORTS = ROOT / "reports"
-MUTANTS = ROOT / "mutants"
 MARKED = re.compile(r"(<!-- measured: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /measured -->)", re.S)
 
 
@@ -93,30 +92,34 @@ def coverage() -> str:
     )
 
 
+def _share(estimate: dict) -> str:
+    return f"{estimate['share']:.1%} ({estimate['low']:.1%} to {estimate['high']:.1%})"
+
+
+def _which_mutants(saved: dict) -> str:
+    if saved["sample"] == saved["population"]:
+        return f"every one of the {saved['population']:,} mutants"
+    sample = f"a uniform random sample of {saved['sample']:,}"
+    return f"{sample} of the {saved['population']:,} mutants (seed {saved['seed']})"
+
+
 def mutation() -> str:
     saved = _saved(MUTATION)
     if saved is None:
         return _not_saved(MUTATION, "make mutation")
-    stats = saved["stats"]
-    caught = stats["killed"] + stats["timeout"]
-    by_module = Counter(_module(name) for name in saved["survivors"])
+    counts = saved["counts"]
+    by_module = Counter(mutmut_run.module_of(name) for name in saved["survivors"])
     most = ", ".join(f"`{module}` {n}" for module, n in by_module.most_common())
     untested = ", ".join(f"`{module}` {n}" for module, n in saved["no_tests_by_module"].items())
+    odd = "".join(f", {counts[said]} {said}" for said in ("segfault", "suspicious", "skipped") if counts[said])
     return (
-        f"`make mutation` (mutmut, the fast suite, at {saved['commit']}, torch {saved['torch']}; saved in"
-        " `docs/mutation.json`):"
-        f" {stats['total']:,} mutants of `nnlab/`; {stats['killed']:,} killed, {stats['timeout']} timed out (caught:"
-        f" the mutant never finished), {stats['survived']} survived and {stats['no_tests']} had no test;"
-        f" **{caught / stats['total']:.1%}** caught, {caught / (stats['total'] - stats['no_tests']):.1%} of those a"
-        f" test runs. Survivors by module: {most}. With no test, by module: {untested}. `docs/mutation.md` lists"
-        " the survivors and sorts their kinds.\n"
+        f"`{saved['command']}` (mutmut on {_which_mutants(saved)} of `nnlab/`, the fast suite, at {saved['commit']},"
+        f" torch {saved['torch']}; saved in `docs/mutation.json`): {counts['killed']:,} killed, {counts['timeout']}"
+        f" timed out (caught: the mutant never finished), {counts['survived']} survived and {counts['no tests']} had"
+        f" no test{odd}. Caught: **{_share(saved['caught'])}** of the mutants, {_share(saved['caught_of_tested'])} of"
+        " those a test runs (95% intervals, exact binomial). Survivors by module: "
+        f"{most}. With no test, by module: {untested}. `docs/mutation.md` lists the survivors and sorts their kinds.\n"
     )
-
-
-def _module(mutant: str) -> str:
-    """``nnlab.checks.fileio.x_save__mutmut_3`` -> ``checks.fileio``: the module under nnlab/ a mutant is in."""
-    parts = mutant.removeprefix("nnlab.").split(".")
-    return ".".join(part for part in parts if not part.startswith(("x_", "xǁ"))) or "__init__"
 
 
 def _newest_run(prefix: str) -> tuple[Path, dict] | None:
@@ -250,10 +253,10 @@ def mutation_survivors() -> str:
         return _not_saved(MUTATION, "make mutation")
     by_module: dict[str, list[str]] = {}
     for name in saved["survivors"]:
-        by_module.setdefault(_module(name), []).append(name)
+        by_module.setdefault(mutmut_run.module_of(name), []).append(name)
     lines = [
-        f"The survivors of the saved run (`make mutation`, torch {saved['torch']}; `docs/mutation.json`), by module;"
-        " `mutmut show NAME` shows one after `make mutation`:",
+        f"The survivors among {_which_mutants(saved)} (`{saved['command']}` at {saved['commit']}, torch"
+        f" {saved['torch']}; `docs/mutation.json`), by module; `mutmut show NAME` shows one after that run:",
         "",
     ]
     for module, names in sorted(by_module.items(), key=lambda item: -len(item[1])):
@@ -309,26 +312,20 @@ def save() -> None:
             print(f"saved the ledger and the coverage of the run of {ledger['run']} in docs/")
     else:
         print("not saved: no reports/ledger.json and reports/coverage.json; run make test")
-    if (MUTANTS / "nnlab-commit").is_file():
-        subprocess.run(["mutmut", "export-cicd-stats"], cwd=ROOT, check=True, capture_output=True)
-        stats = json.loads((MUTANTS / "mutmut-cicd-stats.json").read_text())
-        listed = subprocess.run(["mutmut", "results", "--all", "true"], cwd=ROOT, check=True, capture_output=True)
-        status = dict(line.strip().rsplit(": ", 1) for line in listed.stdout.decode().splitlines() if ": " in line)
-        unfinished = {said for said in status.values()} - {"killed", "survived", "timeout", "no tests", "skipped"}
-        if unfinished:
-            print(f"not saved: make mutation did not finish (mutants {', '.join(sorted(unfinished))}); run it again")
-            return
-        survivors = sorted(name for name, said in status.items() if said == "survived")
-        untested = Counter(_module(name) for name, said in status.items() if said == "no tests")
-        import torch
-
-        commit = (MUTANTS / "nnlab-commit").read_text().strip()  # written by make mutation when its run ended
-        kept = {"torch": torch.__version__, "commit": commit, "command": "make mutation", "stats": stats}
-        kept["survivors"], kept["no_tests_by_module"] = survivors, dict(untested.most_common())
-        MUTATION.write_text(json.dumps(kept, indent=1) + "\n")
-        print(f"saved mutmut's results ({stats['total']} mutants) in {MUTATION.relative_to(ROOT)}")
-    else:
+    if not mutmut_run.SAMPLE.is_file():
         print("not saved: no mutants/ from make mutation")
+        return
+    record = json.loads(mutmut_run.SAMPLE.read_text())
+    try:
+        results = mutmut_run.summary(mutmut_run.statuses(), record)
+    except ValueError as error:
+        print(f"not saved: {error}")
+        return
+    import torch
+
+    kept = {"torch": torch.__version__, **results}
+    MUTATION.write_text(json.dumps(kept, indent=1) + "\n")
+    print(f"saved mutmut's results for {results['sample']:,} mutants in {MUTATION.relative_to(ROOT)}")
 
 
 def main() -> int:
