@@ -40,8 +40,8 @@ bench: setup data
 	$(PYTHON) -m pytest benchmarks --benchmark-autosave --benchmark-compare --benchmark-compare-fail=min:50%
 	$(PYTHON) benchmarks/report.py --plot docs/tensor_dot_speed.png
 
-# Mutation testing of nnlab/ with the fast suite, on a seeded sample of 1,000 mutants (about an hour on 2 cores;
-# SAMPLE=all tests every one, most of a day); `mutmut results` then lists survivors. scripts/mutation.py says how.
+# Mutation testing of nnlab/ with the fast suite, on a seeded uniform sample of 1,000 mutants (SAMPLE=all tests
+# every one: hours on 2 cores); `mutmut results` then lists survivors. scripts/mutation.py says how.
 # mutmut pinned: the script reads its results and stops it after generating mutants.
 SAMPLE ?= 1000
 mutation: setup

@@ -120,15 +120,15 @@ def matmul_precision(precision: str) -> Iterator[None]:
         torch.set_float32_matmul_precision(previous)
 
 
-@torch.no_grad()
 def accuracy(model: nn.Module, split: Split, batch_size: int = 10_000) -> float:
     """Fraction of ``split`` classified correctly, in eval mode."""
     was_training = model.training
     model.eval()
-    correct = sum(
-        (model(split.images[i : i + batch_size]).argmax(1) == split.labels[i : i + batch_size]).sum()
-        for i in range(0, len(split), batch_size)
-    )
+    with torch.no_grad():  # a block, not @torch.no_grad(): mutmut leaves decorated functions alone
+        correct = sum(
+            (model(split.images[i : i + batch_size]).argmax(1) == split.labels[i : i + batch_size]).sum()
+            for i in range(0, len(split), batch_size)
+        )
     model.train(was_training)
     return correct.item() / len(split)
 

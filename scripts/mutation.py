@@ -1,12 +1,13 @@
 """Mutation testing of nnlab/ with mutmut, on a uniform random sample of its mutants (make mutation).
 
-    python scripts/mutation.py                # a sample of 1,000 mutants, seed 0: about an hour on 2 cores
-    python scripts/mutation.py --sample all   # every mutant: most of a day on 2 cores
+    python scripts/mutation.py                # a seeded sample of 1,000 mutants (make mutation)
+    python scripts/mutation.py --sample all   # every mutant: hours on 2 cores
     python scripts/readme.py --save           # then keep the results in docs/mutation.json (make docs)
 
-nnlab has grown to about 9,000 mutants, and mutmut tests one in 2 to 10 seconds per core here. A seeded uniform
-sample estimates the share of mutants the suite catches with an exact binomial interval (Clopper-Pearson): about
-±2 points at 1,000. Each run starts from scratch: mutmut keeps its own copy of the tests and would not see new ones.
+nnlab has thousands of mutants, and mutmut takes seconds a core to test one here. A seeded uniform sample
+estimates the share of mutants the suite catches with an exact binomial interval (Clopper-Pearson): about ±2
+points for 1,000 mutants of which nine in ten are caught. Each run starts from scratch: mutmut keeps its own copy
+of the tests and would not see new ones.
 """
 
 import argparse

@@ -1,0 +1,86 @@
+"""make mutation's sample and what it adds up to (scripts/mutation.py), without running mutmut."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+SCRIPT = Path(__file__).parents[1] / "scripts" / "mutation.py"
+spec = importlib.util.spec_from_file_location("mutation_script", SCRIPT)
+mutation = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mutation)
+
+names = st.lists(st.text("abcdefghij._", min_size=1, max_size=12), unique=True, max_size=40)
+
+
+@given(names, st.integers(1, 50), st.integers(0, 2**32 - 1))
+def test_a_sample_is_a_sorted_subset_of_the_asked_size_fixed_by_its_seed(population, size, seed):
+    sample = mutation.draw(population, size, seed)
+    assert sample == sorted(sample)
+    assert set(sample) <= set(population)
+    assert len(sample) == min(size, len(population))
+    assert mutation.draw(list(reversed(population)), size, seed) == sample  # the order mutmut lists them in is moot
+
+
+def test_every_mutant_is_drawn_without_a_size():
+    assert mutation.draw(["b", "a", "c"], None, 0) == ["a", "b", "c"]
+
+
+def test_each_mutant_is_drawn_about_equally_often():
+    """Each of 10 names drawn 3 at a time in 2,000 seeds: chi-square against 600 each, false failure 1e-6."""
+    from scipy import stats
+
+    population = [f"m{i}" for i in range(10)]
+    drawn = [name for seed in range(2000) for name in mutation.draw(population, 3, seed)]
+    counts = [drawn.count(name) for name in population]
+    assert stats.chisquare(counts).pvalue > 1e-6, counts
+
+
+def record(*sampled: str) -> dict:
+    return {"command": "make mutation", "seed": 0, "population": 9, "commit": "abc1234", "names": list(sampled)}
+
+
+def test_the_summary_counts_only_the_sampled_mutants_and_counts_timeouts_and_crashes_as_caught():
+    said = {"a": "killed", "b": "timeout", "c": "segfault", "d": "survived", "e": "no tests", "f": "survived"}
+    summary = mutation.summary(said, record("a", "b", "c", "d", "e"))
+    assert summary["counts"]["killed"] == 1 and summary["counts"]["survived"] == 1
+    assert summary["caught"]["share"] == 3 / 5
+    assert summary["caught_of_tested"]["share"] == 3 / 4
+    assert summary["survivors"] == ["d"]
+    assert (summary["sample"], summary["population"], summary["commit"]) == (5, 9, "abc1234")
+
+
+@pytest.mark.parametrize("status", ["not checked", "check was interrupted by user", None])
+def test_an_unfinished_sample_is_refused(status):
+    said = {"a": "killed"} | ({"b": status} if status else {})
+    with pytest.raises(ValueError, match="did not finish.*run make mutation again"):
+        mutation.summary(said, record("a", "b"))
+
+
+@pytest.mark.parametrize("n", [1, 20, 1000])
+def test_the_interval_is_clopper_pearsons(n):
+    """None caught of n: the exact 95% interval is [0, 1 - 0.025^(1/n)], a bound with a closed form."""
+    interval = mutation.share(0, n)
+    assert interval["low"] == 0
+    assert interval["high"] == pytest.approx(1 - 0.025 ** (1 / n), rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "mutant, module",
+    [
+        ("nnlab.checks.fileio.x_save__mutmut_3", "checks.fileio"),
+        ("nnlab.data.xǁSplitǁto__mutmut_5", "data"),
+    ],
+)
+def test_a_mutant_is_filed_under_its_module(mutant, module):
+    assert mutation.module_of(mutant) == module
+
+
+@pytest.mark.parametrize("sample", ["0", "-3", "many"])
+def test_a_sample_that_is_not_a_positive_count_or_all_is_refused(sample, monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["mutation.py", "--sample", sample])
+    with pytest.raises(SystemExit):
+        mutation.main()
+    assert "--sample takes a positive number of mutants or all" in capsys.readouterr().err
