@@ -18,6 +18,7 @@ import json
 import re
 import sys
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
@@ -98,9 +99,9 @@ def _share(estimate: dict) -> str:
 
 def _which_mutants(saved: dict) -> str:
     if saved["sample"] == saved["population"]:
-        return f"every one of the {saved['population']:,} mutants"
+        return f"every one of the {saved['population']:,} mutants of `nnlab/`"
     sample = f"a uniform random sample of {saved['sample']:,}"
-    return f"{sample} of the {saved['population']:,} mutants (seed {saved['seed']})"
+    return f"{sample} of the {saved['population']:,} mutants of `nnlab/` (seed {saved['seed']})"
 
 
 def mutation() -> str:
@@ -113,7 +114,7 @@ def mutation() -> str:
     untested = ", ".join(f"`{module}` {n}" for module, n in saved["no_tests_by_module"].items())
     odd = "".join(f", {counts[said]} {said}" for said in ("segfault", "suspicious", "skipped") if counts[said])
     return (
-        f"`{saved['command']}` (mutmut on {_which_mutants(saved)} of `nnlab/`, the fast suite, at {saved['commit']},"
+        f"`{saved['command']}` (mutmut on {_which_mutants(saved)}, the fast suite, at {saved['commit']},"
         f" torch {saved['torch']}; saved in `docs/mutation.json`): {counts['killed']:,} killed, {counts['timeout']}"
         f" timed out (caught: the mutant never finished), {counts['survived']} survived and {counts['no tests']} had"
         f" no test{odd}. Caught: **{_share(saved['caught'])}** of the mutants, {_share(saved['caught_of_tested'])} of"
@@ -294,18 +295,31 @@ def render(readme: str) -> str:
     return MARKED.sub(section, readme)
 
 
+def not_one_whole_test_run(ledger: dict, coverage: dict) -> str | None:
+    """Why a ledger and a coverage report are not what one whole ``make test`` of committed code left, or None."""
+    incomplete = sorted(c["id"] for c in ledger["claims"] if c["verdict"] in ("untested", "failed"))
+    if incomplete:
+        return f"untested or failed claims ({', '.join(incomplete)})"
+    if "with changes" in (ledger.get("commit") or ""):
+        return f"the tests ran on uncommitted changes ({ledger['commit']})"
+    # make test writes the coverage at its end; a pytest run after it rewrites the ledger alone
+    measured = datetime.fromisoformat(coverage["meta"]["timestamp"]).astimezone()  # coverage.py: local time
+    if datetime.fromisoformat(ledger["run"]) > measured:
+        return f"the ledger is from a later pytest run ({ledger['run']}) than the coverage ({measured.isoformat()})"
+    return None
+
+
 def save() -> None:
     """Keep in docs/ what the last whole ``make test`` and ``make mutation`` left behind; say what was not kept."""
     ledger_path, coverage_path = REPORTS / "ledger.json", REPORTS / "coverage.json"
     if ledger_path.is_file() and coverage_path.is_file():
-        ledger = json.loads(ledger_path.read_text())
-        incomplete = sorted(c["id"] for c in ledger["claims"] if c["verdict"] in ("untested", "failed"))
-        if incomplete:
-            print(f"not saved: {ledger_path} has untested or failed claims ({', '.join(incomplete)}); run make test")
+        ledger, covered = json.loads(ledger_path.read_text()), json.loads(coverage_path.read_text())
+        if reason := not_one_whole_test_run(ledger, covered):
+            print(f"not saved: the ledger and coverage in reports/: {reason}; run make test")
         else:
             LEDGER.write_text(ledger_path.read_text())
             (DOCS / "ledger.md").write_text((REPORTS / "ledger.md").read_text())
-            totals = json.loads(coverage_path.read_text())["totals"]
+            totals = covered["totals"]
             kept = {key: ledger.get(key) for key in ("torch", "run", "commit")}
             kept |= {"command": "make test", "totals": totals}
             COVERAGE.write_text(json.dumps(kept, indent=1) + "\n")

@@ -2,6 +2,7 @@
 
 import importlib.util
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -26,14 +27,53 @@ def test_the_measured_sections_are_what_the_saved_outputs_give(readme_script):
     assert sorted(marked) == sorted(readme_script.SECTIONS), "each measured section marked once, in one file"
 
 
-@pytest.mark.parametrize("section", ["lab", "ledger", "coverage", "tensor-dot-cpu", "trainer-speed", "versions"])
+def marked_sections(readme_script) -> dict[str, tuple]:
+    """``{section name: (the file's text, the section's body)}`` over every file with measured sections."""
+    return {
+        match["name"]: (text, match["body"])
+        for text in (path.read_text() for path in readme_script.FILES)
+        for match in readme_script.MARKED.finditer(text)
+    }
+
+
+@pytest.mark.parametrize(
+    "section",
+    ["lab", "ledger", "coverage", "mutation", "mutation-survivors", "tensor-dot-cpu", "trainer-speed", "versions"],
+)
 def test_a_changed_figure_is_caught_in_every_measured_section(readme_script, section):
-    readme = readme_script.README.read_text()
-    body = next(m["body"] for m in readme_script.MARKED.finditer(readme) if m["name"] == section)
+    text, body = marked_sections(readme_script)[section]
     digit = re.search(r"\d", body)
     changed = body[: digit.start()] + str((int(digit[0]) + 1) % 10) + body[digit.end() :]
-    tampered = readme.replace(body, changed, 1)
+    tampered = text.replace(body, changed, 1)
     assert readme_script.render(tampered) != tampered
+
+
+def test_every_measured_section_has_its_saved_output(readme_script):
+    placeholders = [name for name, (_, body) in marked_sections(readme_script).items() if "Not saved yet" in body]
+    assert not placeholders, f"{placeholders} show no figures: run the command each names, then make docs"
+
+
+WHOLE_RUN = {"run": "2026-11-23T20:00:00+00:00", "commit": "abc1234", "claims": [{"id": "L1", "verdict": "holds"}]}
+
+
+@pytest.mark.parametrize(
+    "ledger, reason",
+    [
+        (WHOLE_RUN, None),
+        (WHOLE_RUN | {"commit": None}, None),  # ledgers from before the commit stamp
+        (WHOLE_RUN | {"claims": [{"id": "L1", "verdict": "untested"}]}, "untested or failed claims \\(L1\\)"),
+        (WHOLE_RUN | {"commit": "abc1234 with changes"}, "uncommitted changes"),
+        (WHOLE_RUN | {"run": "2026-11-23T21:00:00+00:00"}, "a later pytest run"),
+    ],
+)
+def test_docs_keep_only_what_one_whole_make_test_of_committed_code_left(readme_script, ledger, reason):
+    end_of_make_test = datetime.fromisoformat("2026-11-23T20:30:00+00:00")
+    coverage = {"meta": {"timestamp": end_of_make_test.astimezone().replace(tzinfo=None).isoformat()}}  # local time
+    said = readme_script.not_one_whole_test_run(ledger, coverage)
+    if reason is None:
+        assert said is None
+    else:
+        assert re.search(reason, said), said
 
 
 def test_an_unknown_section_name_is_refused_naming_the_known_ones(readme_script):
