@@ -118,6 +118,7 @@ def test_m1_holds_when_the_reports_run_is_a_plausible_run_and_not_otherwise():
 def test_m2_needs_relu_above_sigmoid_and_sigmoid_slowest_against_every_other():
     assert by_claim(synthetic_runs(REPORT_LIKE))["M2"]["holds"]
     assert not by_claim(synthetic_runs(REPORT_LIKE | {"sigmoid": 0.8808}))["M2"]["holds"]
+    assert not by_claim(synthetic_runs(REPORT_LIKE | {"sigmoid": 0.92}))["M2"]["holds"]  # one-sided: ReLU far below
     tanh_slow = {"relu": 0.8, "sigmoid": 0.7, "tanh": 0.6, "relu_dropout": 0.8}
     assert not by_claim(synthetic_runs(REPORT_LIKE, first=tanh_slow))["M2"]["holds"]
 

@@ -138,8 +138,12 @@ def test_recipe_refuses_bad_hyperparameters(bad):
         Recipe(**bad)
 
 
-@pytest.mark.parametrize(("field", "value"), [("epochs", 1), ("batch_size", 1), ("momentum", 0.0), ("lr", 1e-12)])
-def test_recipe_accepts_the_edges_of_the_valid_range(field, value):
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("epochs", 1), ("batch_size", 1), ("momentum", 0.0), ("lr", 1e-12)]
+    + [("matmul_precision", precision) for precision in ("highest", "high", "medium")],
+)
+def test_recipe_accepts_the_edges_of_the_valid_range_and_each_precision(field, value):
     assert getattr(Recipe(**{field: value}), field) == value
 
 

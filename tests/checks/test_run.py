@@ -6,8 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from nnlab.checks import all_checks, run_check
+from nnlab.checks import Statement, all_checks, load_lab, run_check, run_statement
 from nnlab.checks.lab import Lab
+from nnlab.checks.run import describe
 from nnlab.labs import REFERENCE
 from tests.checks.helpers import variant
 
@@ -64,15 +65,17 @@ def test_a_failure_stays_a_failure_when_the_documented_behaviour_needs_a_missing
 
 
 def test_a_role_the_lab_lacks_is_missing_not_failed():
-    result = run_check(check_named("centered_output_has_mean_zero"), Lab("empty"))
-    assert (result.result, result.detail) == (
+    check = check_named("centered_output_has_mean_zero")
+    result = run_check(check, Lab("empty"))
+    assert (result.check, result.result, result.detail) == (
+        check.id,
         "missing",
         "empty defines no 'CenteredLayer' in its 'layers' section (report section 3: custom layers).",
     )
 
 
 def test_in_one_file_mlp_is_section_5s_when_it_takes_dropout_rate_and_section_1s_otherwise(tmp_path):
-    from nnlab.checks import RoleMissing, load_lab
+    from nnlab.checks import RoleMissing
 
     for source, section, other in (
         ("class MLP:\n    def __init__(self): pass\n", "blocks", "classifier"),
@@ -84,3 +87,51 @@ def test_in_one_file_mlp_is_section_5s_when_it_takes_dropout_rate_and_section_1s
         assert getattr(lab, section).MLP.__name__ == "MLP"
         with pytest.raises(RoleMissing):
             _ = getattr(lab, other).MLP
+
+
+def wording_fails():
+    """The documents' wording."""
+    raise AssertionError("torch does otherwise")
+
+
+def correction_holds():
+    """The corrected statement."""
+
+
+def correction_fails():
+    """A corrected statement that is wrong too."""
+    raise AssertionError("not this either")
+
+
+@pytest.mark.parametrize(
+    ("truth", "when_wrong", "result", "detail"),
+    [
+        (correction_holds, "qualified", "qualified", "What holds instead: The corrected statement."),
+        (correction_holds, "refuted", "fail", "What holds instead: The corrected statement."),
+        (correction_fails, "refuted", "error", "Nor does the correction hold: not this either"),
+    ],
+)
+def test_a_statement_is_qualified_or_refuted_only_where_its_correction_holds(truth, when_wrong, result, detail):
+    said = run_statement(Statement("T0", wording_fails, truth, when_wrong))
+    assert (said.check, said.result) == ("T0:wording_fails", result)
+    assert said.detail == f"The documents' wording: torch does otherwise {detail}"
+
+
+def test_a_failures_detail_carries_hypothesiss_example_on_one_line_but_not_its_reproduce_hint():
+    error = AssertionError("outputs differ")
+    error.add_note("Falsifying example: prop(\n    width=3,\n)")
+    error.add_note("You can reproduce this example by temporarily adding @reproduce_failure")
+    assert describe(error) == "outputs differ Falsifying example: prop( width=3, )"
+
+
+def test_a_folder_holding_one_file_is_that_file_under_the_name_given(tmp_path):
+    """As Gradescope hands over an upload of lab.py; a folder of several non-section files is refused."""
+    (tmp_path / "upload").mkdir()
+    (tmp_path / "upload" / "lab.py").write_text("class CenteredLayer:\n    pass\n")
+    lab = load_lab(tmp_path / "upload", "student")
+    assert (lab.name, lab.layers.CenteredLayer.__name__) == ("student", "CenteredLayer")
+    (tmp_path / "upload" / "notes.py").write_text("")
+    with pytest.raises(FileNotFoundError, match="holds none of the section scripts blocks.py, parameters.py"):
+        load_lab(tmp_path / "upload")
+    with pytest.raises(FileNotFoundError, match="No lab at .*nowhere: give a .py file or a folder"):
+        load_lab(tmp_path / "nowhere")
