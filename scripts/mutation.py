@@ -61,18 +61,26 @@ def generate() -> None:
         raise SystemExit("mutmut generated no mutants or collected no test statistics; its output above says why")
 
 
-def run(size: int | None, seed: int, command: str) -> None:
+def run(size: int | None, seed: int) -> None:
     shutil.rmtree(MUTANTS, ignore_errors=True)
     generate()
     population = statuses()
     sample = draw(list(population), size, seed)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    record = {"command": command, "seed": seed, "population": len(population), "commit": commit.stdout.strip()}
-    record["names"] = sample
+    record = {"seed": seed, "population": len(population), "commit": commit.stdout.strip(), "names": sample}
     SAMPLE.write_text(json.dumps(record, indent=1) + "\n")
     print(f"testing {len(sample):,} of {len(population):,} mutants (seed {seed}, commit {record['commit']})")
     # every mutant: no names, as thousands of them would each be matched against every mutant
     mutmut("run", "--max-children", str(os.cpu_count() or 1), *(sample if len(sample) < len(population) else []))
+
+
+def command_for(size: int, population: int, seed: int) -> str:
+    """The command that draws this sample again."""
+    if size == population:
+        return "make mutation SAMPLE=all"
+    if seed != DEFAULT_SEED:
+        return f"python scripts/mutation.py --sample {size} --seed {seed}"
+    return "make mutation" + ("" if size == DEFAULT_SIZE else f" SAMPLE={size}")
 
 
 def module_of(mutant: str) -> str:
@@ -101,7 +109,7 @@ def summary(said: dict[str, str], record: dict) -> dict:
         "sample": len(sampled),
         "seed": record["seed"],
         "commit": record["commit"],
-        "command": record["command"],
+        "command": command_for(len(sampled), record["population"], record["seed"]),
         "counts": {status: counts[status] for status in sorted(FINISHED)},
         "caught": share(caught, len(sampled)),
         "caught_of_tested": share(caught, tested),
@@ -121,9 +129,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.sample != "all" and not (args.sample.isdigit() and int(args.sample) > 0):
         parser.error(f"--sample takes a positive number of mutants or all, not {args.sample!r}")
-    command = "make mutation" if args.sample == str(DEFAULT_SIZE) and args.seed == DEFAULT_SEED else None
-    command = command or f"python scripts/mutation.py --sample {args.sample} --seed {args.seed}"
-    run(None if args.sample == "all" else int(args.sample), args.seed, command)
+    run(None if args.sample == "all" else int(args.sample), args.seed)
 
 
 if __name__ == "__main__":

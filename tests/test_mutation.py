@@ -39,7 +39,7 @@ def test_each_mutant_is_drawn_about_equally_often():
 
 
 def record(*sampled: str) -> dict:
-    return {"command": "make mutation", "seed": 0, "population": 9, "commit": "abc1234", "names": list(sampled)}
+    return {"seed": 0, "population": 9, "commit": "abc1234", "names": list(sampled)}
 
 
 def test_the_summary_counts_only_the_sampled_mutants_and_counts_timeouts_and_crashes_as_caught():
@@ -57,6 +57,19 @@ def test_an_unfinished_sample_is_refused(status):
     said = {"a": "killed"} | ({"b": status} if status else {})
     with pytest.raises(ValueError, match="did not finish.*run make mutation again"):
         mutation.summary(said, record("a", "b"))
+
+
+@pytest.mark.parametrize(
+    ("size", "population", "seed", "command"),
+    [
+        (1000, 9000, 0, "make mutation"),
+        (200, 9000, 0, "make mutation SAMPLE=200"),
+        (9000, 9000, 0, "make mutation SAMPLE=all"),
+        (1000, 9000, 7, "python scripts/mutation.py --sample 1000 --seed 7"),
+    ],
+)
+def test_the_saved_results_name_the_command_that_draws_the_sample_again(size, population, seed, command):
+    assert mutation.command_for(size, population, seed) == command
 
 
 @pytest.mark.parametrize("n", [1, 20, 1000])
