@@ -93,8 +93,9 @@ def coverage() -> str:
     )
 
 
-def _share(estimate: dict) -> str:
-    return f"{estimate['share']:.1%} ({estimate['low']:.1%} to {estimate['high']:.1%})"
+def _share(estimate: dict, census: bool) -> str:
+    """A share caught; a sample's with its interval (a census has no sampling error)."""
+    return f"{estimate['share']:.1%}" + ("" if census else f" ({estimate['low']:.1%} to {estimate['high']:.1%})")
 
 
 def _which_mutants(saved: dict) -> str:
@@ -112,13 +113,16 @@ def mutation() -> str:
     by_module = Counter(mutmut_run.module_of(name) for name in saved["survivors"])
     most = ", ".join(f"`{module}` {n}" for module, n in by_module.most_common())
     untested = ", ".join(f"`{module}` {n}" for module, n in saved["no_tests_by_module"].items())
+    census = saved["sample"] == saved["population"]
     odd = "".join(f", {counts[said]} {said}" for said in ("segfault", "suspicious", "skipped") if counts[said])
     return (
         f"`{saved['command']}` (mutmut on {_which_mutants(saved)}, the fast suite, at {saved['commit']},"
         f" torch {saved['torch']}; saved in `docs/mutation.json`): {counts['killed']:,} killed, {counts['timeout']}"
         f" timed out (caught: the mutant never finished), {counts['survived']} survived and {counts['no tests']} had"
-        f" no test{odd}. Caught: **{_share(saved['caught'])}** of the mutants, {_share(saved['caught_of_tested'])} of"
-        " those a test runs (95% intervals, exact binomial). Survivors by module: "
+        f" no test{odd}. Caught: **{_share(saved['caught'], census)}** of the mutants,"
+        f" {_share(saved['caught_of_tested'], census)} of those a test runs"
+        + ("" if census else " (95% intervals, exact binomial)")
+        + ". Survivors by module: "
         f"{most}. With no test, by module: {untested}. `docs/mutation.md` lists the survivors and sorts their kinds.\n"
     )
 
