@@ -40,13 +40,13 @@ bench: setup data
 	$(PYTHON) -m pytest benchmarks --benchmark-autosave --benchmark-compare --benchmark-compare-fail=min:50%
 	$(PYTHON) benchmarks/report.py --plot docs/tensor_dot_speed.png
 
-# Mutation testing of nnlab/ with the fast suite, on a seeded uniform sample of 1,000 mutants (SAMPLE=all tests
-# every one: hours on 2 cores); `mutmut results` then lists survivors. scripts/mutation.py says how.
-# mutmut pinned: the script reads its results and stops it after generating mutants.
-SAMPLE ?= 1000
+# Mutation testing of nnlab/ with the fast suite, on a uniform random sample of mutants drawn for the commit
+# (SAMPLE=N for another size, SAMPLE=all for every one: hours on 2 cores). scripts/mutation.py says how; make docs
+# then lists the survivors in docs/mutation.md. mutmut pinned: the script reads its results and stops it after
+# generating mutants.
 mutation: setup
 	$(PYTHON) -m pip install --quiet mutmut==3.8.1
-	$(PYTHON) scripts/mutation.py --sample $(SAMPLE)
+	$(PYTHON) scripts/mutation.py $(if $(SAMPLE),--sample $(SAMPLE))
 
 # The README's measured sections from the saved outputs, after keeping in docs/ what the last whole make test and
 # make mutation left in reports/ and mutants/ (scripts/readme.py says what it kept and what not, and why)

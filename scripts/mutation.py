@@ -1,13 +1,15 @@
 """Mutation testing of nnlab/ with mutmut, on a uniform random sample of its mutants (make mutation).
 
-    python scripts/mutation.py                # a seeded sample of 1,000 mutants (make mutation)
+    python scripts/mutation.py                # a sample of 1,000 mutants, drawn for this commit (make mutation)
     python scripts/mutation.py --sample all   # every mutant: hours on 2 cores
-    python scripts/readme.py --save           # then keep the results in docs/mutation.json (make docs)
+    python scripts/readme.py --save           # then keep the results in docs/mutation.json (make docs), its
+                                              # survivors listed in docs/mutation.md
 
-nnlab has thousands of mutants, and mutmut takes seconds a core to test one here. A seeded uniform sample
-estimates the share of mutants the suite catches with an exact binomial interval (Clopper-Pearson): about ±2
-points for 1,000 mutants of which nine in ten are caught. Each run starts from scratch: mutmut keeps its own copy
-of the tests and would not see new ones.
+nnlab has thousands of mutants, and mutmut takes seconds a core to test one here. A uniform random sample
+estimates the share of mutants the suite catches, with an exact binomial interval (Clopper-Pearson). The sample is
+drawn afresh for each commit, seeded by its hash: tests written against one sample's survivors would make that
+sample's next score an overestimate, and the next commit draws another. Each run starts from scratch: mutmut keeps
+its own copy of the tests and would not see new ones.
 """
 
 import argparse
@@ -24,11 +26,12 @@ from scipy import stats
 ROOT = Path(__file__).parents[1]
 MUTANTS = ROOT / "mutants"
 SAMPLE = MUTANTS / "nnlab-sample.json"  # which mutants this run tests, at which commit
-DEFAULT_SIZE, DEFAULT_SEED = 1000, 0
+DEFAULT_SIZE = 1000
 # One torch thread: its OpenMP pool does not survive mutmut's fork. The repeatable hypothesis profile: the same code
 # gets the same score.
 ENVIRONMENT = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NNLAB_HYPOTHESIS_PROFILE": "repeatable"}
-CAUGHT = ("killed", "timeout", "segfault")  # a mutant that never finishes, or kills the tests' process, is caught too
+# a mutant that never finishes, kills the tests' process or fails a type checker is caught too
+CAUGHT = ("killed", "timeout", "segfault", "caught by type check")
 # mutmut's words for a mutant it has tested; "suspicious": the tests ended oddly. Of the others it says "not checked"
 # or "check was interrupted by user".
 FINISHED = {*CAUGHT, "survived", "suspicious", "no tests", "skipped"}
@@ -61,24 +64,36 @@ def generate() -> None:
         raise SystemExit("mutmut generated no mutants or collected no test statistics; its output above says why")
 
 
-def run(size: int | None, seed: int) -> None:
+def git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def seed_of(commit: str) -> int:
+    """The sample's seed when none is given: the commit's short hash read as a number."""
+    return int(commit.split()[0], 16)
+
+
+def run(size: int | None, seed: int | None) -> None:
+    commit = git("rev-parse", "--short", "HEAD")
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += " with changes"  # mutmut tests the working tree; summary() refuses to keep what it gives
+    seed = seed_of(commit) if seed is None else seed
     shutil.rmtree(MUTANTS, ignore_errors=True)
     generate()
     population = statuses()
     sample = draw(list(population), size, seed)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    record = {"seed": seed, "population": len(population), "commit": commit.stdout.strip(), "names": sample}
+    record = {"seed": seed, "population": len(population), "commit": commit, "names": sample}
     SAMPLE.write_text(json.dumps(record, indent=1) + "\n")
     print(f"testing {len(sample):,} of {len(population):,} mutants (seed {seed}, commit {record['commit']})")
     # every mutant: no names, as thousands of them would each be matched against every mutant
     mutmut("run", "--max-children", str(os.cpu_count() or 1), *(sample if len(sample) < len(population) else []))
 
 
-def command_for(size: int, population: int, seed: int) -> str:
-    """The command that draws this sample again."""
+def command_for(size: int, population: int, seed: int, commit: str) -> str:
+    """The command that draws this sample again, at its commit."""
     if size == population:
         return "make mutation SAMPLE=all"
-    if seed != DEFAULT_SEED:
+    if seed != seed_of(commit):
         return f"python scripts/mutation.py --sample {size} --seed {seed}"
     return "make mutation" + ("" if size == DEFAULT_SIZE else f" SAMPLE={size}")
 
@@ -101,15 +116,19 @@ def summary(said: dict[str, str], record: dict) -> dict:
     unfinished = Counter(status for status in sampled.values() if status not in FINISHED)
     if unfinished:
         raise ValueError(f"the run did not finish ({dict(unfinished)}): run make mutation again")
+    if record["commit"].endswith("with changes"):
+        raise ValueError(f"the run tested uncommitted changes ({record['commit']}): commit, then make mutation")
     counts = Counter(sampled.values())
     caught = sum(counts[status] for status in CAUGHT)
     tested = caught + counts["survived"]
+    if not tested:
+        raise ValueError("no sampled mutant has a test that runs it: draw a larger sample")
     return {
         "population": record["population"],
         "sample": len(sampled),
         "seed": record["seed"],
         "commit": record["commit"],
-        "command": command_for(len(sampled), record["population"], record["seed"]),
+        "command": command_for(len(sampled), record["population"], record["seed"], record["commit"]),
         "counts": {status: counts[status] for status in sorted(FINISHED)},
         "caught": share(caught, len(sampled)),
         "caught_of_tested": share(caught, tested),
@@ -125,7 +144,7 @@ def main() -> None:
     parser.add_argument(
         "--sample", default=str(DEFAULT_SIZE), help=f"how many mutants, or all (default {DEFAULT_SIZE})"
     )
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"the sample's seed (default {DEFAULT_SEED})")
+    parser.add_argument("--seed", type=int, help="the sample's seed (default: the commit's short hash as a number)")
     args = parser.parse_args()
     if args.sample != "all" and not (args.sample.isdigit() and int(args.sample) > 0):
         parser.error(f"--sample takes a positive number of mutants or all, not {args.sample!r}")

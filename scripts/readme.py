@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "scripts")]
-import mutation as mutmut_run  # noqa: E402  (scripts/mutation.py: make mutation's sample and what it adds up to)
+import mutation as mutation_script  # noqa: E402  (scripts/mutation.py: make mutation's sample and what it adds up to)
 import report  # noqa: E402  (benchmarks/report.py: the ratios and targets the benchmark tables show)
 from versions import what_holds_instead  # noqa: E402
 
@@ -102,7 +102,7 @@ def _which_mutants(saved: dict) -> str:
     if saved["sample"] == saved["population"]:
         return f"every one of the {saved['population']:,} mutants of `nnlab/`"
     sample = f"a uniform random sample of {saved['sample']:,}"
-    return f"{sample} of the {saved['population']:,} mutants of `nnlab/` (seed {saved['seed']})"
+    return f"{sample} of the {saved['population']:,} mutants of `nnlab/`, drawn with seed {saved['seed']}"
 
 
 def mutation() -> str:
@@ -110,7 +110,7 @@ def mutation() -> str:
     if saved is None:
         return _not_saved(MUTATION, "make mutation")
     counts = saved["counts"]
-    by_module = Counter(mutmut_run.module_of(name) for name in saved["survivors"])
+    by_module = Counter(mutation_script.module_of(name) for name in saved["survivors"])
     most = ", ".join(f"`{module}` {n}" for module, n in by_module.most_common())
     untested = ", ".join(f"`{module}` {n}" for module, n in saved["no_tests_by_module"].items())
     census = saved["sample"] == saved["population"]
@@ -258,7 +258,7 @@ def mutation_survivors() -> str:
         return _not_saved(MUTATION, "make mutation")
     by_module: dict[str, list[str]] = {}
     for name in saved["survivors"]:
-        by_module.setdefault(mutmut_run.module_of(name), []).append(name)
+        by_module.setdefault(mutation_script.module_of(name), []).append(name)
     lines = [
         f"The survivors among {_which_mutants(saved)} (`{saved['command']}` at {saved['commit']}, torch"
         f" {saved['torch']}; `docs/mutation.json`), by module; `mutmut show NAME` shows one after that run:",
@@ -330,12 +330,12 @@ def save() -> None:
             print(f"saved the ledger and the coverage of the run of {ledger['run']} in docs/")
     else:
         print("not saved: no reports/ledger.json and reports/coverage.json; run make test")
-    if not mutmut_run.SAMPLE.is_file():
+    if not mutation_script.SAMPLE.is_file():
         print("not saved: no mutants/ from make mutation")
         return
-    record = json.loads(mutmut_run.SAMPLE.read_text())
+    record = json.loads(mutation_script.SAMPLE.read_text())
     try:
-        results = mutmut_run.summary(mutmut_run.statuses(), record)
+        results = mutation_script.summary(mutation_script.statuses(), record)
     except ValueError as error:
         print(f"not saved: {error}")
         return

@@ -38,18 +38,19 @@ def test_each_mutant_is_drawn_about_equally_often():
     assert stats.chisquare(counts).pvalue > 1e-6, counts
 
 
-def record(*sampled: str) -> dict:
-    return {"seed": 0, "population": 9, "commit": "abc1234", "names": list(sampled)}
+def record(*sampled: str, commit: str = "abc1234") -> dict:
+    return {"seed": 0xABC1234, "population": 9, "commit": commit, "names": list(sampled)}
 
 
 def test_the_summary_counts_only_the_sampled_mutants_and_counts_timeouts_and_crashes_as_caught():
     said = {"a": "killed", "b": "timeout", "c": "segfault", "d": "survived", "e": "no tests", "f": "survived"}
     summary = mutation.summary(said, record("a", "b", "c", "d", "e"))
     assert summary["counts"]["killed"] == 1 and summary["counts"]["survived"] == 1
-    assert summary["caught"]["share"] == 3 / 5
-    assert summary["caught_of_tested"]["share"] == 3 / 4
+    assert summary["caught"] == mutation.share(3, 5)
+    assert summary["caught_of_tested"] == mutation.share(3, 4)
     assert summary["survivors"] == ["d"]
     assert (summary["sample"], summary["population"], summary["commit"]) == (5, 9, "abc1234")
+    assert summary["command"] == "make mutation SAMPLE=5"
 
 
 @pytest.mark.parametrize("status", ["not checked", "check was interrupted by user", None])
@@ -60,16 +61,37 @@ def test_an_unfinished_sample_is_refused(status):
 
 
 @pytest.mark.parametrize(
+    ("said", "commit", "refusal"),
+    [
+        ({"a": "killed"}, "abc1234 with changes", "tested uncommitted changes \\(abc1234 with changes\\)"),
+        ({"a": "no tests"}, "abc1234", "no sampled mutant has a test"),
+    ],
+)
+def test_a_run_of_uncommitted_code_or_without_a_tested_mutant_is_refused(said, commit, refusal):
+    with pytest.raises(ValueError, match=refusal):
+        mutation.summary(said, record("a", commit=commit))
+
+
+def test_each_commit_draws_its_own_sample():
+    """Tests written against one sample's survivors must not be scored on that same sample at the next commit."""
+    assert mutation.seed_of("abc1234") == 0xABC1234 and mutation.seed_of("abc1234 with changes") == 0xABC1234
+    population = [f"m{i}" for i in range(100)]
+    assert mutation.draw(population, 10, mutation.seed_of("abc1234")) != mutation.draw(
+        population, 10, mutation.seed_of("abc1235")
+    )
+
+
+@pytest.mark.parametrize(
     ("size", "population", "seed", "command"),
     [
-        (1000, 9000, 0, "make mutation"),
-        (200, 9000, 0, "make mutation SAMPLE=200"),
-        (9000, 9000, 0, "make mutation SAMPLE=all"),
+        (1000, 9000, 0xABC1234, "make mutation"),
+        (200, 9000, 0xABC1234, "make mutation SAMPLE=200"),
+        (9000, 9000, 7, "make mutation SAMPLE=all"),
         (1000, 9000, 7, "python scripts/mutation.py --sample 1000 --seed 7"),
     ],
 )
 def test_the_saved_results_name_the_command_that_draws_the_sample_again(size, population, seed, command):
-    assert mutation.command_for(size, population, seed) == command
+    assert mutation.command_for(size, population, seed, "abc1234") == command
 
 
 @pytest.mark.parametrize("n", [1, 20, 1000])
@@ -93,6 +115,7 @@ def test_a_mutant_is_filed_under_its_module(mutant, module):
 
 @pytest.mark.parametrize("sample", ["0", "-3", "many"])
 def test_a_sample_that_is_not_a_positive_count_or_all_is_refused(sample, monkeypatch, capsys):
+    monkeypatch.setattr(mutation, "run", lambda *args: pytest.fail("ran mutmut on a bad --sample"))
     monkeypatch.setattr("sys.argv", ["mutation.py", "--sample", sample])
     with pytest.raises(SystemExit):
         mutation.main()

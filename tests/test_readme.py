@@ -1,8 +1,9 @@
 """The measured sections of README.md and docs/mutation.md say what the saved outputs say (scripts/readme.py)."""
 
 import importlib.util
+import os
 import re
-from datetime import datetime
+import time
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,23 @@ def test_every_measured_section_has_its_saved_output(readme_script):
     assert not placeholders, f"{placeholders} show no figures: run the command each names, then make docs"
 
 
-WHOLE_RUN = {"run": "2026-11-23T20:00:00+00:00", "commit": "abc1234", "claims": [{"id": "L1", "verdict": "holds"}]}
+@pytest.fixture
+def five_and_a_half_hours_east():
+    """Local time 05:30 ahead of UTC (a POSIX TZ string, no tz database needed), and back afterwards."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "IST-5:30"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+# make test ended at 20:30 local time, 15:00 UTC; coverage.py writes local time without its offset
+COVERAGE = {"meta": {"timestamp": "2026-11-23T20:30:00.000001"}}
+WHOLE_RUN = {"run": "2026-11-23T14:50:00+00:00", "commit": "abc1234", "claims": [{"id": "L1", "verdict": "holds"}]}
 
 
 @pytest.mark.parametrize(
@@ -63,13 +80,14 @@ WHOLE_RUN = {"run": "2026-11-23T20:00:00+00:00", "commit": "abc1234", "claims": 
         (WHOLE_RUN | {"commit": None}, None),  # ledgers from before the commit stamp
         (WHOLE_RUN | {"claims": [{"id": "L1", "verdict": "untested"}]}, "untested or failed claims \\(L1\\)"),
         (WHOLE_RUN | {"commit": "abc1234 with changes"}, "uncommitted changes"),
-        (WHOLE_RUN | {"run": "2026-11-23T21:00:00+00:00"}, "a later pytest run"),
+        # 16:00 UTC is after the coverage's 15:00 UTC, though before its 20:30 read without the offset
+        (WHOLE_RUN | {"run": "2026-11-23T16:00:00+00:00"}, "a later pytest run"),
     ],
 )
-def test_docs_keep_only_what_one_whole_make_test_of_committed_code_left(readme_script, ledger, reason):
-    end_of_make_test = datetime.fromisoformat("2026-11-23T20:30:00+00:00")
-    coverage = {"meta": {"timestamp": end_of_make_test.astimezone().replace(tzinfo=None).isoformat()}}  # local time
-    said = readme_script.not_one_whole_test_run(ledger, coverage)
+def test_docs_keep_only_what_one_whole_make_test_of_committed_code_left(
+    readme_script, ledger, reason, five_and_a_half_hours_east
+):
+    said = readme_script.not_one_whole_test_run(ledger, COVERAGE)
     if reason is None:
         assert said is None
     else:

@@ -122,5 +122,4 @@ GENERAL_PROPERTIES = (
 
 for _spec in MODULE_ROLES:
     for _prop in GENERAL_PROPERTIES:
-        _name = f"{_spec.label}_{_prop.__name__}"
-        check(_spec.claim, documented=_spec.documented)(for_role(_prop, _spec, _spec.role, _name))
+        check(_spec.claim, documented=_spec.documented)(for_role(_prop, _spec, role=_spec.role, prefix=_spec.label))

@@ -193,8 +193,7 @@ def leaves_modules_other_than_linear_alone(role: str, lab) -> None:
 
 INITIALISERS = ("init_normal", "init_constant", "xavier", "init_42", "my_init", "textbook_init")
 for _role in INITIALISERS:
-    _name = f"{_role}_{leaves_modules_other_than_linear_alone.__name__}"
-    check("P3")(for_role(leaves_modules_other_than_linear_alone, _role, _role, _name))
+    check("P3")(for_role(leaves_modules_other_than_linear_alone, _role, role=_role, prefix=_role))
 
 
 # --- P1: access, on the report's single-hidden-layer net ---------------------------------

@@ -81,19 +81,19 @@ def check(claim: str, documented: CheckFunction | None = None) -> Callable[[Chec
     return register
 
 
-def for_role(prop: Callable[..., None], subject, role: str, name: str) -> CheckFunction:
-    """``prop(subject, lab)`` as a check named ``name``, its docstring's ``{role}`` filled in: one property, many roles.
+def for_role(prop: Callable[..., None], subject, *, role: str, prefix: str) -> CheckFunction:
+    """``prop(subject, lab)`` as a check named ``{prefix}_{prop's name}``, its docstring's ``{role}`` filled in.
 
-    The check only forwards to ``prop``, so the property's body runs when the check does. Mutation testing (mutmut,
-    ``make mutation``) picks a function's mutant when the function is called, in a process that imported nnlab
-    before: a check built here, at import, from a body inside a factory would never run a mutant.
+    One property, many roles. The check only forwards to ``prop``, so the property's body runs when the check does.
+    Mutation testing (mutmut, ``make mutation``) picks a function's mutant when the function is called, in a process
+    that imported nnlab before: a check built here, at import, from a body inside a factory would never run a mutant.
     """
 
     def function(lab) -> None:
         prop(subject, lab)
 
-    function.__name__ = name
-    function.__doc__ = prop.__doc__.format(role=role)
+    function.__name__ = f"{prefix}_{prop.__name__}"
+    function.__doc__ = (prop.__doc__ or "").replace("{role}", role)
     return function
 
 

@@ -108,6 +108,7 @@ def correction_fails():
     [
         (correction_holds, "qualified", "qualified", "What holds instead: The corrected statement."),
         (correction_holds, "refuted", "fail", "What holds instead: The corrected statement."),
+        (correction_fails, "qualified", "error", "Nor does the correction hold: not this either"),
         (correction_fails, "refuted", "error", "Nor does the correction hold: not this either"),
     ],
 )
