@@ -105,13 +105,20 @@ def _which_mutants(saved: dict) -> str:
     return f"{sample} of the {saved['population']:,} mutants of `nnlab/`, drawn with seed {saved['seed']}"
 
 
+def _survivors_by_module(saved: dict) -> list[tuple[str, list[str]]]:
+    """The saved run's survivors grouped by their module under nnlab/, the module with most first."""
+    by_module: dict[str, list[str]] = {}
+    for name in saved["survivors"]:
+        by_module.setdefault(mutation_script.module_of(name), []).append(name)
+    return sorted(by_module.items(), key=lambda item: -len(item[1]))
+
+
 def mutation() -> str:
     saved = _saved(MUTATION)
     if saved is None:
         return _not_saved(MUTATION, "make mutation")
     counts = saved["counts"]
-    by_module = Counter(mutation_script.module_of(name) for name in saved["survivors"])
-    most = ", ".join(f"`{module}` {n}" for module, n in by_module.most_common())
+    most = ", ".join(f"`{module}` {len(names)}" for module, names in _survivors_by_module(saved))
     untested = ", ".join(f"`{module}` {n}" for module, n in saved["no_tests_by_module"].items())
     census = saved["sample"] == saved["population"]
     odd = "".join(f", {counts[said]} {said}" for said in ("segfault", "suspicious", "skipped") if counts[said])
@@ -256,15 +263,12 @@ def mutation_survivors() -> str:
     saved = _saved(MUTATION)
     if saved is None:
         return _not_saved(MUTATION, "make mutation")
-    by_module: dict[str, list[str]] = {}
-    for name in saved["survivors"]:
-        by_module.setdefault(mutation_script.module_of(name), []).append(name)
     lines = [
         f"The survivors among {_which_mutants(saved)} (`{saved['command']}` at {saved['commit']}, torch"
         f" {saved['torch']}; `docs/mutation.json`), by module; `mutmut show NAME` shows one after that run:",
         "",
     ]
-    for module, names in sorted(by_module.items(), key=lambda item: -len(item[1])):
+    for module, names in _survivors_by_module(saved):
         lines.append(f"- `{module}` ({len(names)}): " + ", ".join(f"`{name.rsplit('.', 1)[1]}`" for name in names))
     return "\n".join(lines) + "\n"
 
