@@ -23,7 +23,7 @@ lab: setup data
 PARALLEL := -n auto --dist loadgroup
 
 # Two passes: the fast tests on a worker per core, then the slow ones in one process with every core's threads (the
-# 20-seed experiment is one batched job; on one worker of two it held one thread and ran 14 minutes instead of 7).
+# 20-seed experiment is one batched job, which a worker of its own would run on one thread).
 # The second pass adds to the first's coverage and ledger; reports/ then holds both (make docs keeps them in docs/).
 test: setup data
 	$(PYTHON) -m pytest $(PARALLEL) -m "not slow" --cov=nnlab --cov-branch --cov-report=
@@ -34,8 +34,8 @@ fast: setup
 	$(PYTHON) -m pytest $(PARALLEL) -m "not slow"
 
 # benchmarks/history keeps saved runs; this compares a new run with the last one and fails where a minimum
-# time grew by more than 50% (medians of unchanged code moved by up to 67% between runs here; minimums, with the
-# warm-up in pyproject.toml, stayed within 50% in two repeat runs, and moved 2x without it)
+# time grew by more than 50% (minimums, with the warm-up in pyproject.toml: medians move more than that between
+# runs of unchanged code; docs/performance.md gives the measurements)
 bench: setup data
 	$(PYTHON) -m pytest benchmarks --benchmark-autosave --benchmark-compare --benchmark-compare-fail=min:50%
 	$(PYTHON) benchmarks/report.py --plot docs/tensor_dot_speed.png

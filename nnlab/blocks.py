@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nnlab._checks import check_features
+from nnlab._validation import check_features
 
 
 class MLP(nn.Module):
@@ -100,6 +100,11 @@ class FixedHiddenMLP(nn.Module):
         else:
             self.rand_weight = rand_weight
         self.linear = nn.Linear(20, 20)
+
+    def extra_repr(self) -> str:
+        # a buffer is state, a plain tensor is not: the repr says which this one is
+        kept = "buffer" if "rand_weight" in self._buffers else "plain tensor"
+        return f"rand_weight={tuple(self.rand_weight.shape)} ({kept})"
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         check_features(X, 20, "FixedHiddenMLP")

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from nnlab._checks import check_positive
+from nnlab._validation import check_positive
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 

@@ -5,7 +5,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nnlab import tensordot
-from nnlab._checks import check_features, check_positive
+from nnlab._validation import check_features, check_positive
 
 
 class CenteredLayer(nn.Module):

@@ -11,11 +11,6 @@ import torch
 from torch import nn
 
 
-def single_hidden_net() -> nn.Sequential:
-    """The report's ``Linear(4, 8) -> ReLU -> Linear(8, 1)``. Shape: ``(batch, 4) -> (batch, 1)``."""
-    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
-
-
 def block1() -> nn.Sequential:
     """``Linear(4, 8) -> ReLU -> Linear(8, 4) -> ReLU``."""
     return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4), nn.ReLU())

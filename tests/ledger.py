@@ -6,7 +6,7 @@ Two things reach the ledger from a run:
   gives ``pass``, ``qualified``, ``fail`` or ``missing`` for ``nnlab`` (the
   reference), the document the claim is from (``report`` for L, P, C, F and M
   claims, ``chapter`` for T claims), and ``torch`` for the documents'
-  statements about torch itself; a test adds one with the ``claim_result``
+  statements about torch itself; a test adds one with the ``record_result``
   fixture.
 - **tests**: every test marked ``@pytest.mark.claim("L7")`` is listed beside
   the claim; one that fails makes the verdict ``failed``.
@@ -38,8 +38,7 @@ import torch
 
 from nnlab.checks import all_checks, all_statements
 from nnlab.checks.catalogue import CATALOGUE, catalogue
-from nnlab.checks.run import Result
-from nnlab.checks.run import claim_result as combine_results
+from nnlab.checks.run import Result, claim_result
 from nnlab.labs import DOCUMENT_OF_CLAIM
 
 VERDICT_OF_RESULT = {"pass": "holds", "qualified": "qualified", "fail": "refuted"}
@@ -121,7 +120,7 @@ class Ledger:
         for implementation in IMPLEMENTATIONS:
             checks = self.results.get(claim, {}).get(implementation)
             if checks:
-                result, detail = combine_results(
+                result, detail = claim_result(
                     Result(name, claim, e["result"], e["detail"]) for name, e in checks.items()
                 )
                 runs = sorted({e["run"] for e in checks.values()})
@@ -316,8 +315,8 @@ def evidence(request: pytest.FixtureRequest):
 
 
 @pytest.fixture
-def claim_result(request: pytest.FixtureRequest):
-    """``claim_result("report", result)``: a check's ``Result`` on an implementation, for the claim's verdict.
+def record_result(request: pytest.FixtureRequest):
+    """``record_result("report", result)``: a check's ``Result`` on an implementation, for the claim's verdict.
 
     ``measured=True`` for a result measured by a test rather than given by a registered check (the slow tests').
     """

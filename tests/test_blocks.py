@@ -110,3 +110,8 @@ def test_parallel_sum_refuses_unequal_widths_naming_both():
 def test_parallel_refuses_unknown_combine():
     with pytest.raises(ValueError, match="combine must be one of"):
         ParallelBlock(nn.ReLU(), nn.ReLU(), combine="stack")
+
+
+@pytest.mark.parametrize(("as_buffer", "kept"), [(False, "plain tensor"), (True, "buffer")])
+def test_fixed_hidden_repr_says_how_the_constant_is_kept(as_buffer, kept):
+    assert f"rand_weight=(20, 20) ({kept})" in repr(FixedHiddenMLP(constant_as_buffer=as_buffer))

@@ -28,9 +28,9 @@ RUNS = [
 
 
 @pytest.mark.parametrize(("implementation", "check"), RUNS)
-def test_check(implementation, check, claim_result):
+def test_check(implementation, check, record_result):
     result = run_check(check, LABS[implementation])
-    claim_result(implementation, result)
+    record_result(implementation, result)
     if implementation == "nnlab":
         assert result.result == "pass", result.detail
     else:
@@ -51,7 +51,7 @@ def test_a_correct_lab_in_another_style_passes(check, example_lab):
 @pytest.mark.parametrize(
     "statement", [pytest.param(s, id=s.id, marks=pytest.mark.claim(s.claim)) for s in all_statements()]
 )
-def test_statement(statement, claim_result):
+def test_statement(statement, record_result):
     result = run_statement(statement)
-    claim_result("torch", result)
+    record_result("torch", result)
     assert result.result != "error", result.detail

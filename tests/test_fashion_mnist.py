@@ -41,49 +41,50 @@ def tested(runs):
     return {result["claim"]: result for result in stats.analyse(runs)}
 
 
-def record(claim_result, implementation: str, claim: str, name: str, holds: bool, detail: str, short_of: str = "fail"):
+def record(record_result, implementation: str, claim: str, name: str, holds: bool, detail: str, short_of: str = "fail"):
     """A measured statement's result: ``pass`` when it holds, else ``short_of`` (``fail``, or ``qualified``)."""
     result = Result(f"{claim}:{name}", claim, "pass" if holds else short_of, "" if holds else detail)
-    claim_result(implementation, result, measured=True)
+    record_result(implementation, result, measured=True)
 
 
 @pytest.mark.claim("M1")
-def test_the_reports_relu_run_lies_in_the_prediction_interval_of_one_run(tested, evidence, claim_result):
+def test_the_reports_relu_run_lies_in_the_prediction_interval_of_one_run(tested, evidence, record_result):
     m1 = tested["M1"]
     evidence("M1", m1["text"])
     for implementation in ("report", "nnlab"):
-        record(claim_result, implementation, "M1", "reports_run_in_the_99_prediction_interval", m1["holds"], m1["text"])
+        name = "reports_run_in_the_99_prediction_interval"
+        record(record_result, implementation, "M1", name, m1["holds"], m1["text"])
     assert m1["holds"], m1["text"]
 
 
 @pytest.mark.claim("M2")
-def test_relu_ends_above_sigmoid_and_sigmoid_learns_slowest(tested, evidence, claim_result):
+def test_relu_ends_above_sigmoid_and_sigmoid_learns_slowest(tested, evidence, record_result):
     m2 = tested["M2"]
     evidence("M2", m2["text"])
     for implementation in ("report", "nnlab"):
-        record(claim_result, implementation, "M2", "relu_above_sigmoid_and_sigmoid_slowest", m2["holds"], m2["text"])
+        record(record_result, implementation, "M2", "relu_above_sigmoid_and_sigmoid_slowest", m2["holds"], m2["text"])
     assert m2["holds"], m2["text"]
 
 
 @pytest.mark.claim("M3")
-def test_tanh_ends_below_relu_and_the_texts_figure_is_not_a_tanh_run(tested, evidence, claim_result):
+def test_tanh_ends_below_relu_and_the_texts_figure_is_not_a_tanh_run(tested, evidence, record_result):
     m3 = tested["M3"]
     evidence("M3", m3["text"])
-    record(claim_result, "report", "M3", "tanh_ends_at_the_texts_0_8335", m3["texts_figure_holds"], m3["text"])
-    record(claim_result, "nnlab", "M3", "tanh_ends_below_relu", m3["tanh_below_relu"], m3["text"])
+    record(record_result, "report", "M3", "tanh_ends_at_the_texts_0_8335", m3["texts_figure_holds"], m3["text"])
+    record(record_result, "nnlab", "M3", "tanh_ends_below_relu", m3["tanh_below_relu"], m3["text"])
     assert not m3["texts_figure_holds"] and m3["tanh_below_relu"], m3["text"]
 
 
 @pytest.mark.claim("M4")
 def test_dropout_lowers_training_accuracy_narrows_the_gap_and_does_not_raise_test_accuracy(
-    tested, evidence, claim_result
+    tested, evidence, record_result
 ):
     m4 = tested["M4"]
     evidence("M4", m4["text"])
     lowers_and_narrows = m4["lowers_training_accuracy"] and m4["narrows_the_gap"]
     raises = m4["raises_test_accuracy"]
     record(
-        claim_result,
+        record_result,
         "report",
         "M4",
         "dropout_raises_test_accuracy_and_lowers_training_accuracy",
@@ -92,7 +93,7 @@ def test_dropout_lowers_training_accuracy_narrows_the_gap_and_does_not_raise_tes
         short_of="qualified" if lowers_and_narrows else "fail",
     )
     record(
-        claim_result,
+        record_result,
         "nnlab",
         "M4",
         "dropout_lowers_training_accuracy_and_narrows_the_gap",

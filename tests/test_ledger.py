@@ -160,9 +160,9 @@ from nnlab.checks.run import Result
 
 @pytest.mark.claim("L7")
 @pytest.mark.parametrize("n", range(4))
-def test_result(n, claim_result, evidence):
+def test_result(n, record_result, evidence):
     implementation = "report" if n % 2 else "nnlab"
-    claim_result(implementation, Result(f"L7:check_{n}", "L7", "qualified" if n == 3 else "pass", f"detail {n}"))
+    record_result(implementation, Result(f"L7:check_{n}", "L7", "qualified" if n == 3 else "pass", f"detail {n}"))
     evidence("L7", f"evidence {n}")
 """
 

@@ -4,7 +4,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from nnlab.grading.report import FAILED, build_report, counts, write_report
+from nnlab.grading.submission_report import FAILED, build_report, counts, write_report
 from nnlab.grading.summary import write_summary
 from nnlab.grading.supervise import Checked, Limits, check_submission, stop_all
 

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 
-from nnlab.grading.report import REPORTED, counts, one_paragraph  # noqa: E402
+from nnlab.grading.submission_report import REPORTED, counts, one_paragraph  # noqa: E402
 
 COLOURS = ("#3a9d5d", "#f2a541", "#d1495b", "#e6e6e6", "#5c4d7d")  # one per REPORTED result, in its order
 

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nnlab._checks import check_features, check_positive
+from nnlab._validation import check_features, check_positive
 
 
 class MultiClassifier(nn.Module):

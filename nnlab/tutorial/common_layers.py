@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nnlab._checks import check_features
+from nnlab._validation import check_features
 
 
 class ActivationSet(nn.Module):

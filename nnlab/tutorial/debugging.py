@@ -12,7 +12,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
-from nnlab._checks import check_features  # noqa: E402
+from nnlab._validation import check_features  # noqa: E402
 from nnlab.plots import save  # noqa: E402
 
 
@@ -31,6 +31,9 @@ class DebugModel(nn.Module):
         self.fc2 = nn.Linear(20, 10)
         self.fc3 = nn.Linear(10, 1)
         self.debug = debug
+
+    def extra_repr(self) -> str:
+        return f"debug={self.debug}"
 
     def _report(self, stage: str, x: torch.Tensor) -> None:
         if self.debug:

@@ -16,7 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.checkpoint import checkpoint
 
-from nnlab._checks import check_features, check_positive
+from nnlab._validation import check_features, check_positive
 
 
 class SharedLayerModel(nn.Module):
@@ -34,6 +34,9 @@ class SharedLayerModel(nn.Module):
         self.shared_layer = nn.Linear(hidden_size, hidden_size)
         self.output_layer = nn.Linear(hidden_size, 1)
         self.num_layers = num_layers
+
+    def extra_repr(self) -> str:
+        return f"num_layers={self.num_layers}"  # the depth is a number, not a submodule: repr would hide it
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_features(x, self.input_layer.in_features, "SharedLayerModel")
@@ -58,6 +61,9 @@ class CheckpointModel(nn.Module):
         self.layer3 = nn.Linear(width, width)
         self.layer4 = nn.Linear(width, 1)
         self.checkpointing = checkpointing
+
+    def extra_repr(self) -> str:
+        return f"checkpointing={self.checkpointing}"
 
     def _block1(self, x: torch.Tensor) -> torch.Tensor:
         return F.relu(self.layer2(F.relu(self.layer1(x))))

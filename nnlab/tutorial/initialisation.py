@@ -11,7 +11,7 @@
 
 from torch import nn
 
-from nnlab._checks import check_features
+from nnlab._validation import check_features
 
 
 def scheme_xavier(layer: nn.Linear) -> None:

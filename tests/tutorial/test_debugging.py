@@ -119,3 +119,8 @@ def test_histograms_of_a_named_layer_only(tmp_path):
         plot_weight_histograms(model, tmp_path / "none.png", layer_name="nowhere")
     with pytest.raises(ValueError, match="^ReLU has no weight tensors.$"):
         weight_histograms(nn.ReLU())
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_debug_model_repr_shows_whether_it_prints(debug):
+    assert f"debug={debug}" in repr(DebugModel(debug=debug))

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from nnlab.checks.chapter_models import SCRIPT_DEPRECATED_FROM, saved_for_backward, torch_version
 from nnlab.checks.strategies import batches, tensors
-from nnlab.tutorial.efficiency import CheckpointModel, OptimizedModel, leaky_relu_001
+from nnlab.tutorial.efficiency import CheckpointModel, OptimizedModel, SharedLayerModel, leaky_relu_001
 
 
 def grads(model):
@@ -68,3 +68,15 @@ def test_torch_jit_script_warns_that_it_is_deprecated_from_torch_2_10():
         scripted = torch.jit.script(OptimizedModel())
     x = torch.randn(4, 100)
     torch.testing.assert_close(scripted(x), scripted(x))
+
+
+@pytest.mark.parametrize(
+    ("model", "shown"),
+    [
+        (lambda: SharedLayerModel(3, 4, num_layers=5), "num_layers=5"),
+        (lambda: CheckpointModel(8, checkpointing=False), "checkpointing=False"),
+        (lambda: CheckpointModel(8), "checkpointing=True"),
+    ],
+)
+def test_repr_shows_the_state_that_is_not_a_submodule(model, shown):
+    assert shown in repr(model())
