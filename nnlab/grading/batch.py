@@ -26,6 +26,8 @@ def check_batch(
     paths: list[Path], out: Path, limits: Limits, jobs: int | None = None, adapter: Path | None = None, log=print
 ) -> list[dict]:
     """Check every submission (``jobs`` at a time), write ``out/<name>/report.*`` and the summary; the reports."""
+    # every worker runs in a temporary folder of its own: a path relative to ours would name a file there
+    paths, out, adapter = [path.absolute() for path in paths], out.absolute(), adapter and adapter.absolute()
     jobs = jobs or os.cpu_count() or 1
     names = submission_names(paths)
     reports: dict[str, dict] = {}

@@ -78,6 +78,28 @@ def test_an_adapter_binds_roles_under_other_names(tmp_path):
     assert next(c for c in claims if c["id"] == "C1")["result"] == "pass"
 
 
+def test_relative_paths_name_the_graders_files_even_though_the_worker_runs_elsewhere(tmp_path, monkeypatch):
+    # the worker runs in a temporary folder: a path as the grader typed it must be resolved before that
+    centred_lab(tmp_path / "dave", name="MeanRemover")
+    (tmp_path / "adapters").mkdir()
+    (tmp_path / "adapters" / "roles.json").write_text('{"CenteredLayer": "MeanRemover"}')
+    (tmp_path / "adapters" / "renamed.py").write_text(
+        "import json\n"
+        "from pathlib import Path\n"
+        "from types import SimpleNamespace\n"
+        "from nnlab.checks import Lab\n"
+        "from nnlab.checks.lab import import_file\n\n"
+        "ROLES = json.loads((Path(__file__).parent / 'roles.json').read_text())  # a file beside the adapter\n\n"
+        "def lab(path):\n"
+        "    code = import_file(path / 'lab.py', 'daves_lab')\n"
+        "    return Lab('dave', layers=SimpleNamespace(**{r: getattr(code, n) for r, n in ROLES.items()}))\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "dave", "--out", "out", "--adapter", "adapters/renamed.py", "--jobs", "1"]) == 0
+    claims = json.loads((tmp_path / "out" / "dave" / "report.json").read_text())["claims"]
+    assert next(c for c in claims if c["id"] == "C1")["result"] == "pass"
+
+
 def test_an_adapter_that_returns_no_lab_is_the_submissions_error(tmp_path):
     adapter = tmp_path / "adapter.py"
     adapter.write_text("def lab(path):\n    return {}\n")
