@@ -15,11 +15,14 @@ of what was added. This is not a sandbox: code that runs can always reach
 further (a thread that keeps patching, ``ctypes``); see ``nnlab check --help``.
 """
 
+import io
 import sys
+import tempfile
 from collections import Counter
 from types import FunctionType, ModuleType
 
 import torch
+from torch import nn, optim
 from torch.nn.modules import module as nn_module
 
 MISSING = object()
@@ -69,6 +72,29 @@ def _functions(namespaces) -> dict[FunctionType, tuple]:
         for value in namespace.values()
         if type(value) is FunctionType
     }
+
+
+def warm_up() -> None:
+    """Make the state torch creates on first use, so that an honest submission's first use is no change.
+
+    torch and the standard library fill some of their namespaces lazily: the first optimizer wraps its class's
+    ``step`` and imports ``torch._dynamo`` (which wraps ``torch.manual_seed``), the first pickle caches
+    ``__slotnames__``, a first ``torch.load`` registers its safe globals, ``tempfile`` remembers its folder.
+    Done before the snapshot, by the same calls, so that a submission that only saves, loads and trains at
+    import is reported as having changed nothing. torch's random generator is left as it was.
+    """
+    with torch.random.fork_rng(devices=[]):
+        net = nn.Linear(1, 1)
+        for saved, weights_only in (({"module": net, "state": net.state_dict()}, False), (net.state_dict(), True)):
+            for opened in (io.BytesIO, tempfile.TemporaryFile):
+                with opened() as target:
+                    torch.save(saved, target)
+                    target.seek(0)
+                    torch.load(target, weights_only=weights_only)
+        for name in dir(optim):
+            kind = getattr(optim, name)
+            if isinstance(kind, type) and issubclass(kind, optim.Optimizer) and kind is not optim.Optimizer:
+                kind([nn.Parameter(torch.zeros(2, 2))])  # a matrix: some optimizers (Muon) take only matrices
 
 
 class Snapshot:

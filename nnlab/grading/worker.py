@@ -103,10 +103,11 @@ def main(config: dict) -> None:
     import torch
 
     from nnlab.checks import CHECKS, all_checks, run_check
-    from nnlab.grading.guard import Snapshot
+    from nnlab.grading.guard import Snapshot, warm_up
 
     torch.set_num_threads(config["threads"])
     checks = [c for c in all_checks() if c.id not in set(config["skip"])]
+    warm_up()
     snapshot = Snapshot(objects=CHECKS)
     emit(event="loading")
     submission = Path(config["submission"])

@@ -1,9 +1,13 @@
 """No self-grading: the patches a submission makes at import would pass its wrong layer, and the guard undoes them."""
 
+import json
+import shutil
+
 import torch
 
 from nnlab.checks import CHECKS, all_checks, load_lab, run_check
-from nnlab.grading.guard import Snapshot
+from nnlab.cli import main
+from nnlab.grading.guard import Snapshot, warm_up
 from tests.grading.conftest import EXAMPLES
 
 ORIGINALS = (torch.allclose, torch.equal, torch.Tensor.equal, torch.testing.assert_close)
@@ -31,3 +35,41 @@ def test_patched_comparisons_pass_the_wrong_layer_until_the_guard_puts_torch_bac
 
 def test_restoring_an_unchanged_process_changes_nothing():
     assert Snapshot().restore() == []
+
+
+# A lab's ordinary use of torch at import: saving and loading, to a file and to memory, a module and a state
+# dict, and training steps of two optimizers. torch fills some of its namespaces on first use of these.
+SAVES_AND_TRAINS_AT_IMPORT = """
+import io, os, tempfile
+import torch
+from torch import optim
+
+_net = OriginalNetwork()
+_path = os.path.join(tempfile.gettempdir(), "at_import.pt")
+torch.save(_net, _path)
+torch.load(_path, weights_only=False)
+_memory = io.BytesIO()
+torch.save(_net.state_dict(), _memory)
+_memory.seek(0)
+_net.load_state_dict(torch.load(_memory))
+for _optimizer in (optim.SGD(_net.parameters(), lr=0.01, momentum=0.9), optim.Adam(_net.parameters())):
+    _net(torch.randn(2, 3, 32, 32)).sum().backward()
+    _optimizer.step()
+torch.manual_seed(0)
+"""
+
+
+def test_a_correct_lab_that_saves_loads_and_trains_at_import_is_reported_as_changing_nothing(tmp_path):
+    lab = tmp_path / "honest"
+    shutil.copytree(EXAMPLES / "correct_lab", lab, ignore=shutil.ignore_patterns("__pycache__", "test_*"))
+    (lab / "fileio.py").write_text((lab / "fileio.py").read_text() + SAVES_AND_TRAINS_AT_IMPORT)
+    out = tmp_path / "out"
+    assert main(["check", str(lab), "--out", str(out), "--jobs", "1"]) == 0
+    report = json.loads((out / "honest" / "report.json").read_text())
+    assert report["status"] == "checked" and report["restored"] == []
+
+
+def test_warming_up_leaves_torchs_random_generator_as_it_was():
+    before = torch.random.get_rng_state()
+    warm_up()
+    assert torch.equal(torch.random.get_rng_state(), before)
