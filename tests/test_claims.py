@@ -4,20 +4,53 @@
   ``examples/correct_lab``, a correct lab written unlike nnlab: a check it
   fails is a false alarm.
 - The documents' code (``report`` for L, P, C, F claims, ``chapter`` for T
-  claims) gets whatever result its behaviour earns; a reproduction that lacks
-  a role is a bug in the reproduction.
-- The documents' statements about torch are checked against the installed
-  torch; a statement whose correction does not hold either is a wrong check.
+  claims) and the documents' statements about torch get exactly the result
+  ``expected_results.toml`` declares for them (``pass`` where it declares
+  nothing): the suite's verdicts are pinned, so a reproduction, a check or a
+  torch that changes one fails here, whichever way it changes.
 """
 
+import sys
 from pathlib import Path
 
 import pytest
+import torch
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from nnlab.checks import all_checks, all_statements, load_lab, run_check, run_statement
 from nnlab.labs import DOCUMENT_OF_CLAIM, LABS
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
 EXAMPLE = Path(__file__).parents[1] / "examples" / "correct_lab"
+EXPECTED_RESULTS = Path(__file__).with_name("expected_results.toml")
+EXPECTED = tomllib.loads(EXPECTED_RESULTS.read_text())
+
+
+def expected_result(implementation: str, check_id: str, torch_version: str = torch.__version__) -> str:
+    """What ``expected_results.toml`` declares for ``check_id`` on ``implementation`` under this torch."""
+    declared = EXPECTED.get(implementation, {}).get(check_id, "pass")
+    if isinstance(declared, str):
+        return declared
+    matching = [result for versions, result in declared.items() if Version(torch_version) in SpecifierSet(versions)]
+    if len(matching) != 1:
+        raise ValueError(
+            f"{EXPECTED_RESULTS.name}: {check_id} on {implementation} declares {len(matching)} results for torch "
+            f"{torch_version} ({declared}); give each version range one result, with no gap or overlap."
+        )
+    return matching[0]
+
+
+def assert_expected(implementation: str, result) -> None:
+    expected = expected_result(implementation, result.check)
+    assert result.result == expected, (
+        f"{result.check} on {implementation}: {result.result}, but {EXPECTED_RESULTS.name} declares {expected}. "
+        f"If the change is right, declare the new result there. Detail: {result.detail}"
+    )
 
 
 RUNS = [
@@ -34,7 +67,7 @@ def test_check(implementation, check, record_result):
     if implementation == "nnlab":
         assert result.result == "pass", result.detail
     else:
-        assert result.result != "missing", f"the {implementation} reproduction lacks a role: {result.detail}"
+        assert_expected(implementation, result)
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +88,27 @@ def test_statement(statement, record_result):
     result = run_statement(statement)
     record_result("torch", result)
     assert result.result != "error", result.detail
+    assert_expected("torch", result)
+
+
+def test_every_declared_result_names_a_registered_check_on_its_implementation():
+    registered = {
+        "torch": {s.id for s in all_statements()},
+        **{doc: {c.id for c in all_checks() if DOCUMENT_OF_CLAIM[c.claim[0]] == doc} for doc in ("report", "chapter")},
+    }
+    assert set(EXPECTED) <= set(registered), f"unknown implementations in {EXPECTED_RESULTS.name}"
+    stale = {impl: sorted(set(declared) - registered[impl]) for impl, declared in EXPECTED.items()}
+    assert not any(stale.values()), f"{EXPECTED_RESULTS.name} declares results of no such check: {stale}"
+
+
+@pytest.mark.parametrize(
+    ("version", "result"), [("2.5.1+cu121", "pass"), ("2.6.0", "qualified"), ("2.15.0+cu132", "qualified")]
+)
+def test_a_version_dependent_result_is_read_for_the_running_torch(version, result):
+    assert expected_result("report", "F2:whole_module_loads_back_and_reproduces_the_outputs", version) == result
+
+
+def test_version_ranges_that_leave_a_torch_without_a_result_are_refused(monkeypatch):
+    monkeypatch.setitem(EXPECTED, "report", {"F2:x": {"<2.6": "pass", ">2.6": "qualified"}})
+    with pytest.raises(ValueError, match="declares 0 results for torch 2.6.0"):
+        expected_result("report", "F2:x", "2.6.0")
