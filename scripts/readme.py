@@ -27,6 +27,8 @@ import mutation as mutation_script  # noqa: E402  (scripts/mutation.py: make mut
 import report  # noqa: E402  (benchmarks/report.py: the ratios and targets the benchmark tables show)
 from versions import what_holds_instead  # noqa: E402
 
+from nnlab.experiment import claims_in_words, final_epoch_table  # noqa: E402
+
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 FILES = [README, DOCS / "mutation.md"]  # the files with measured sections
@@ -40,11 +42,10 @@ MARKED = re.compile(r"(<!-- measured: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- 
 
 
 def lab() -> str:
-    meta = json.loads((LAB / "results.json").read_text())["meta"]
-    summary = (LAB / "summary.md").read_text()
-    table = summary[summary.index("| configuration") : summary.index("\n\n## ")]
-    claims = summary[summary.index("- M1:") :].rstrip("\n")
-    seeds = len(meta["seeds"])
+    results = json.loads((LAB / "results.json").read_text())
+    meta, seeds = results["meta"], len(results["meta"]["seeds"])
+    table = final_epoch_table(results)
+    claims = "\n".join(f"- {line}" for line in claims_in_words(results))
     return (
         f"Measured over {seeds} seeds (`nnlab lab --seeds {seeds} --out docs/lab`, torch {meta['torch']},"
         f" {meta['device']}, {meta['seconds']:.0f} s of training; saved in `docs/lab/`), final epoch, mean ± sd"
