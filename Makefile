@@ -38,7 +38,7 @@ fast: setup
 # runs of unchanged code; docs/performance.md gives the measurements)
 bench: setup data
 	$(PYTHON) -m pytest benchmarks --benchmark-autosave --benchmark-compare --benchmark-compare-fail=min:50%
-	$(PYTHON) benchmarks/report.py --plot docs/tensor_dot_speed.png
+	$(PYTHON) benchmarks/saved_runs.py --plot docs/tensor_dot_speed.png
 
 # Mutation testing of nnlab/ with the fast suite, on a uniform random sample of mutants drawn for the commit
 # (SAMPLE=N for another size, SAMPLE=all for every one: hours on 2 cores). scripts/mutation.py says how; make docs

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "scripts")]
 import mutation as mutation_script  # noqa: E402  (scripts/mutation.py: make mutation's sample and what it adds up to)
-import report  # noqa: E402  (benchmarks/report.py: the ratios and targets the benchmark tables show)
+import saved_runs  # noqa: E402  (benchmarks/saved_runs.py: the ratios and targets the benchmark tables show)
 from versions import what_holds_instead  # noqa: E402
 
 from nnlab.experiment import claims_in_words, final_epoch_table  # noqa: E402
@@ -137,7 +137,7 @@ def mutation() -> str:
 
 def _newest_run(prefix: str) -> tuple[Path, dict] | None:
     """The newest saved benchmark run holding a group that starts with ``prefix``, or None."""
-    runs = [(path, json.loads(path.read_text())) for path in report.HISTORY.glob("*/*.json")]
+    runs = [(path, json.loads(path.read_text())) for path in saved_runs.HISTORY.glob("*/*.json")]
     for path, run in sorted(runs, key=lambda found: found[1]["datetime"], reverse=True):
         if any(bench["group"].startswith(prefix) for bench in run["benchmarks"]):
             return path, run
@@ -163,17 +163,17 @@ def _cite(path: Path, run: dict) -> str:
 
 
 def trainer_speed() -> str:
-    lab_path, lab_run = _saved_run(report.LAB_GROUP)
-    lab_times = report.fastest_times(lab_run)[report.LAB_GROUP]
-    floor = min(lab_times[name] for name in report.FLOAT32_FLOORS[report.LAB_GROUP][1])
-    epoch_path, epoch_run = _saved_run(report.EPOCH_GROUP)
-    epoch = report.fastest_times(epoch_run)[report.EPOCH_GROUP]
+    lab_path, lab_run = _saved_run(saved_runs.LAB_GROUP)
+    lab_times = saved_runs.fastest_times(lab_run)[saved_runs.LAB_GROUP]
+    floor = min(lab_times[name] for name in saved_runs.FLOAT32_FLOORS[saved_runs.LAB_GROUP][1])
+    epoch_path, epoch_run = _saved_run(saved_runs.EPOCH_GROUP)
+    epoch = saved_runs.fastest_times(epoch_run)[saved_runs.EPOCH_GROUP]
     rows = [
         "| what | time | against its float32 products | source |",
         "|---|---|---|---|",
         f"| the lab's training: 4 configurations × 10 seeds × 10 epochs, batched | {lab_times['lab']:.1f} s |"
-        f" {lab_times['lab'] / floor:.2f}x (target {report.LAB_TARGET}x:"
-        f" {'met' if lab_times['lab'] / floor <= report.LAB_TARGET else 'missed'}) | a |",
+        f" {lab_times['lab'] / floor:.2f}x (target {saved_runs.LAB_TARGET}x:"
+        f" {'met' if lab_times['lab'] / floor <= saved_runs.LAB_TARGET else 'missed'}) | a |",
         f"| its matrix products alone: stacked `bmm` / one run at a time (`mm`) | {lab_times['products_bmm']:.1f} s /"
         f" {lab_times['products_mm']:.1f} s | the floor | a |",
         f"| one epoch of one model, `train` | {epoch['in_memory']:.2f} s |"
@@ -190,13 +190,13 @@ def trainer_speed() -> str:
 def trainer_recipes() -> str:
     rows = ["| what | where | time | test accuracy | target |", "|---|---|---|---|---|"]
     sources = []
-    for group, most_seconds, least_accuracy in report.RUN_TARGETS:
+    for group, most_seconds, least_accuracy in saved_runs.RUN_TARGETS:
         path, run = _saved_run(group)
         where = group.rsplit(", ", 1)[1]
         sources.append(f"{where}: {_cite(path, run)}")
         benches = sorted((b for b in run["benchmarks"] if b["group"] == group), key=lambda b: -b["stats"]["min"])
         slowest = benches[0]["stats"]["min"]
-        met = "missed" if report.run_target_misses({"benchmarks": benches}) else "met"
+        met = "missed" if saved_runs.run_target_misses({"benchmarks": benches}) else "met"
         target = f"{least_accuracy} in {most_seconds:g} s: {met}"
         for bench in benches:
             seconds, info = bench["stats"]["min"], bench["extra_info"]
@@ -221,24 +221,24 @@ RECIPES = {
 
 
 def check_speed() -> str:
-    found = _newest_run(report.CHECK_GROUP)
+    found = _newest_run(saved_runs.CHECK_GROUP)
     if found is None:
         return "**Speed.** Not measured yet: `python -m pytest benchmarks/test_check_speed.py --benchmark-autosave`.\n"
     path, run = found
-    seconds = report.fastest_times(run)[report.CHECK_GROUP]["nnlab check"]
-    met = "met" if seconds <= report.CHECK_TARGET else "missed"
+    seconds = saved_runs.fastest_times(run)[saved_runs.CHECK_GROUP]["nnlab check"]
+    met = "met" if seconds <= saved_runs.CHECK_TARGET else "missed"
     return (
         f"**Speed.** One submission of report sections 1 to 3 (`examples/correct_lab`'s `blocks.py`,"
         f" `parameters.py`, `layers.py`) takes {seconds:.1f} s with `--jobs 1`, worker start-up included (minimum"
         f" time; `python -m pytest benchmarks/test_check_speed.py --benchmark-autosave`, {_cite(path, run)});"
-        f" target {report.CHECK_TARGET:g} s: {met}.\n"
+        f" target {saved_runs.CHECK_TARGET:g} s: {met}.\n"
     )
 
 
 def _tensor_dot(device: str) -> str:
     path, run = _saved_run(f"tensor_dot {device}")
-    table = report.fastest_times(run)
-    rows = [row for row in report.tensor_dot_rows(table) if row["device"] == device]
+    table = saved_runs.fastest_times(run)
+    rows = [row for row in saved_runs.tensor_dot_rows(table) if row["device"] == device]
     names = [name for name in rows[0]["vs_einsum"] if name != "einsum"]
     lines = [
         "| pass | shape (b, n, k) | "
@@ -252,11 +252,11 @@ def _tensor_dot(device: str) -> str:
             f"| {row['pass']} | {row['shape']} | {ratios} | {row['vs_best']['auto']:.2f}"
             f" | {row['vs_matmul']['auto']:.2f} |"
         )
-    misses = report.tensor_dot_misses(rows)
+    misses = saved_runs.tensor_dot_misses(rows)
     verdict = "every target holds in this run" if not misses else "missed: " + "; ".join(misses)
     return (
         f"Measured by `python -m pytest benchmarks/test_tensor_dot.py --benchmark-autosave` ({_cite(path, run)});"
-        f" targets (`python benchmarks/report.py`): {verdict}.\n\n" + "\n".join(lines) + "\n"
+        f" targets (`python benchmarks/saved_runs.py`): {verdict}.\n\n" + "\n".join(lines) + "\n"
     )
 
 
