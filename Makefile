@@ -1,7 +1,7 @@
 # The two commands of the README, each complete on a fresh machine:
 #   make lab    installs, finds the data, runs the lab's experiment into results/
 #   make test   installs, runs the whole suite (fast tests, then slow ones), writes reports/ledger.md
-# make docs rewrites the README's measured sections from the saved outputs (scripts/readme.py).
+# make docs rewrites the measured sections of README.md and docs/ from the saved outputs (scripts/measured.py).
 PYTHON ?= python3
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 
@@ -48,10 +48,11 @@ mutation: setup
 	$(PYTHON) -m pip install --quiet mutmut==3.8.1
 	$(PYTHON) scripts/mutation.py $(if $(SAMPLE),--sample $(SAMPLE))
 
-# The README's measured sections from the saved outputs, after keeping in docs/ what the last whole make test and
-# make mutation left in reports/ and mutants/ (scripts/readme.py says what it kept and what not, and why)
+# The measured sections of README.md and docs/ from the saved outputs, after keeping in docs/ what the last whole
+# make test and make mutation left in reports/ and mutants/ (scripts/measured.py says what it kept and what not,
+# and why)
 docs:
-	$(PYTHON) scripts/readme.py --save
+	$(PYTHON) scripts/measured.py --save
 
 # The fast suite 20 times in a row, each with fresh hypothesis seeds; stops at the first failure.
 flaky: setup

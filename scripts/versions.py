@@ -174,7 +174,7 @@ def main() -> int:
         keep(torch_version)
     TABLE.write_text(table())
     print(f"Wrote {TABLE}" + (f"; the suite failed under {', '.join(failed)}" if failed else ""))
-    subprocess.run([sys.executable, ROOT / "scripts" / "readme.py"], check=True)  # the README shows the table
+    subprocess.run([sys.executable, ROOT / "scripts" / "measured.py"], check=True)  # the README shows the table
     return 1 if failed else 0
 
 

@@ -1,19 +1,20 @@
-"""Rewrite the measured sections of README.md and docs/mutation.md from the saved outputs that hold their figures.
+"""Rewrite the measured sections of README.md and docs/*.md from the saved outputs that hold their figures.
 
-    make test && make mutation          # produce: reports/ledger.json, reports/coverage.json, mutants/
-    python scripts/readme.py --save     # keep them in docs/, then rewrite README.md (make docs)
-    python scripts/readme.py            # rewrite README.md from what docs/ and benchmarks/history hold
-    python scripts/readme.py --check    # exit 1 if README.md differs from what they give
+    make test && make mutation            # produce: reports/ledger.json, reports/coverage.json, mutants/
+    python scripts/measured.py --save     # keep them in docs/, then rewrite the measured sections (make docs)
+    python scripts/measured.py            # rewrite them from what docs/ and benchmarks/history hold
+    python scripts/measured.py --check    # exit 1 if a page differs from what they give
 
 A measured section sits between ``<!-- measured: NAME -->`` and
 ``<!-- /measured -->``; ``SECTIONS[NAME]`` writes it from its source, naming
-the command and the torch that produced the figures. tests/test_readme.py
+the command and the torch that produced the figures. tests/test_measured.py
 runs ``--check``. The other saved outputs have their own commands:
 ``nnlab lab --seeds 20 --out docs/lab``, ``python -m pytest benchmarks
 --benchmark-autosave`` and ``python scripts/versions.py``.
 """
 
 import argparse
+import importlib.util
 import json
 import re
 import sys
@@ -21,17 +22,26 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).parents[1]
-sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "scripts")]
-import mutation as mutation_script  # noqa: E402  (scripts/mutation.py: make mutation's sample and what it adds up to)
-import saved_runs  # noqa: E402  (benchmarks/saved_runs.py: the ratios and targets the benchmark tables show)
-from versions import what_holds_instead  # noqa: E402
+from nnlab.experiment import claims_in_words, final_epoch_table
 
-from nnlab.experiment import claims_in_words, final_epoch_table  # noqa: E402
+ROOT = Path(__file__).parents[1]
+
+
+def _load(path: Path):
+    """A file of scripts/ or benchmarks/ as a module: neither folder is a package."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+mutation_script = _load(ROOT / "scripts" / "mutation.py")  # make mutation's sample and what it adds up to
+saved_runs = _load(ROOT / "benchmarks" / "saved_runs.py")  # the ratios and targets the benchmark tables show
+versions_script = _load(ROOT / "scripts" / "versions.py")  # the checks' words for what holds instead
 
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
-FILES = [README, DOCS / "mutation.md"]  # the files with measured sections
+FILES = [README, *sorted(DOCS.glob("*.md"))]  # those without a measured section are left as they are
 LAB = DOCS / "lab"
 LEDGER = DOCS / "ledger.json"
 COVERAGE = DOCS / "coverage.json"
@@ -70,7 +80,8 @@ def ledger() -> str:
     rows = ["| claim | verdict | what holds instead, in the failing check's words |", "|---|---|---|"]
     for claim in saved["claims"]:
         if claim["verdict"] != "holds":
-            instead = what_holds_instead(claim["why"]).replace("|", "\\|")  # a table cell: |x| is no column
+            # a table cell: |x| is no column
+            instead = versions_script.what_holds_instead(claim["why"]).replace("|", "\\|")
             rows.append(f"| {claim['id']} | {claim['verdict']} | {instead} |")
     tally = ", ".join(f"{counts[verdict]} {verdict}" for verdict in ("holds", "qualified", "refuted", "failed"))
     return (
@@ -294,14 +305,14 @@ SECTIONS = {
 }
 
 
-def render(readme: str) -> str:
+def render(text: str) -> str:
     def section(match: re.Match) -> str:
         name = match["name"]
         if name not in SECTIONS:
             raise SystemExit(f"an unknown measured section {name!r} is marked; known: {', '.join(SECTIONS)}")
         return match[1] + SECTIONS[name]() + match[4]
 
-    return MARKED.sub(section, readme)
+    return MARKED.sub(section, text)
 
 
 def not_one_whole_test_run(ledger: dict, coverage: dict) -> str | None:
@@ -369,7 +380,7 @@ def main() -> int:
                 path.write_text(rendered)
     if args.check:
         if stale:
-            print(f"Stale measured sections in {', '.join(map(str, stale))}: run python scripts/readme.py")
+            print(f"Stale measured sections in {', '.join(map(str, stale))}: run python scripts/measured.py")
         return 1 if stale else 0
     print(f"Rewrote the measured sections of {', '.join(map(str, stale)) or 'nothing: all up to date'}")
     return 0
