@@ -37,7 +37,7 @@ def _load(path: Path):
 
 mutation_script = _load(ROOT / "scripts" / "mutation.py")  # make mutation's sample and what it adds up to
 saved_runs = _load(ROOT / "benchmarks" / "saved_runs.py")  # the ratios and targets the benchmark tables show
-versions_script = _load(ROOT / "scripts" / "versions.py")  # the checks' words for what holds instead
+versions_script = _load(ROOT / "scripts" / "versions.py")  # the ledger under each torch, and the checks' words
 
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
@@ -46,7 +46,6 @@ LAB = DOCS / "lab"
 LEDGER = DOCS / "ledger.json"
 COVERAGE = DOCS / "coverage.json"
 MUTATION = DOCS / "mutation.json"
-VERSIONS = DOCS / "versions.md"
 REPORTS = ROOT / "reports"
 MARKED = re.compile(r"(<!-- measured: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /measured -->)", re.S)
 
@@ -285,11 +284,6 @@ def mutation_survivors() -> str:
     return "\n".join(lines) + "\n"
 
 
-def versions() -> str:
-    text = VERSIONS.read_text()
-    return text[text.index("Written by") :]
-
-
 SECTIONS = {
     "lab": lab,
     "ledger": ledger,
@@ -301,7 +295,7 @@ SECTIONS = {
     "check-speed": check_speed,
     "trainer-speed": trainer_speed,
     "trainer-recipes": trainer_recipes,
-    "versions": versions,
+    "versions": versions_script.table,
 }
 
 
