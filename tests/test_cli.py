@@ -14,7 +14,7 @@ from nnlab.data import DataNotFoundError
 from nnlab.experiment import CONFIGS, claims_in_words, final_epoch_table, results_markdown
 from nnlab.training import Recipe
 
-README = Path(__file__).parents[1] / "README.md"
+COMMANDS = Path(__file__).parents[1] / "docs" / "commands.md"  # every command's help
 
 
 def test_lab_command_defaults_are_the_reports():
@@ -81,13 +81,13 @@ def test_lab_command_refuses_bad_options(argv, message, capsys):
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["lab", "--help"], ["check", "--help"]], ids=["nnlab", "lab", "check"])
-def test_readme_shows_the_commands_help(argv, monkeypatch, capsys):
+def test_the_docs_show_the_commands_help(argv, monkeypatch, capsys):
     monkeypatch.setenv("COLUMNS", "100")  # argparse wraps to the terminal's width
     with pytest.raises(SystemExit):
         main(argv)
     # Python 3.10 heads the list "optional arguments:", later versions "options:"
     help_text = capsys.readouterr().out.replace("optional arguments:", "options:")
-    assert f"```text\n$ nnlab {' '.join(argv)}\n{help_text}```" in README.read_text()
+    assert f"```text\n$ nnlab {' '.join(argv)}\n{help_text}```" in COMMANDS.read_text()
 
 
 def test_several_configurations_are_named_after_one_option():
