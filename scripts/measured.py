@@ -22,6 +22,8 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+import torch
+
 from nnlab.experiment import claims_in_words, final_epoch_table
 
 ROOT = Path(__file__).parents[1]
@@ -349,8 +351,6 @@ def save() -> None:
     except ValueError as error:
         print(f"not saved: {error}")
         return
-    import torch
-
     kept = {"torch": torch.__version__, **results}
     MUTATION.write_text(json.dumps(kept, indent=1) + "\n")
     print(f"saved mutmut's results for {results['sample']:,} mutants in {MUTATION.relative_to(ROOT)}")
