@@ -1,7 +1,7 @@
 # The two commands of the README, each complete on a fresh machine:
 #   make lab    installs, finds the data, runs the lab's experiment into results/
 #   make test   installs, runs the whole suite (fast tests, then slow ones), writes reports/ledger.md
-# make docs rewrites the README's measured sections from the saved outputs (scripts/readme.py).
+# make docs rewrites the measured sections of README.md and docs/ from the saved outputs (scripts/measured.py).
 PYTHON ?= python3
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 
@@ -38,7 +38,7 @@ fast: setup
 # runs of unchanged code; docs/performance.md gives the measurements)
 bench: setup data
 	$(PYTHON) -m pytest benchmarks --benchmark-autosave --benchmark-compare --benchmark-compare-fail=min:50%
-	$(PYTHON) benchmarks/report.py --plot docs/tensor_dot_speed.png
+	$(PYTHON) benchmarks/saved_runs.py --plot docs/tensor_dot_speed.png
 
 # Mutation testing of nnlab/ with the fast suite, on a uniform random sample of mutants drawn for the commit
 # (SAMPLE=N for another size, SAMPLE=all for every one: hours on 2 cores). scripts/mutation.py says how; make docs
@@ -48,10 +48,11 @@ mutation: setup
 	$(PYTHON) -m pip install --quiet mutmut==3.8.1
 	$(PYTHON) scripts/mutation.py $(if $(SAMPLE),--sample $(SAMPLE))
 
-# The README's measured sections from the saved outputs, after keeping in docs/ what the last whole make test and
-# make mutation left in reports/ and mutants/ (scripts/readme.py says what it kept and what not, and why)
+# The measured sections of README.md and docs/ from the saved outputs, after keeping in docs/ what the last whole
+# make test and make mutation left in reports/ and mutants/ (scripts/measured.py says what it kept and what not,
+# and why)
 docs:
-	$(PYTHON) scripts/readme.py --save
+	$(PYTHON) scripts/measured.py --save
 
 # The fast suite 20 times in a row, each with fresh hypothesis seeds; stops at the first failure.
 flaky: setup

@@ -71,7 +71,7 @@ def own_randomness(request):
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
-    """Saved benchmark runs name the torch and the GPU that produced them (the README's figures cite them)."""
+    """Saved benchmark runs name the torch and the GPU that produced them (docs/performance.md's figures cite them)."""
     machine_info["torch"] = torch.__version__
     if torch.cuda.is_available():
         machine_info["gpu"] = torch.cuda.get_device_name()

@@ -4,7 +4,7 @@ Each group is one shape and one pass; ``auto`` is what ``TensorDot`` runs by
 default. Its references: ``einsum`` (the report's formulation) and
 ``matmul``, a plain ``(b, n^2) @ (n^2, k)`` product with the same
 multiply-adds as the layer's forward (``2 b n^2 k`` FLOPs; ``6 b n^2 k`` with
-both gradients). ``python benchmarks/report.py`` reads the
+both gradients). ``python benchmarks/saved_runs.py`` reads the
 saved run and prints each formulation's speed as a ratio to the references.
 """
 

@@ -11,7 +11,7 @@
   report's ``DataLoader`` + ``ToTensor`` loop.
 - The report's 10 epochs on a GPU, eager against CUDA graphs.
 
-``python benchmarks/report.py`` prints the ratios and checks the targets.
+``python benchmarks/saved_runs.py`` prints the ratios and checks the targets.
 """
 
 from collections.abc import Callable
@@ -20,7 +20,7 @@ from functools import partial
 
 import pytest
 import torch
-from report import CUDA_RECIPE_GROUP, EPOCH_GROUP, FAST_RECIPE_GROUP, LAB_GROUP
+from saved_runs import CUDA_RECIPE_GROUP, EPOCH_GROUP, FAST_RECIPE_GROUP, LAB_GROUP
 from torch import nn
 
 from nnlab.classifier import FashionMLP

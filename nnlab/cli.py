@@ -12,41 +12,18 @@ from pathlib import Path
 import torch
 
 from nnlab.data import DataNotFoundError, load_fashion_mnist
-from nnlab.experiment import CONFIGS, run_experiment, seeds_from, summarize
+from nnlab.experiment import (
+    CONFIGS,
+    claims_in_words,
+    final_epoch_table,
+    results_markdown,
+    run_experiment,
+    seeds_from,
+    summarize,
+)
 from nnlab.plots import write_figures
-from nnlab.stats import REPORTED, analyse
+from nnlab.stats import analyse
 from nnlab.training import Recipe, pick_device
-
-
-def summary_table(summary: dict, seeds: int) -> str:
-    header = "| configuration | training loss | training accuracy | test accuracy | report's test accuracy |"
-    lines = [header, "|---|---|---|---|---|"]
-    for config, metrics in summary.items():
-        cells = [
-            f"{m['mean'][-1]:.4f} ± {m['std'][-1]:.4f}" if seeds > 1 else f"{m['mean'][-1]:.4f}"
-            for m in (metrics["train_loss"], metrics["train_acc"], metrics["test_acc"])
-        ]
-        lines.append(f"| {CONFIGS[config].label} | {' | '.join(cells)} | {REPORTED[config]:.4f} |")
-    return "\n".join(lines)
-
-
-def write_summary(path: Path, summary: dict, statements: list[str], meta: dict) -> None:
-    seeds = len(meta["seeds"])
-    text = [
-        "# Fashion-MNIST: the lab's experiment",
-        "",
-        f"{meta['epochs']} epochs, seeds {meta['seeds']}, {meta['device']}, torch {meta['torch']}, "
-        f"{meta['seconds']:.0f} s. Final epoch"
-        + (", mean ± sample standard deviation over seeds." if seeds > 1 else "."),
-        "",
-        summary_table(summary, seeds),
-        "",
-        "## The report's claims M1 to M4, tested over the seeds (nnlab.stats)",
-        "",
-        *(f"- {line}" for line in statements),
-        "",
-    ]
-    path.write_text("\n".join(text))
 
 
 def lab(args: argparse.Namespace) -> int:
@@ -63,7 +40,6 @@ def lab(args: argparse.Namespace) -> int:
     runs = run_experiment(data, configs, seeds, recipe)
     summary = summarize(runs)
     statistics = analyse(runs)
-    statements = [f"{s['claim']}: {s['text']}" for s in statistics]
     meta = {
         "epochs": args.epochs,
         "seeds": seeds,
@@ -74,12 +50,12 @@ def lab(args: argparse.Namespace) -> int:
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    document = {"runs": runs, "summary": summary, "statistics": statistics, "meta": meta}
-    (out / "results.json").write_text(json.dumps(document, indent=2) + "\n")
+    results = {"runs": runs, "summary": summary, "statistics": statistics, "meta": meta}
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     figures = write_figures(summary, out, len(seeds))
-    write_summary(out / "summary.md", summary, statements, meta)
-    print(summary_table(summary, len(seeds)))
-    print(*statements, sep="\n")
+    (out / "summary.md").write_text(results_markdown(results))
+    print(final_epoch_table(results))
+    print(*claims_in_words(results), sep="\n")
     print(f"Wrote {out / 'results.json'}, {out / 'summary.md'} and {len(figures)} figures to {out}/")
     return 0
 

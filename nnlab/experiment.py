@@ -3,7 +3,8 @@
 ``run_experiment`` trains every configuration with every seed;
 ``summarize`` reduces the runs to a mean, a standard deviation and a
 confidence interval per epoch; ``nnlab.stats`` tests the report's claims M1
-to M4 on them.
+to M4 on them. ``results_markdown`` words the whole, as ``nnlab lab`` saves it
+in results.json, for summary.md.
 """
 
 import statistics
@@ -16,7 +17,7 @@ from tqdm.auto import tqdm
 from nnlab.classifier import FashionMLP
 from nnlab.data import FashionMNIST
 from nnlab.many_runs import train_many
-from nnlab.stats import describe
+from nnlab.stats import REPORTED, describe
 from nnlab.training import REPORT_RECIPE, History, Recipe, train
 
 
@@ -129,3 +130,42 @@ def summarize(runs: list[dict]) -> dict[str, dict[str, dict[str, list[float]]]]:
                 "high": [m.confidence.high if m else statistics.fmean(v) for m, v in zip(means, per_epoch)],
             }
     return summary
+
+
+def final_epoch_table(results: dict) -> str:
+    """Each configuration's final epoch, mean ± sd over seeds, beside the report's test accuracy: a markdown table."""
+    seeds = len(results["meta"]["seeds"])
+    lines = [
+        "| configuration | training loss | training accuracy | test accuracy | report's test accuracy |",
+        "|---|---|---|---|---|",
+    ]
+    for config, metrics in results["summary"].items():
+        finals = [(metrics[metric]["mean"][-1], metrics[metric]["std"][-1]) for metric in METRICS]
+        cells = [f"{mean:.4f} ± {sd:.4f}" if seeds > 1 else f"{mean:.4f}" for mean, sd in finals]
+        lines.append(f"| {CONFIGS[config].label} | {' | '.join(cells)} | {REPORTED[config]:.4f} |")
+    return "\n".join(lines)
+
+
+def claims_in_words(results: dict) -> list[str]:
+    """The tests of the report's claims M1 to M4, one line each."""
+    return [f"{s['claim']}: {s['text']}" for s in results["statistics"]]
+
+
+def results_markdown(results: dict) -> str:
+    """summary.md: what ran, the final epoch's table and the tests of M1 to M4, from results.json's document."""
+    meta = results["meta"]
+    spread = ", mean ± sample standard deviation over seeds." if len(meta["seeds"]) > 1 else "."
+    lines = [
+        "# Fashion-MNIST: the lab's experiment",
+        "",
+        f"{meta['epochs']} epochs, seeds {meta['seeds']}, {meta['device']}, torch {meta['torch']},"
+        f" {meta['seconds']:.0f} s. Final epoch{spread}",
+        "",
+        final_epoch_table(results),
+        "",
+        "## The report's claims M1 to M4, tested over the seeds (nnlab.stats)",
+        "",
+        *(f"- {line}" for line in claims_in_words(results)),
+        "",
+    ]
+    return "\n".join(lines)

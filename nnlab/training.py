@@ -76,7 +76,7 @@ FUSED = {"fused": True} if TorchVersion(torch.__version__) >= (2, 4) else {}
 
 REPORT_RECIPE = Recipe()
 # The report's architecture into its accuracy band in 5 epochs: the slow tests assert 0.87 for seeds 42 to 44,
-# benchmarks/test_training_speed.py records the accuracy it reaches (0.8827 in the README's run).
+# benchmarks/test_training_speed.py records the accuracy it reaches (docs/performance.md shows the saved run's).
 FAST_RECIPE = Recipe(epochs=5, batch_size=256, lr=3e-3, optimizer="adam", schedule="onecycle")
 
 

@@ -2,7 +2,7 @@
 
     python scripts/mutation.py                # a sample of 1,000 mutants, drawn for this commit (make mutation)
     python scripts/mutation.py --sample all   # every mutant: hours on 2 cores
-    python scripts/readme.py --save           # then keep the results in docs/mutation.json (make docs), its
+    python scripts/measured.py --save         # then keep the results in docs/mutation.json (make docs), its
                                               # survivors listed in docs/mutation.md
 
 nnlab has thousands of mutants, and mutmut takes seconds a core to test one here. A uniform random sample

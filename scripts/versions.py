@@ -1,4 +1,4 @@
-"""The ledger on every torch minor release, each at its latest patch: docs/versions.md.
+"""The ledger on every torch minor release, each at its latest patch: the table in docs/versions.md.
 
     python scripts/versions.py                 # every version in VERSIONS, then the table
     python scripts/versions.py 2.15.0 2.5.1    # only these (the others keep their saved ledgers)
@@ -8,7 +8,9 @@ For each version, tox builds one environment (``tox -e ledger``, torch and
 torchvision chosen by environment variables: one definition in tox.ini, not
 one per version), runs the fast suite into ``reports/versions/<torch>/``, and
 the environment is deleted before the next one is built: each CUDA build
-with its dependencies takes several GB.
+with its dependencies takes several GB. What the table needs of each ledger
+is kept in ``docs/versions/<torch>.json``; ``table`` writes it from them, as
+docs/versions.md's measured section (scripts/measured.py).
 """
 
 import argparse
@@ -25,7 +27,6 @@ from packaging.version import Version  # tox's own dependency: the script needs 
 ROOT = Path(__file__).parents[1]
 SAVED = ROOT / "reports" / "versions"  # each run's whole ledger (not in git)
 KEPT = ROOT / "docs" / "versions"  # each version's verdicts and reasons, in git: the table's source
-TABLE = ROOT / "docs" / "versions.md"
 # torch's latest patch of each minor release from nnlab's floor (pyproject.toml), with the torchvision released beside
 # it (None: none matches)
 VERSIONS = {
@@ -113,8 +114,6 @@ def table() -> str:
 
     changing = [c for c in claims if len({verdict(v, c) for v in ran}) > 1]
     lines = [
-        "# The ledger across torch versions",
-        "",
         "Written by `python scripts/versions.py` from `docs/versions/<torch>.json` (the fast suite's ledger under"
         " each torch; `-` where a version's ledger lacks the claim). Not run yet: "
         + (", ".join(v for v in VERSIONS if v not in ran) or "none")
@@ -162,7 +161,7 @@ def what_holds_instead(why: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("versions", nargs="*", help=f"torch versions among {', '.join(VERSIONS)} (default: all)")
-    parser.add_argument("--table-only", action="store_true", help="only rewrite docs/versions.md")
+    parser.add_argument("--table-only", action="store_true", help="run none: only rewrite the table")
     args = parser.parse_args()
     unknown = set(args.versions) - VERSIONS.keys()
     if unknown:
@@ -172,9 +171,9 @@ def main() -> int:
         if run_version(torch_version) != 0:
             failed.append(torch_version)
         keep(torch_version)
-    TABLE.write_text(table())
-    print(f"Wrote {TABLE}" + (f"; the suite failed under {', '.join(failed)}" if failed else ""))
-    subprocess.run([sys.executable, ROOT / "scripts" / "readme.py"], check=True)  # the README shows the table
+    subprocess.run([sys.executable, ROOT / "scripts" / "measured.py"], check=True)  # docs/versions.md's table
+    if failed:
+        print(f"The suite failed under {', '.join(failed)}")
     return 1 if failed else 0
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from nnlab import cli
-from nnlab.cli import main, parser, summary_table, write_summary
+from nnlab.cli import main, parser
 from nnlab.data import DataNotFoundError
-from nnlab.experiment import CONFIGS
+from nnlab.experiment import CONFIGS, claims_in_words, final_epoch_table, results_markdown
 from nnlab.training import Recipe
 
-README = Path(__file__).parents[1] / "README.md"
+COMMANDS = Path(__file__).parents[1] / "docs" / "commands.md"  # every command's help
 
 
 def test_lab_command_defaults_are_the_reports():
@@ -41,66 +41,16 @@ def test_lab_command_writes_results_summary_and_figures(fake_dir, tmp_path, caps
     assert f"| ReLU | {row} | 0.8808 |" in text
     assert "2 epochs, seeds [42, 43], cpu" in text and "| ReLU + dropout 0.3 |" in text
     assert [s["claim"] for s in results["statistics"]] == ["M1", "M2", "M3", "M4"]
-    statements = [f"{s['claim']}: {s['text']}" for s in results["statistics"]]
-    assert all(f"\n- {line}\n" in text for line in statements)
+    assert all(f"\n- {line}\n" in text for line in claims_in_words(results))
+    assert text == results_markdown(results)  # summary.md can be written again from results.json alone
     assert all(r["history"]["eval_train_acc"] is not None for r in results["runs"])
     assert len(list(out.glob("*.png"))) == 7
     printed = capsys.readouterr().out.splitlines()
-    table = summary_table(results["summary"], seeds=2).splitlines()
     assert printed == [
-        *table,
-        *statements,
+        *final_epoch_table(results).splitlines(),
+        *claims_in_words(results),
         f"Wrote {out / 'results.json'}, {out / 'summary.md'} and 7 figures to {out}/",
     ]
-
-
-def three_epochs(final_mean: float, final_std: float) -> dict:
-    return {"mean": [0.1, 0.2, final_mean], "std": [0.5, 0.5, final_std]}
-
-
-SUMMARY = {
-    "relu": {
-        "train_loss": three_epochs(0.31, 0.01),
-        "train_acc": three_epochs(0.89, 0.002),
-        "test_acc": three_epochs(0.87, 0.004),
-    },
-    "tanh": {
-        "train_loss": three_epochs(0.33, 0.02),
-        "train_acc": three_epochs(0.88, 0.003),
-        "test_acc": three_epochs(0.86, 0.005),
-    },
-}
-META = {"epochs": 3, "device": "cpu", "torch": "2.14.1", "seconds": 12.3}
-SUMMARY_MD = """# Fashion-MNIST: the lab's experiment
-
-3 epochs, seeds [42, 43], cpu, torch 2.14.1, 12 s. Final epoch, mean ± sample standard deviation over seeds.
-
-| configuration | training loss | training accuracy | test accuracy | report's test accuracy |
-|---|---|---|---|---|
-| ReLU | 0.3100 ± 0.0100 | 0.8900 ± 0.0020 | 0.8700 ± 0.0040 | 0.8808 |
-| Tanh | 0.3300 ± 0.0200 | 0.8800 ± 0.0030 | 0.8600 ± 0.0050 | 0.8751 |
-
-## The report's claims M1 to M4, tested over the seeds (nnlab.stats)
-
-- Tanh - ReLU, final test accuracy: -0.0100.
-- Another line.
-"""
-
-
-def test_summary_document_states_run_final_epoch_table_and_statistics(tmp_path):
-    path = tmp_path / "summary.md"
-    write_summary(
-        path, SUMMARY, ["Tanh - ReLU, final test accuracy: -0.0100.", "Another line."], META | {"seeds": [42, 43]}
-    )
-    assert path.read_text() == SUMMARY_MD
-
-
-def test_summary_of_one_seed_has_no_spread(tmp_path):
-    path = tmp_path / "summary.md"
-    write_summary(path, SUMMARY, [], META | {"seeds": [42]})
-    lines = path.read_text().splitlines()
-    assert lines[2] == "3 epochs, seeds [42], cpu, torch 2.14.1, 12 s. Final epoch."
-    assert lines[6] == "| ReLU | 0.3100 | 0.8900 | 0.8700 | 0.8808 |"
 
 
 def test_lab_command_without_data_says_where_it_looked(tmp_path, monkeypatch, capsys):
@@ -131,13 +81,13 @@ def test_lab_command_refuses_bad_options(argv, message, capsys):
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["lab", "--help"], ["check", "--help"]], ids=["nnlab", "lab", "check"])
-def test_readme_shows_the_commands_help(argv, monkeypatch, capsys):
+def test_the_docs_show_the_commands_help(argv, monkeypatch, capsys):
     monkeypatch.setenv("COLUMNS", "100")  # argparse wraps to the terminal's width
     with pytest.raises(SystemExit):
         main(argv)
     # Python 3.10 heads the list "optional arguments:", later versions "options:"
     help_text = capsys.readouterr().out.replace("optional arguments:", "options:")
-    assert f"```text\n$ nnlab {' '.join(argv)}\n{help_text}```" in README.read_text()
+    assert f"```text\n$ nnlab {' '.join(argv)}\n{help_text}```" in COMMANDS.read_text()
 
 
 def test_several_configurations_are_named_after_one_option():

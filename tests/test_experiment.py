@@ -1,5 +1,8 @@
 """Report section 5: the experiment over configurations and seeds, its statistics, comparisons and figures (M5)."""
 
+import json
+from pathlib import Path
+
 import matplotlib.colors
 import matplotlib.image
 import matplotlib.pyplot as plt
@@ -8,11 +11,12 @@ import torch
 from torch import nn
 
 from nnlab import experiment, plots
-from nnlab.experiment import CONFIGS, run, run_experiment, run_many, seeds_from, summarize
+from nnlab.experiment import CONFIGS, results_markdown, run, run_experiment, run_many, seeds_from, summarize
 from nnlab.plots import curves_figure, write_figures
 from nnlab.training import History, Recipe, train
 
 TINY = Recipe(epochs=2, batch_size=64)
+SAVED_LAB = Path(__file__).parents[1] / "docs" / "lab"  # nnlab lab --seeds 20 --out docs/lab
 
 
 def test_seeds_count_up_from_the_reports_42():
@@ -203,3 +207,57 @@ def test_each_figure_is_titled_with_its_configuration_or_comparison(tmp_path, mo
         "compare_dropout.png": "ReLU with and without dropout (one seed)",
         "compare_all.png": "ReLU, Tanh, ReLU + dropout 0.3 (one seed)",
     }
+
+
+def three_epochs(final_mean: float, final_std: float) -> dict:
+    return {"mean": [0.1, 0.2, final_mean], "std": [0.5, 0.5, final_std]}
+
+
+RESULTS = {
+    "summary": {
+        "relu": {
+            "train_loss": three_epochs(0.31, 0.01),
+            "train_acc": three_epochs(0.89, 0.002),
+            "test_acc": three_epochs(0.87, 0.004),
+        },
+        "tanh": {
+            "train_loss": three_epochs(0.33, 0.02),
+            "train_acc": three_epochs(0.88, 0.003),
+            "test_acc": three_epochs(0.86, 0.005),
+        },
+    },
+    "statistics": [
+        {"claim": "M3", "text": "Tanh - ReLU, final test accuracy: -0.0100."},
+        {"claim": "M4", "text": "Another line."},
+    ],
+    "meta": {"epochs": 3, "seeds": [42, 43], "device": "cpu", "torch": "2.14.1", "seconds": 12.3},
+}
+SUMMARY_MD = """# Fashion-MNIST: the lab's experiment
+
+3 epochs, seeds [42, 43], cpu, torch 2.14.1, 12 s. Final epoch, mean ± sample standard deviation over seeds.
+
+| configuration | training loss | training accuracy | test accuracy | report's test accuracy |
+|---|---|---|---|---|
+| ReLU | 0.3100 ± 0.0100 | 0.8900 ± 0.0020 | 0.8700 ± 0.0040 | 0.8808 |
+| Tanh | 0.3300 ± 0.0200 | 0.8800 ± 0.0030 | 0.8600 ± 0.0050 | 0.8751 |
+
+## The report's claims M1 to M4, tested over the seeds (nnlab.stats)
+
+- M3: Tanh - ReLU, final test accuracy: -0.0100.
+- M4: Another line.
+"""
+
+
+def test_summary_document_states_run_final_epoch_table_and_statistics():
+    assert results_markdown(RESULTS) == SUMMARY_MD
+
+
+def test_summary_of_one_seed_has_no_spread():
+    lines = results_markdown(RESULTS | {"meta": RESULTS["meta"] | {"seeds": [42]}}).splitlines()
+    assert lines[2] == "3 epochs, seeds [42], cpu, torch 2.14.1, 12 s. Final epoch."
+    assert lines[6] == "| ReLU | 0.3100 | 0.8900 | 0.8700 | 0.8808 |"
+
+
+def test_the_saved_runs_summary_is_its_results_json_in_words():
+    results = json.loads((SAVED_LAB / "results.json").read_text())
+    assert results_markdown(results) == (SAVED_LAB / "summary.md").read_text()

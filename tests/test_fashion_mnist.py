@@ -111,7 +111,7 @@ def test_dropout_lowers_training_accuracy_narrows_the_gap_and_does_not_raise_tes
 )
 def test_other_recipes_reach_the_accuracy_band_for_every_seed(fashion, recipe):
     """FAST_RECIPE's 5 epochs (benchmarks/); the report's recipe with oneDNN's products, in bfloat16 where the CPU
-    has them (AMX here), which the README's fastest CPU timings use: each keeps 0.87 for seeds 42 to 44."""
+    has them (AMX here), which docs/performance.md's fastest CPU timings use: each keeps 0.87 for seeds 42 to 44."""
     device = pick_device("auto")
     histories = run_many(CONFIGS["relu"], fashion.to(device), seeds_from(3), recipe)
     assert all(max(h.test_acc) >= 0.87 for h in histories), [h.test_acc for h in histories]
@@ -120,8 +120,8 @@ def test_other_recipes_reach_the_accuracy_band_for_every_seed(fashion, recipe):
 @pytest.mark.gpu
 @pytest.mark.parametrize("seed", seeds_from(3))
 def test_report_recipe_in_tf32_on_cuda_stays_in_the_accuracy_band(fashion, seed):
-    """The README's fastest H100 timing multiplies in TensorFloat32 (``matmul_precision="high"``), one model at a time
-    through ``train`` and its CUDA graphs: the accuracy it keeps."""
+    """docs/performance.md's fastest H100 timing multiplies in TensorFloat32 (``matmul_precision="high"``), one model
+    at a time through ``train`` and its CUDA graphs: the accuracy it keeps."""
     torch.manual_seed(seed)
     history = train(FashionMLP().cuda(), fashion.to("cuda"), Recipe(matmul_precision="high"), seed=seed)
     assert max(history.test_acc) >= 0.87, history.test_acc

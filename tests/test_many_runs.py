@@ -85,7 +85,7 @@ def test_dropout_keeps_each_unit_with_probability_one_minus_p_scaled_by_its_inve
 
 @pytest.mark.parametrize("config", ["relu", "relu_dropout"])
 def test_a_runs_history_is_the_same_alone_and_among_30(config):
-    """Bitwise through the first epoch; after it, within float32 rounding (README: "Many seeds at once")."""
+    """Bitwise through the first epoch; after it, to float32 rounding (docs/performance.md: "Many seeds at once")."""
     data = look_alike(256, seed=0)  # the report's widths: torch picks its kernels by shape
     alone = run_many(CONFIGS[config], data, [42], SHORT)[0]
     among = run_many(CONFIGS[config], data, list(range(30, 60)), SHORT)

@@ -1,4 +1,4 @@
-"""docs/versions.md says, claim by claim, what each torch's saved ledger says (scripts/versions.py writes it)."""
+"""docs/versions.md's table says, claim by claim, what each torch's saved ledger says (scripts/versions.py)."""
 
 import importlib.util
 import json

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from nnlab.grading.submission_report import FAILED, build_report, counts, write_report
-from nnlab.grading.summary import write_summary
+from nnlab.grading.summary import write_class_summary
 from nnlab.grading.supervise import Checked, Limits, check_submission, stop_all
 
 
@@ -52,10 +52,10 @@ def check_batch(
             for future in pending:
                 if future.done() and not future.cancelled() and future.result().name not in reports:
                     record(future.result())
-            write_summary([reports[name] for name in names if name in reports], out)
+            write_class_summary([reports[name] for name in names if name in reports], out)
             raise
     ordered = [reports[name] for name in names]
-    write_summary(ordered, out)
+    write_class_summary(ordered, out)
     return ordered
 
 

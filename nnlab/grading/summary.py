@@ -83,7 +83,8 @@ def plot_summary(summary: dict, path: Path) -> None:
     plt.close(figure)
 
 
-def write_summary(reports: list[dict], out: Path) -> dict:
+def write_class_summary(reports: list[dict], out: Path) -> dict:
+    """A class's submissions at a glance in ``out``: summary.json, summary.md and summary.png."""
     summary = build_summary(reports)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "summary.md").write_text(summary_markdown(summary))

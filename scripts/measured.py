@@ -1,19 +1,20 @@
-"""Rewrite the measured sections of README.md and docs/mutation.md from the saved outputs that hold their figures.
+"""Rewrite the measured sections of README.md and docs/*.md from the saved outputs that hold their figures.
 
-    make test && make mutation          # produce: reports/ledger.json, reports/coverage.json, mutants/
-    python scripts/readme.py --save     # keep them in docs/, then rewrite README.md (make docs)
-    python scripts/readme.py            # rewrite README.md from what docs/ and benchmarks/history hold
-    python scripts/readme.py --check    # exit 1 if README.md differs from what they give
+    make test && make mutation            # produce: reports/ledger.json, reports/coverage.json, mutants/
+    python scripts/measured.py --save     # keep them in docs/, then rewrite the measured sections (make docs)
+    python scripts/measured.py            # rewrite them from what docs/ and benchmarks/history hold
+    python scripts/measured.py --check    # exit 1 if a page differs from what they give
 
 A measured section sits between ``<!-- measured: NAME -->`` and
 ``<!-- /measured -->``; ``SECTIONS[NAME]`` writes it from its source, naming
-the command and the torch that produced the figures. tests/test_readme.py
+the command and the torch that produced the figures. tests/test_measured.py
 runs ``--check``. The other saved outputs have their own commands:
 ``nnlab lab --seeds 20 --out docs/lab``, ``python -m pytest benchmarks
 --benchmark-autosave`` and ``python scripts/versions.py``.
 """
 
 import argparse
+import importlib.util
 import json
 import re
 import sys
@@ -21,30 +22,41 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+import torch
+
+from nnlab.experiment import claims_in_words, final_epoch_table
+
 ROOT = Path(__file__).parents[1]
-sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "scripts")]
-import mutation as mutation_script  # noqa: E402  (scripts/mutation.py: make mutation's sample and what it adds up to)
-import report  # noqa: E402  (benchmarks/report.py: the ratios and targets the benchmark tables show)
-from versions import what_holds_instead  # noqa: E402
+
+
+def _load(path: Path):
+    """A file of scripts/ or benchmarks/ as a module: neither folder is a package."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+mutation_script = _load(ROOT / "scripts" / "mutation.py")  # make mutation's sample and what it adds up to
+saved_runs = _load(ROOT / "benchmarks" / "saved_runs.py")  # the ratios and targets the benchmark tables show
+versions_script = _load(ROOT / "scripts" / "versions.py")  # the ledger under each torch, and the checks' words
 
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
-FILES = [README, DOCS / "mutation.md"]  # the files with measured sections
+FILES = [README, *sorted(DOCS.glob("*.md"))]  # those without a measured section are left as they are
 LAB = DOCS / "lab"
 LEDGER = DOCS / "ledger.json"
 COVERAGE = DOCS / "coverage.json"
 MUTATION = DOCS / "mutation.json"
-VERSIONS = DOCS / "versions.md"
 REPORTS = ROOT / "reports"
 MARKED = re.compile(r"(<!-- measured: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /measured -->)", re.S)
 
 
 def lab() -> str:
-    meta = json.loads((LAB / "results.json").read_text())["meta"]
-    summary = (LAB / "summary.md").read_text()
-    table = summary[summary.index("| configuration") : summary.index("\n\n## ")]
-    claims = summary[summary.index("- M1:") :].rstrip("\n")
-    seeds = len(meta["seeds"])
+    results = json.loads((LAB / "results.json").read_text())
+    meta, seeds = results["meta"], len(results["meta"]["seeds"])
+    table = final_epoch_table(results)
+    claims = "\n".join(f"- {line}" for line in claims_in_words(results))
     return (
         f"Measured over {seeds} seeds (`nnlab lab --seeds {seeds} --out docs/lab`, torch {meta['torch']},"
         f" {meta['device']}, {meta['seconds']:.0f} s of training; saved in `docs/lab/`), final epoch, mean ± sd"
@@ -69,7 +81,8 @@ def ledger() -> str:
     rows = ["| claim | verdict | what holds instead, in the failing check's words |", "|---|---|---|"]
     for claim in saved["claims"]:
         if claim["verdict"] != "holds":
-            instead = what_holds_instead(claim["why"]).replace("|", "\\|")  # a table cell: |x| is no column
+            # a table cell: |x| is no column
+            instead = versions_script.what_holds_instead(claim["why"]).replace("|", "\\|")
             rows.append(f"| {claim['id']} | {claim['verdict']} | {instead} |")
     tally = ", ".join(f"{counts[verdict]} {verdict}" for verdict in ("holds", "qualified", "refuted", "failed"))
     return (
@@ -136,7 +149,7 @@ def mutation() -> str:
 
 def _newest_run(prefix: str) -> tuple[Path, dict] | None:
     """The newest saved benchmark run holding a group that starts with ``prefix``, or None."""
-    runs = [(path, json.loads(path.read_text())) for path in report.HISTORY.glob("*/*.json")]
+    runs = [(path, json.loads(path.read_text())) for path in saved_runs.HISTORY.glob("*/*.json")]
     for path, run in sorted(runs, key=lambda found: found[1]["datetime"], reverse=True):
         if any(bench["group"].startswith(prefix) for bench in run["benchmarks"]):
             return path, run
@@ -162,17 +175,17 @@ def _cite(path: Path, run: dict) -> str:
 
 
 def trainer_speed() -> str:
-    lab_path, lab_run = _saved_run(report.LAB_GROUP)
-    lab_times = report.fastest_times(lab_run)[report.LAB_GROUP]
-    floor = min(lab_times[name] for name in report.FLOAT32_FLOORS[report.LAB_GROUP][1])
-    epoch_path, epoch_run = _saved_run(report.EPOCH_GROUP)
-    epoch = report.fastest_times(epoch_run)[report.EPOCH_GROUP]
+    lab_path, lab_run = _saved_run(saved_runs.LAB_GROUP)
+    lab_times = saved_runs.fastest_times(lab_run)[saved_runs.LAB_GROUP]
+    floor = min(lab_times[name] for name in saved_runs.FLOAT32_FLOORS[saved_runs.LAB_GROUP][1])
+    epoch_path, epoch_run = _saved_run(saved_runs.EPOCH_GROUP)
+    epoch = saved_runs.fastest_times(epoch_run)[saved_runs.EPOCH_GROUP]
     rows = [
         "| what | time | against its float32 products | source |",
         "|---|---|---|---|",
         f"| the lab's training: 4 configurations × 10 seeds × 10 epochs, batched | {lab_times['lab']:.1f} s |"
-        f" {lab_times['lab'] / floor:.2f}x (target {report.LAB_TARGET}x:"
-        f" {'met' if lab_times['lab'] / floor <= report.LAB_TARGET else 'missed'}) | a |",
+        f" {lab_times['lab'] / floor:.2f}x (target {saved_runs.LAB_TARGET}x:"
+        f" {'met' if lab_times['lab'] / floor <= saved_runs.LAB_TARGET else 'missed'}) | a |",
         f"| its matrix products alone: stacked `bmm` / one run at a time (`mm`) | {lab_times['products_bmm']:.1f} s /"
         f" {lab_times['products_mm']:.1f} s | the floor | a |",
         f"| one epoch of one model, `train` | {epoch['in_memory']:.2f} s |"
@@ -189,13 +202,13 @@ def trainer_speed() -> str:
 def trainer_recipes() -> str:
     rows = ["| what | where | time | test accuracy | target |", "|---|---|---|---|---|"]
     sources = []
-    for group, most_seconds, least_accuracy in report.RUN_TARGETS:
+    for group, most_seconds, least_accuracy in saved_runs.RUN_TARGETS:
         path, run = _saved_run(group)
         where = group.rsplit(", ", 1)[1]
         sources.append(f"{where}: {_cite(path, run)}")
         benches = sorted((b for b in run["benchmarks"] if b["group"] == group), key=lambda b: -b["stats"]["min"])
         slowest = benches[0]["stats"]["min"]
-        met = "missed" if report.run_target_misses({"benchmarks": benches}) else "met"
+        met = "missed" if saved_runs.run_target_misses({"benchmarks": benches}) else "met"
         target = f"{least_accuracy} in {most_seconds:g} s: {met}"
         for bench in benches:
             seconds, info = bench["stats"]["min"], bench["extra_info"]
@@ -220,24 +233,24 @@ RECIPES = {
 
 
 def check_speed() -> str:
-    found = _newest_run(report.CHECK_GROUP)
+    found = _newest_run(saved_runs.CHECK_GROUP)
     if found is None:
         return "**Speed.** Not measured yet: `python -m pytest benchmarks/test_check_speed.py --benchmark-autosave`.\n"
     path, run = found
-    seconds = report.fastest_times(run)[report.CHECK_GROUP]["nnlab check"]
-    met = "met" if seconds <= report.CHECK_TARGET else "missed"
+    seconds = saved_runs.fastest_times(run)[saved_runs.CHECK_GROUP]["nnlab check"]
+    met = "met" if seconds <= saved_runs.CHECK_TARGET else "missed"
     return (
         f"**Speed.** One submission of report sections 1 to 3 (`examples/correct_lab`'s `blocks.py`,"
         f" `parameters.py`, `layers.py`) takes {seconds:.1f} s with `--jobs 1`, worker start-up included (minimum"
         f" time; `python -m pytest benchmarks/test_check_speed.py --benchmark-autosave`, {_cite(path, run)});"
-        f" target {report.CHECK_TARGET:g} s: {met}.\n"
+        f" target {saved_runs.CHECK_TARGET:g} s: {met}.\n"
     )
 
 
 def _tensor_dot(device: str) -> str:
     path, run = _saved_run(f"tensor_dot {device}")
-    table = report.fastest_times(run)
-    rows = [row for row in report.tensor_dot_rows(table) if row["device"] == device]
+    table = saved_runs.fastest_times(run)
+    rows = [row for row in saved_runs.tensor_dot_rows(table) if row["device"] == device]
     names = [name for name in rows[0]["vs_einsum"] if name != "einsum"]
     lines = [
         "| pass | shape (b, n, k) | "
@@ -251,11 +264,11 @@ def _tensor_dot(device: str) -> str:
             f"| {row['pass']} | {row['shape']} | {ratios} | {row['vs_best']['auto']:.2f}"
             f" | {row['vs_matmul']['auto']:.2f} |"
         )
-    misses = report.tensor_dot_misses(rows)
+    misses = saved_runs.tensor_dot_misses(rows)
     verdict = "every target holds in this run" if not misses else "missed: " + "; ".join(misses)
     return (
         f"Measured by `python -m pytest benchmarks/test_tensor_dot.py --benchmark-autosave` ({_cite(path, run)});"
-        f" targets (`python benchmarks/report.py`): {verdict}.\n\n" + "\n".join(lines) + "\n"
+        f" targets (`python benchmarks/saved_runs.py`): {verdict}.\n\n" + "\n".join(lines) + "\n"
     )
 
 
@@ -273,11 +286,6 @@ def mutation_survivors() -> str:
     return "\n".join(lines) + "\n"
 
 
-def versions() -> str:
-    text = VERSIONS.read_text()
-    return text[text.index("Written by") :]
-
-
 SECTIONS = {
     "lab": lab,
     "ledger": ledger,
@@ -289,18 +297,18 @@ SECTIONS = {
     "check-speed": check_speed,
     "trainer-speed": trainer_speed,
     "trainer-recipes": trainer_recipes,
-    "versions": versions,
+    "versions": versions_script.table,
 }
 
 
-def render(readme: str) -> str:
+def render(text: str) -> str:
     def section(match: re.Match) -> str:
         name = match["name"]
         if name not in SECTIONS:
             raise SystemExit(f"an unknown measured section {name!r} is marked; known: {', '.join(SECTIONS)}")
         return match[1] + SECTIONS[name]() + match[4]
 
-    return MARKED.sub(section, readme)
+    return MARKED.sub(section, text)
 
 
 def not_one_whole_test_run(ledger: dict, coverage: dict) -> str | None:
@@ -343,8 +351,6 @@ def save() -> None:
     except ValueError as error:
         print(f"not saved: {error}")
         return
-    import torch
-
     kept = {"torch": torch.__version__, **results}
     MUTATION.write_text(json.dumps(kept, indent=1) + "\n")
     print(f"saved mutmut's results for {results['sample']:,} mutants in {MUTATION.relative_to(ROOT)}")
@@ -368,7 +374,7 @@ def main() -> int:
                 path.write_text(rendered)
     if args.check:
         if stale:
-            print(f"Stale measured sections in {', '.join(map(str, stale))}: run python scripts/readme.py")
+            print(f"Stale measured sections in {', '.join(map(str, stale))}: run python scripts/measured.py")
         return 1 if stale else 0
     print(f"Rewrote the measured sections of {', '.join(map(str, stale)) or 'nothing: all up to date'}")
     return 0

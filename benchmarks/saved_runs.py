@@ -1,7 +1,7 @@
 """Read saved pytest-benchmark runs; print each candidate's speed as a ratio, check the targets, plot.
 
-    python benchmarks/report.py                      # the newest run of each machine in benchmarks/history
-    python benchmarks/report.py RUN.json --plot docs/tensor_dot_speed.png
+    python benchmarks/saved_runs.py                  # the newest run of each machine in benchmarks/history
+    python benchmarks/saved_runs.py RUN.json --plot docs/tensor_dot_speed.png
 
 Ratios are ``reference time / candidate time`` (minimum times) within one run (above 1:
 faster than the reference), so the machine's noise between runs cancels out.
@@ -154,7 +154,7 @@ def plot(rows, path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
-def report(path: Path) -> tuple[list[dict], list[str]]:
+def print_ratios(path: Path) -> tuple[list[dict], list[str]]:
     """Print one saved run's ratios; return its TensorDot rows and its missed targets."""
     run = json.loads(path.read_text())
     table = fastest_times(run)
@@ -193,7 +193,7 @@ def main() -> int:
     args = parser.parse_args()
     rows, misses = [], []
     for path in args.runs or newest_runs():
-        run_rows, run_misses = report(path)
+        run_rows, run_misses = print_ratios(path)
         rows += run_rows
         misses += run_misses
     if args.plot:

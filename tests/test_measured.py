@@ -1,4 +1,4 @@
-"""The measured sections of README.md and docs/mutation.md say what the saved outputs say (scripts/readme.py)."""
+"""The measured sections of README.md and docs/*.md say what the saved outputs say (scripts/measured.py)."""
 
 import importlib.util
 import os
@@ -8,32 +8,32 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).parents[1] / "scripts" / "readme.py"
+SCRIPT = Path(__file__).parents[1] / "scripts" / "measured.py"
 
 
 @pytest.fixture(scope="module")
-def readme_script():
-    spec = importlib.util.spec_from_file_location("readme_script", SCRIPT)
+def measured():
+    spec = importlib.util.spec_from_file_location("measured_script", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def test_the_measured_sections_are_what_the_saved_outputs_give(readme_script):
+def test_the_measured_sections_are_what_the_saved_outputs_give(measured):
     marked = []
-    for path in readme_script.FILES:
+    for path in measured.FILES:
         text = path.read_text()
-        marked += [match["name"] for match in readme_script.MARKED.finditer(text)]
-        assert readme_script.render(text) == text, f"stale figures in {path.name}: run python scripts/readme.py"
-    assert sorted(marked) == sorted(readme_script.SECTIONS), "each measured section marked once, in one file"
+        marked += [match["name"] for match in measured.MARKED.finditer(text)]
+        assert measured.render(text) == text, f"stale figures in {path.name}: run python scripts/measured.py"
+    assert sorted(marked) == sorted(measured.SECTIONS), "each measured section marked once, in one file"
 
 
-def marked_sections(readme_script) -> dict[str, tuple]:
+def marked_sections(measured) -> dict[str, tuple]:
     """``{section name: (the file's text, the section's body)}`` over every file with measured sections."""
     return {
         match["name"]: (text, match["body"])
-        for text in (path.read_text() for path in readme_script.FILES)
-        for match in readme_script.MARKED.finditer(text)
+        for text in (path.read_text() for path in measured.FILES)
+        for match in measured.MARKED.finditer(text)
     }
 
 
@@ -41,16 +41,16 @@ def marked_sections(readme_script) -> dict[str, tuple]:
     "section",
     ["lab", "ledger", "coverage", "mutation", "mutation-survivors", "tensor-dot-cpu", "trainer-speed", "versions"],
 )
-def test_a_changed_figure_is_caught_in_every_measured_section(readme_script, section):
-    text, body = marked_sections(readme_script)[section]
+def test_a_changed_figure_is_caught_in_every_measured_section(measured, section):
+    text, body = marked_sections(measured)[section]
     digit = re.search(r"\d", body)
     changed = body[: digit.start()] + str((int(digit[0]) + 1) % 10) + body[digit.end() :]
     tampered = text.replace(body, changed, 1)
-    assert readme_script.render(tampered) != tampered
+    assert measured.render(tampered) != tampered
 
 
-def test_every_measured_section_has_its_saved_output(readme_script):
-    placeholders = [name for name, (_, body) in marked_sections(readme_script).items() if "Not saved yet" in body]
+def test_every_measured_section_has_its_saved_output(measured):
+    placeholders = [name for name, (_, body) in marked_sections(measured).items() if "Not saved yet" in body]
     assert not placeholders, f"{placeholders} show no figures: run the command each names, then make docs"
 
 
@@ -85,15 +85,15 @@ WHOLE_RUN = {"run": "2026-11-23T14:50:00+00:00", "commit": "abc1234", "claims": 
     ],
 )
 def test_docs_keep_only_what_one_whole_make_test_of_committed_code_left(
-    readme_script, ledger, reason, five_and_a_half_hours_east
+    measured, ledger, reason, five_and_a_half_hours_east
 ):
-    said = readme_script.not_one_whole_test_run(ledger, COVERAGE)
+    said = measured.not_one_whole_test_run(ledger, COVERAGE)
     if reason is None:
         assert said is None
     else:
         assert re.search(reason, said), said
 
 
-def test_an_unknown_section_name_is_refused_naming_the_known_ones(readme_script):
+def test_an_unknown_section_name_is_refused_naming_the_known_ones(measured):
     with pytest.raises(SystemExit, match="unknown measured section 'nope' is marked; known: lab, "):
-        readme_script.render("<!-- measured: nope -->\nold\n<!-- /measured -->\n")
+        measured.render("<!-- measured: nope -->\nold\n<!-- /measured -->\n")
