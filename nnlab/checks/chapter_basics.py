@@ -18,8 +18,8 @@ buffers, train and eval, activations, dropout, batch normalisation, hooks):
 those are statements, checked against the installed torch.
 
 Statistical checks say what they test and how often a correct implementation
-fails them by chance: each test runs at ``ALPHA``, divided among hypothesis's
-examples where it runs once per example.
+fails them by chance (``nnlab.checks.sampling``): each test runs at ``ALPHA``,
+divided among hypothesis's examples where it runs once per example.
 """
 
 import itertools
@@ -27,7 +27,6 @@ import math
 import re
 
 import torch
-from hypothesis import settings
 from hypothesis import strategies as st
 from scipy import stats
 from torch import nn
@@ -36,14 +35,8 @@ from torch.nn import functional as F
 from nnlab.checks.blocks import reloaded
 from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check, statement
+from nnlab.checks.sampling import ALPHA, assert_distributed_as, bonferroni, per_example
 from nnlab.checks.strategies import batches, forall, tensors, widths
-
-ALPHA = 1e-6  # the chance that a correct implementation fails one statistical check
-
-
-def per_example(alpha: float = ALPHA) -> float:
-    """``alpha`` shared among the examples hypothesis runs, so that the whole check keeps ``alpha`` (Bonferroni)."""
-    return alpha / settings.default.max_examples
 
 
 def float32_grid(low: float, high: float) -> torch.Tensor:
@@ -808,17 +801,17 @@ INIT_SIZES = ((16, 512), (300, 24))  # (in, out): fan_in differs from fan_out, a
 
 
 def assert_uniform(values: torch.Tensor, bound: float, what: str) -> None:
-    """``values`` are in ``[-bound, bound]`` and pass a Kolmogorov-Smirnov test against U(-bound, bound) at ALPHA."""
-    values = values.detach().double().reshape(-1)
-    largest = values.abs().max().item()
+    """``values`` are in ``[-bound, bound]`` and pass a Kolmogorov-Smirnov test against U(-bound, bound).
+
+    The weight and the bias of each of the INIT_SIZES share ALPHA.
+    """
+    largest = values.detach().abs().max().item()
     assert largest <= bound * (1 + 1e-6), (
         f"{what}: |value| reaches {largest:.4g}, beyond the bound 1/sqrt(fan_in) = {bound:.4g}"
     )
-    test = stats.kstest(values.numpy(), stats.uniform(loc=-bound, scale=2 * bound).cdf)
-    assert test.pvalue > ALPHA / (2 * len(INIT_SIZES)), (
-        f"{what}: {values.numel()} values are not U(-{bound:.4g}, {bound:.4g}) "
-        f"(Kolmogorov-Smirnov p = {test.pvalue:.2e}; the test's false-alarm rate is {ALPHA:g}); "
-        f"their standard deviation is {values.std().item():.4g}, U's is {bound / math.sqrt(3):.4g}"
+    uniform = stats.uniform(loc=-bound, scale=2 * bound)
+    assert_distributed_as(
+        values, uniform, f"{what} against U(-{bound:.4g}, {bound:.4g})", bonferroni(2 * len(INIT_SIZES))
     )
 
 

@@ -28,12 +28,14 @@ import warnings
 
 import torch
 from hypothesis import strategies as st
+from scipy import stats
 from torch import nn
 from torch.nn import functional as F
 
 from nnlab.checks.blocks import as_linear, linear_sizes, parameter_count
 from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check, statement
+from nnlab.checks.sampling import assert_distributed_as
 from nnlab.checks.strategies import batches, forall, tensors
 
 # ---------------------------------------------------------------- T11: attention
@@ -225,9 +227,8 @@ def stateful_layer_handles_or_clearly_refuses_a_new_batch_size(lab):
 # ---------------------------------------------------------------- T13: initialisation
 
 # A Kolmogorov-Smirnov test of each scheme's weights, pooled over DEMOS independent demos; a
-# correct scheme fails one with probability ALPHA, so the four tests fail together at most 4e-6.
+# correct scheme fails one with probability at most ALPHA = 1e-6, so the four tests fail together at most 4e-6.
 DEMOS = 100
-ALPHA = 1e-6
 DEMO_LAYERS = [(20, 10), (20, 20), (10, 20), (1, 10)]  # (out, in): the chapter's 10 -> 20 -> 20 -> 10 -> 1
 
 
@@ -257,29 +258,19 @@ def pooled(lab) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
     ]
 
 
-def ks_passes(values: torch.Tensor, cdf, what: str) -> None:
-    from scipy import stats
-
-    result = stats.kstest(values.numpy(), cdf)
-    assert result.pvalue > ALPHA, (
-        f"{what}: {values.numel()} weights (mean {values.mean():.4g}, std {values.std():.4g}) fail the "
-        f"Kolmogorov-Smirnov test, p = {result.pvalue:.2g} (a correct scheme fails it with probability {ALPHA})"
-    )
-
-
 @check("T13")
 def demo_weights_follow_their_schemes_distributions(lab):
     """InitializationDemo's weights: U(±√(6/30)), N(0, 2/20), N(0, 0.1²), U(±0.1), by Kolmogorov-Smirnov at 1e-6."""
-    from scipy import stats
-
     (xavier, _), (kaiming, _), (normal, _), (uniform, _) = pooled(lab)
     bound = math.sqrt(6 / (10 + 20))
     assert xavier.abs().max() <= bound, f"a Xavier weight {xavier.abs().max():.4f} outside ±{bound:.4f}"
-    ks_passes(xavier, stats.uniform(-bound, 2 * bound).cdf, "layer 1, Xavier uniform (fan_in 10, fan_out 20)")
-    ks_passes(kaiming, stats.norm(0, math.sqrt(2 / 20)).cdf, "layer 2, Kaiming normal (fan_out 20, ReLU gain √2)")
-    ks_passes(normal, stats.norm(0, 0.1).cdf, "layer 3, N(0, 0.1²)")
+    assert_distributed_as(xavier, stats.uniform(-bound, 2 * bound), "layer 1, Xavier uniform (fan_in 10, fan_out 20)")
+    assert_distributed_as(
+        kaiming, stats.norm(0, math.sqrt(2 / 20)), "layer 2, Kaiming normal (fan_out 20, ReLU gain √2)"
+    )
+    assert_distributed_as(normal, stats.norm(0, 0.1), "layer 3, N(0, 0.1²)")
     assert uniform.abs().max() <= 0.1, f"a U(-0.1, 0.1) weight {uniform.abs().max():.4f} outside ±0.1"
-    ks_passes(uniform, stats.uniform(-0.1, 0.2).cdf, "layer 4, U(-0.1, 0.1)")
+    assert_distributed_as(uniform, stats.uniform(-0.1, 0.2), "layer 4, U(-0.1, 0.1)")
 
 
 @check("T13")
