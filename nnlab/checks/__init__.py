@@ -22,8 +22,24 @@ from nnlab.checks.lab import SECTIONS, Lab, RoleMissing, load_lab
 from nnlab.checks.registry import CHECKS, STATEMENTS, Check, Statement, check, statement
 from nnlab.checks.run import RESULTS, Result, claim_result, run_check, run_statement
 
-# the files that declare checks, in the lab's order; importing one registers its checks
-CHECK_FILES = ("blocks", "parameters", "layers", "fileio", "classifier", "chapter_basics", "chapter_models", "modules")
+# the files that declare checks, in the lab's order (the chapter's topics in claim order); importing one registers
+# its checks
+CHECK_FILES = (
+    "blocks",
+    "parameters",
+    "layers",
+    "fileio",
+    "classifier",
+    "chapter.modules",
+    "chapter.common_layers",
+    "chapter.hooks",
+    "chapter.custom_layers",
+    "chapter.initialisation",
+    "chapter.architectures",
+    "chapter.efficiency",
+    "chapter.debugging",
+    "modules",
+)
 
 
 def all_checks() -> list[Check]:

@@ -18,7 +18,8 @@ import torch
 from torch import nn
 
 from nnlab.checks.blocks import fixed_hidden_constant_is_left_out_of_the_state_dict, reloaded
-from nnlab.checks.chapter_models import checkpointed_layers_get_no_gradient, quiet_debug_model  # chapter, T11 to T20
+from nnlab.checks.chapter.debugging import quiet_debug_model
+from nnlab.checks.chapter.efficiency import checkpointed_layers_get_no_gradient
 from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check, for_role
 
