@@ -38,7 +38,7 @@ CHECK_FILES = (
     "chapter.architectures",
     "chapter.efficiency",
     "chapter.debugging",
-    "modules",
+    "module_properties",
 )
 
 

@@ -72,13 +72,6 @@ def debug_reference(model: nn.Module):
         return min(readings, key=lambda f: (f(probe)[-1] - out).abs().max().item())
 
 
-def quiet_debug_model(DebugModel) -> nn.Module:
-    """A DebugModel with its flag off, for the general module checks."""
-    model = DebugModel()
-    model.debug = False
-    return model
-
-
 def printed(function) -> tuple[str, object]:
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
