@@ -1,8 +1,9 @@
 """The lab's claim checks, written against whatever implementation is under check.
 
-Checks ship in the package, one file per section of the lab, so they run on
-any implementation: nnlab's own (``nnlab.labs.reference``), the documents'
-code as nnlab reproduces it (``nnlab.labs.report_code``, ``nnlab.labs.chapter_code``),
+Checks ship in the package, one file per section of the report and one per
+topic of the chapter (``nnlab.checks.chapter``), so they run on any
+implementation: nnlab's own (``nnlab.labs.reference``), the documents' code as
+nnlab reproduces it (``nnlab.labs.report_code``, ``nnlab.labs.chapter_code``),
 a student's file, a whole class's submissions.
 
 From your own pytest suite, like scikit-learn's ``parametrize_with_checks``::

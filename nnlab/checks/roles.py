@@ -1,12 +1,12 @@
 """The lab's module roles in one table: where each is, how the checks build it, and the input it takes.
 
-Two readers. Loading a lab (``nnlab.checks.lab``) gives a role whose input has the same shape whatever its
-arguments its lazy parameters (``nn.LazyLinear``, as the d2l book writes section 1) by one forward on zeros
-of that shape. The general properties (``nnlab.checks.module_properties``) build each role that is filed
-under a claim at the lab's sizes, and feed it random inputs of that shape.
+Two files read it. ``nnlab.checks.lab`` makes the lazy parameters (``nn.LazyLinear``, as the d2l book writes
+section 1) of a role whose input has the same shape whatever its arguments, by one forward on zeros of that
+shape. ``nnlab.checks.module_properties`` builds each role filed under a claim at the lab's sizes and checks
+the general properties on random inputs of that shape.
 
-``nnlab.checks.lab`` imports this table while ``nnlab.checks`` loads, before any file of checks: a row names
-the function that does what the documents' code does by its file and name, imported only when asked for.
+``nnlab.checks.lab`` imports this table while ``nnlab.checks`` loads, before any file of checks, so a row
+names the function that does what the documents' code does by its file and name, imported when asked for.
 """
 
 import importlib
