@@ -1,4 +1,5 @@
-"""Running one claim's checks on a variant of the reference lab, for the tests of the checks themselves."""
+"""For the tests of the checks themselves: a claim's checks on a variant of the reference lab, and the statements
+of some claims in this torch."""
 
 import functools
 
@@ -26,13 +27,13 @@ def variant(section: str, **roles):
 def wrong_results(claim: str, roles: dict, expected: dict[str, str]) -> dict[str, str]:
     """``{check name: result}`` for the checks of ``claim`` named in ``expected``, with the chapter's ``roles``."""
     lab = variant("chapter", **roles)
-    return {name: result for n in expected for name, result in results_of(lab, claim, n).items()}
+    return {name: outcome for n in expected for name, outcome in results_of(lab, claim, n).items()}
 
 
-def another_style_failures(role: str, variant, prefixes: tuple[str, ...]) -> dict[str, str]:
+def another_style_failures(role: str, written: object, prefixes: tuple[str, ...]) -> dict[str, str]:
     """``{check id: detail}`` of the T11 to T20 checks of ``role`` (names starting with ``prefixes``) that fail
-    the reference lab with ``variant`` as the chapter's ``role``."""
-    lab = REFERENCE.replace("another style", chapter={role: variant})
+    the reference lab with ``written`` as the chapter's ``role``."""
+    lab = REFERENCE.replace("another style", chapter={role: written})
     checks = [c for c in all_checks() if c.claim in {f"T{i}" for i in range(11, 21)} and c.name.startswith(prefixes)]
     assert checks, f"no checks of {role}"
     return {c.id: r.detail for c in checks if (r := run_check(c, lab)).result != "pass"}
