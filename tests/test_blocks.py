@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from nnlab import MLP, FixedHiddenMLP, ListSequential, MySequential, ParallelBlock
+from nnlab.checks.blocks import two_nets
 from nnlab.checks.strategies import widths
 
 
@@ -53,10 +54,6 @@ def test_fixed_hidden_survives_reload_only_as_buffer(as_buffer):
     reloaded.load_state_dict(net.state_dict())
     assert ("rand_weight" in net.state_dict()) == as_buffer
     assert torch.equal(net(X), reloaded(X)) == as_buffer
-
-
-def two_nets(d_in, d1, d2):
-    return nn.Sequential(nn.Linear(d_in, 7), nn.ReLU(), nn.Linear(7, d1)), nn.Linear(d_in, d2)
 
 
 @pytest.mark.claim("L7")

@@ -1,8 +1,9 @@
 """The lab's claim checks, written against whatever implementation is under check.
 
-Checks ship in the package, one file per section of the lab, so they run on
-any implementation: nnlab's own (``nnlab.labs.reference``), the documents'
-code as nnlab reproduces it (``nnlab.labs.report_code``, ``nnlab.labs.chapter_code``),
+Checks ship in the package, one file per section of the report and one per
+topic of the chapter (``nnlab.checks.chapter``), so they run on any
+implementation: nnlab's own (``nnlab.labs.reference``), the documents' code as
+nnlab reproduces it (``nnlab.labs.report_code``, ``nnlab.labs.chapter_code``),
 a student's file, a whole class's submissions.
 
 From your own pytest suite, like scikit-learn's ``parametrize_with_checks``::
@@ -22,8 +23,24 @@ from nnlab.checks.lab import SECTIONS, Lab, RoleMissing, load_lab
 from nnlab.checks.registry import CHECKS, STATEMENTS, Check, Statement, check, statement
 from nnlab.checks.run import RESULTS, Result, claim_result, run_check, run_statement
 
-# the files that declare checks, in the lab's order; importing one registers its checks
-CHECK_FILES = ("blocks", "parameters", "layers", "fileio", "classifier", "chapter_basics", "chapter_models", "modules")
+# the files that declare checks, in the lab's order (the chapter's topics in claim order); importing one registers
+# its checks
+CHECK_FILES = (
+    "blocks",
+    "parameters",
+    "layers",
+    "fileio",
+    "classifier",
+    "chapter.modules",
+    "chapter.common_layers",
+    "chapter.hooks",
+    "chapter.custom_layers",
+    "chapter.initialisation",
+    "chapter.architectures",
+    "chapter.efficiency",
+    "chapter.debugging",
+    "module_properties",
+)
 
 
 def all_checks() -> list[Check]:

@@ -338,6 +338,7 @@ def chimera_runs_end_to_end_with_all_its_parts(lab):
 
 
 def two_nets(d_in: int, d1: int, d2: int) -> tuple[nn.Module, nn.Module]:
+    """Two nets for a ParallelBlock on ``d_in`` features: a two-layer MLP to ``d1``, a Linear to ``d2``."""
     return nn.Sequential(nn.Linear(d_in, 7), nn.ReLU(), nn.Linear(7, d1)), nn.Linear(d_in, d2)
 
 

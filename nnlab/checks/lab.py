@@ -21,6 +21,8 @@ import torch
 from torch import nn
 from torch.nn.parameter import is_lazy
 
+from nnlab.checks.roles import FIXED_INPUTS
+
 # Section names are the report's scripts (sections 1 to 5) and the chapter's one.
 SECTIONS = {
     "blocks": "report section 1: layers and blocks",
@@ -29,22 +31,6 @@ SECTIONS = {
     "fileio": "report section 4: file I/O",
     "classifier": "report section 5: the Fashion-MNIST model",
     "chapter": "the tutorial chapter on nn.Module",
-}
-
-
-# The input of the roles whose input does not depend on their arguments: a role built from lazy layers
-# (nn.LazyLinear, as the d2l book writes section 1) gets its parameters from a first forward on it.
-FIXED_INPUTS = {
-    ("blocks", "MLP"): (2, 20),
-    ("blocks", "FixedHiddenMLP"): (2, 20),
-    ("blocks", "NestMLP"): (2, 20),
-    ("blocks", "chimera"): (2, 20),
-    ("parameters", "block1"): (2, 4),
-    ("parameters", "block2"): (2, 4),
-    ("parameters", "tied_net"): (2, 4),
-    ("classifier", "MLP"): (2, 1, 28, 28),
-    ("fileio", "OriginalNetwork"): (2, 3, 32, 32),
-    ("fileio", "NewNetwork"): (2, 3, 32, 32),
 }
 
 

@@ -13,12 +13,10 @@ What the report says about torch itself (``named_parameters()`` is a
 generator, a shared layer is one ``Parameter``, ``apply`` reaches nested
 modules, the tied gradient) is checked against torch as statements.
 
-The statistical checks use the Dvoretzky-Kiefer-Wolfowitz inequality (with
-Massart's constant): for ``n`` independent draws from a continuous
-distribution with CDF ``F``, ``P(sup |F_n - F| > eps) <= 2 exp(-2 n eps^2)``.
-Each test rejects at ``eps = sqrt(ln(2 / ALPHA) / (2 n))``, so a correct
-initialiser fails it with probability at most ``ALPHA`` = 1e-6 (split evenly
-where one check makes several tests), whatever its random-number stream.
+The statistical checks test their draws with ``nnlab.checks.sampling``'s
+Kolmogorov-Smirnov test, whose DKW critical distance fails a correct
+initialiser with probability at most ``ALPHA`` = 1e-6 (split evenly where one
+check makes several tests), whatever its random-number stream.
 """
 
 import itertools
@@ -28,46 +26,15 @@ from functools import reduce
 
 import torch
 from hypothesis import strategies as st
+from scipy import stats
 from torch import nn
 from torch.nn import functional as F
 
 from nnlab.checks.blocks import linear_sizes, parameter_count, parameters_by_shape
 from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check, for_role, statement
+from nnlab.checks.sampling import assert_distributed_as, bonferroni, dkw_radius
 from nnlab.checks.strategies import batches, forall
-
-ALPHA = 1e-6  # the most a statistical check may fail a correct initialiser, over its random draws
-
-
-# --- statistics ------------------------------------------------------------------------
-
-
-def dkw_radius(n: int, alpha: float) -> float:
-    """The ``eps`` with ``P(sup |F_n - F| > eps) <= alpha`` for ``n`` draws (DKW, Massart's constant)."""
-    return math.sqrt(math.log(2 / alpha) / (2 * n))
-
-
-def assert_distributed_as(samples: torch.Tensor, cdf, what: str, alpha: float = ALPHA) -> None:
-    """Kolmogorov-Smirnov against ``cdf`` at level ``alpha``, with the DKW bound as the critical distance."""
-    x = samples.detach().double().flatten().sort().values
-    n = x.numel()
-    F_x = cdf(x)
-    ranks = torch.arange(1, n + 1, dtype=torch.float64)
-    distance = torch.maximum(ranks / n - F_x, F_x - (ranks - 1) / n).max().item()
-    radius = dkw_radius(n, alpha)
-    assert distance <= radius, (
-        f"{what}: the {n} draws' empirical CDF is {distance:.3f} from the expected one at its farthest; "
-        f"a correct draw stays within {radius:.3f} with probability 1 - {alpha:g}"
-    )
-
-
-def uniform_cdf(low: float, high: float):
-    return lambda x: ((x - low) / (high - low)).clamp(0, 1)
-
-
-def normal_cdf(std: float):
-    return lambda x: torch.special.ndtr(x / std)
-
 
 # --- the network the initialisers are applied to ---------------------------------------
 
@@ -108,7 +75,7 @@ def init_normal_draws_weights_from_normal_0_001_and_zeroes_biases(lab):
     """
     linears, _ = initialised(lab, "init_normal")
     weights = torch.cat([layer.weight.detach().flatten() for layer in linears])
-    assert_distributed_as(weights, normal_cdf(0.01), "init_normal's weights against N(0, 0.01²)")
+    assert_distributed_as(weights, stats.norm(0, 0.01), "init_normal's weights against N(0, 0.01²)")
     assert_zero_biases("init_normal", linears)
 
 
@@ -137,7 +104,7 @@ def xavier_draws_uniform_within_the_fan_bound_of_each_layer(lab):
             f"xavier on Linear({fan_in}, {fan_out}): |w| reaches {largest:.4f}, beyond a = {bound:.4f}"
         )
         what = f"xavier's weights of Linear({fan_in}, {fan_out}) against U(-{bound:.4f}, {bound:.4f})"
-        assert_distributed_as(layer.weight, uniform_cdf(-bound, bound), what, ALPHA / len(linears))
+        assert_distributed_as(layer.weight, stats.uniform(-bound, 2 * bound), what, bonferroni(len(linears)))
 
 
 @check("P3")
@@ -173,13 +140,15 @@ def textbook_init_keeps_uniform_weights_with_magnitude_5_to_10_and_zeroes_the_re
     outside = kept[(kept.abs() < 5) | (kept.abs() > 10)]
     assert outside.numel() == 0, f"textbook_init kept weights outside ±[5, 10]: {outside[:5].tolist()}"
     zeroed = 1 - kept.numel() / w.numel()
-    radius = dkw_radius(w.numel(), ALPHA / 2)  # Hoeffding's bound for a proportion has the same form
+    radius = dkw_radius(w.numel(), bonferroni(2))  # Hoeffding's bound for a proportion has the same form
     assert abs(zeroed - 0.5) <= radius, (
         f"textbook_init zeroed {zeroed:.3f} of the weights; P(|U(-10, 10)| < 5) = 0.5 (±{radius:.3f})"
     )
     # ±[5, 10] folded onto [-1, 1]: uniform there exactly when the kept weights are uniform on ±[5, 10]
     folded = kept.sign() * (kept.abs() - 5) / 5
-    assert_distributed_as(folded, uniform_cdf(-1, 1), "textbook_init's kept weights against U(±[5, 10])", ALPHA / 2)
+    assert_distributed_as(
+        folded, stats.uniform(-1, 2), "textbook_init's kept weights against U(±[5, 10])", bonferroni(2)
+    )
 
 
 def leaves_modules_other_than_linear_alone(role: str, lab) -> None:

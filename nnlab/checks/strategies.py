@@ -1,4 +1,4 @@
-"""Hypothesis strategies for the checks, and ``forall``, the ``given`` that checks use."""
+"""The checks' inputs: hypothesis strategies, ``forall`` (the ``given`` that checks use), and fixed grids."""
 
 import hypothesis_torch as ht
 import torch
@@ -52,3 +52,8 @@ def forall(**strategies):
         )(given(**strategies)(prop))
 
     return decorate
+
+
+def float32_grid(low: float, high: float) -> torch.Tensor:
+    """Every multiple of 1/8 in ``[low, high]``, in float32: fixed inputs that reach the saturation points."""
+    return torch.arange(low, high + 0.125, 0.125, dtype=torch.float32)

@@ -1,7 +1,7 @@
 """Tutorial 3.3: claims T6 to T8, nnlab's own side.
 
 What the chapter says about activations, dropout and batch normalisation is
-about torch itself: those are statements in ``nnlab.checks.chapter_basics``,
+about torch itself: those are statements in ``nnlab.checks.chapter.common_layers``,
 checked against the installed torch. Here: nnlab's demonstration modules.
 """
 

@@ -1,6 +1,6 @@
 """Tutorial 3.5: claims T10 to T12.
 
-What CustomLinear computes and how it starts are claim checks (``nnlab.checks.chapter_basics``); here, nnlab's
+What CustomLinear computes and how it starts are claim checks (``nnlab.checks.chapter.custom_layers``); here, nnlab's
 own promises: the same draws as ``nn.Linear`` from the same seed, its exact repr, its error message.
 """
 

@@ -5,7 +5,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nnlab.checks.chapter_models import SCRIPT_DEPRECATED_FROM, saved_for_backward, torch_version
+from nnlab.checks.chapter.efficiency import SCRIPT_DEPRECATED_FROM, saved_for_backward, torch_version
 from nnlab.checks.strategies import batches, tensors
 from nnlab.tutorial.efficiency import CheckpointModel, OptimizedModel, SharedLayerModel, leaky_relu_001
 

@@ -1,6 +1,6 @@
 """Tutorial 3.4: claim T9, nnlab's own side: ``remove_hooks`` and detached records.
 
-What the chapter's ``HookDemo`` records and computes is a claim check in ``nnlab.checks.chapter_basics``.
+What the chapter's ``HookDemo`` records and computes is a claim check in ``nnlab.checks.chapter.hooks``.
 """
 
 import pytest

@@ -2,7 +2,7 @@
 
 What the chapter's roles must do (the perceptron's range and formula, the
 custom module's parameter and buffer, train and eval, counting and freezing)
-and what it says about torch are claim checks in ``nnlab.checks.chapter_basics``.
+and what it says about torch are claim checks in ``nnlab.checks.chapter.modules``.
 Here: what nnlab's versions promise beyond the chapter's.
 """
 

@@ -1,0 +1,212 @@
+"""Checks of tutorial section 3.10, debugging: claims T19 and T20, on any implementation.
+
+Roles (section ``chapter``): ``DebugModel()`` with its ``debug`` flag, and
+``visualize_weights(model, layer_name=None)``.
+"""
+
+import contextlib
+import io
+import re
+
+import torch
+from torch import nn
+
+from nnlab.checks.blocks import as_linear
+from nnlab.checks.expect import assert_close
+from nnlab.checks.registry import check
+from nnlab.checks.strategies import batches, forall
+
+# ---------------------------------------------------------------- T19: the debug model
+
+
+def debug_readings(model: nn.Module) -> list:
+    """The chapter's stages, 10 -> 20 -> 10 -> 1 with ReLUs, from the model's parameters by shape, one per reading.
+
+    Each weight may be stored in nn.Linear's (out, in) layout or transposed (in, out): the two
+    hidden weights, 20 x 10 and 10 x 20 either way, are tried in every order and layout that
+    makes a 10 -> 20 -> 10 chain; each reading is a function from the input to its four stages.
+    """
+    params = [p.detach() for p in model.parameters()]
+    shapes = sorted(tuple(p.shape) for p in params)
+    vectors = sorted([(20,), (10,), (1,)])
+    hidden = sorted(tuple(p.shape) for p in params if p.dim() == 2 and 1 not in p.shape)
+    out_shapes = [tuple(p.shape) for p in params if p.dim() == 2 and 1 in p.shape]
+    assert (
+        len(params) == 6
+        and sorted(s for s in shapes if len(s) == 1) == vectors
+        and hidden in ([(10, 20), (10, 20)], [(10, 20), (20, 10)], [(20, 10), (20, 10)])
+        and out_shapes in ([(1, 10)], [(10, 1)])
+    ), f"parameters of shapes {shapes}, not those of Linear(10, 20), Linear(20, 10), Linear(10, 1)"
+    bias = {p.shape[0]: p for p in params if p.dim() == 1}
+    square = [p for p in params if p.dim() == 2 and 1 not in p.shape]
+    w_out = next(p for p in params if p.dim() == 2 and 1 in p.shape)
+    fc3 = as_linear(w_out, bias[1])
+    readings = []
+    for first, second in (square, square[::-1]):
+        for w1 in (first, first.T):
+            for w2 in (second, second.T):
+                if w1.shape == (20, 10) and w2.shape == (10, 20):
+                    fc1, fc2 = as_linear(w1, bias[20]), as_linear(w2, bias[10])
+
+                    def stages(x, fc1=fc1, fc2=fc2):
+                        h1 = torch.relu(fc1(x))
+                        h2 = torch.relu(fc2(h1))
+                        return [x, h1, h2, fc3(h2)]
+
+                    readings.append(stages)
+    return readings
+
+
+def debug_reference(model: nn.Module):
+    """The reading of the model's parameters (see ``debug_readings``) whose output is the model's own."""
+    readings = debug_readings(model)
+    probe = torch.randn(16, 10) * 3
+    debug = getattr(model, "debug", None)
+    try:
+        model.debug = False
+        with contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
+            out = model(probe)
+    finally:
+        model.debug = debug
+    with torch.no_grad():
+        return min(readings, key=lambda f: (f(probe)[-1] - out).abs().max().item())
+
+
+def printed(function) -> tuple[str, object]:
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        result = function()
+    return buffer.getvalue(), result
+
+
+# A number as printed: 0.0597, -.5, +0.0597, 5.975e-02, 6E-2, 0 (not a digit inside a name such as fc1).
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![\w.])")
+# Between a shape's two sizes: a comma, ×, * or another symbol, spaces, or the letter x or the word by.
+SHAPE_SEPARATOR = r"(?:\s*[^\w\s.+\-]\s*|\s+|\s*(?:x|X|by)\s*)"
+
+
+def prints_shape(text: str, b: int, w: int) -> bool:
+    """Whether ``text`` writes the shape (b, w): ``(b, w)``, ``[b, w]``, ``torch.Size([b, w])``, ``bxw``, ``b × w``."""
+    return re.search(rf"(?<![\w.]){b}{SHAPE_SEPARATOR}{w}(?![\w.])", text) is not None
+
+
+def prints_number_near(text: str, value: float) -> bool:
+    """Whether ``text`` prints a number within rounding (5e-3, or 0.5% of a large value) of ``value``."""
+    tolerance = max(5e-3, 5e-3 * abs(value))
+    return any(abs(float(n) - value) <= tolerance for n in NUMBER.findall(text))
+
+
+@check("T19")
+def debug_model_prints_each_stages_shape_and_mean_when_on(lab):
+    """DebugModel (debug on, as built) prints each stage's shape and mean: input, 10→20, 20→10, 10→1."""
+
+    @forall(x=batches(10, low=-3, high=3))
+    def prop(x):
+        model = lab.chapter.DebugModel()
+        stages = debug_reference(model)(x)
+        text, _ = printed(lambda: model(x))
+        for stage in stages:
+            b, w = stage.shape
+            assert prints_shape(text, b, w), f"no shape ({b}, {w}) in what it printed:\n{text}"
+            mean = stage.mean().item()
+            assert prints_number_near(text, mean), f"no mean {mean:.4f} of a ({b}, {w}) stage in:\n{text}"
+
+    prop()
+
+
+@check("T19")
+def debug_model_prints_nothing_when_off_and_computes_the_same(lab):
+    """DebugModel prints nothing with debug = False, and its output is the same with the flag on or off."""
+
+    @forall(x=batches(10, low=-3, high=3))
+    def prop(x):
+        model = lab.chapter.DebugModel()
+        _, loud = printed(lambda: model(x))
+        model.debug = False
+        text, quiet = printed(lambda: model(x))
+        assert text == "", f"printed with debug off: {text!r}"
+        assert_close(quiet, loud, rtol=0, atol=0)
+        assert_close(quiet, debug_reference(model)(x)[-1])
+
+    prop()
+
+
+# ---------------------------------------------------------------- T20: weight histograms
+
+
+def histogram_figures(function):
+    """The figures ``function()`` draws: the ones it returns (one, a list or a tuple), or else those pyplot opened."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    before = set(plt.get_fignums())
+    try:
+        result = function()
+        opened = [plt.figure(n) for n in plt.get_fignums() if n not in before]
+        if isinstance(result, Figure):
+            return [result]
+        if isinstance(result, (list, tuple)) and result and all(isinstance(f, Figure) for f in result):
+            return list(result)
+        return opened
+    finally:
+        for n in set(plt.get_fignums()) - before:
+            plt.close(n)
+
+
+def panels(figures) -> list:
+    return [ax for fig in figures for ax in fig.axes if ax.patches]
+
+
+def assert_one_panel_per_weight(model: nn.Module, figures, layer_name=None) -> None:
+    weights = {n: p for n, p in model.named_parameters() if "weight" in n and (layer_name is None or layer_name in n)}
+    drawn = panels(figures)
+    assert len(drawn) == len(weights), (
+        f"{len(drawn)} histogram panels for the {len(weights)} weight tensors {list(weights)}"
+    )
+    for name, p in weights.items():
+        matching = [ax for ax in drawn if name in ax.get_title()]
+        assert matching, f"no panel titled with {name!r}; titles {[ax.get_title() for ax in drawn]}"
+        counted = sum(bar.get_height() for bar in matching[0].patches)
+        assert counted == p.numel(), f"the {name!r} panel counts {counted} values; the tensor has {p.numel()}"
+
+
+def histogram_model() -> nn.Module:
+    """Five weight tensors: three Linear weights and two BatchNorm weights."""
+    return nn.Sequential(nn.Linear(6, 5), nn.BatchNorm1d(5), nn.Linear(5, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+
+
+def visualize_weights_draws_at_most_three_panels(lab):
+    """The chapter's visualize_weights draws the first three weight tensors only, on a 1 x 3 grid."""
+    model = histogram_model()
+    drawn = panels(histogram_figures(lambda: lab.chapter.visualize_weights(model)))
+    names = [n for n, _ in model.named_parameters() if "weight" in n][:3]
+    assert [next(n for n in names if n in ax.get_title()) for ax in drawn] == names
+
+
+@check("T20", documented=visualize_weights_draws_at_most_three_panels)
+def weight_histograms_have_one_panel_per_weight_tensor(lab):
+    """visualize_weights draws one histogram panel per weight tensor, titled with its name, counting all its entries."""
+    for model in (nn.Linear(3, 2), histogram_model()):
+        assert_one_panel_per_weight(model, histogram_figures(lambda model=model: lab.chapter.visualize_weights(model)))
+
+
+@check("T20")
+def weight_histograms_of_a_named_layer_only(lab):
+    """visualize_weights(model, layer_name) draws only the weight tensors whose names contain layer_name."""
+    model = histogram_model()
+    figures = histogram_figures(lambda: lab.chapter.visualize_weights(model, layer_name="2"))
+    assert_one_panel_per_weight(model, figures, layer_name="2")
+
+
+@check("T20")
+def weight_histograms_can_be_written_to_an_image_file(lab):
+    """The figure visualize_weights draws writes to a PNG image file."""
+    model = histogram_model()
+    figures = histogram_figures(lambda: lab.chapter.visualize_weights(model))
+    assert figures, "visualize_weights drew no figure"
+    buffer = io.BytesIO()
+    figures[0].savefig(buffer, format="png")
+    assert buffer.getvalue().startswith(b"\x89PNG"), "savefig wrote no PNG"

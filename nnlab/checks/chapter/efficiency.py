@@ -1,0 +1,261 @@
+"""Checks of tutorial section 3.9, efficiency: claims T16 to T18, on any implementation.
+
+Roles (section ``chapter``): ``MemoryEfficientModel(input_size, hidden_size,
+num_layers)`` (one layer reused ``num_layers`` times), ``CheckpointModel()``
+(1000 wide) and ``OptimizedModel()``. What the section says of
+``torch.jit.script`` is a statement.
+"""
+
+import math
+import warnings
+
+import torch
+from hypothesis import strategies as st
+from torch import nn
+from torch.nn import functional as F
+
+from nnlab.checks.blocks import as_linear, linear_sizes, parameter_count
+from nnlab.checks.expect import assert_close
+from nnlab.checks.registry import check, statement
+from nnlab.checks.strategies import batches, forall, tensors
+
+# ---------------------------------------------------------------- T16: a reused layer
+
+SHARED_IN, SHARED_HIDDEN = 5, 3
+
+
+def shared_model(lab, num_layers: int) -> nn.Module:
+    return lab.chapter.MemoryEfficientModel(SHARED_IN, SHARED_HIDDEN, num_layers)
+
+
+@check("T16")
+def reused_layer_keeps_the_parameter_count_whatever_the_depth(lab):
+    """MemoryEfficientModel(in, h, n) has (in h + h) + (h² + h) + (h + 1) parameters, whatever n."""
+
+    @forall(num_layers=st.integers(1, 30))
+    def prop(num_layers):
+        count = parameter_count(shared_model(lab, num_layers))
+        expected = linear_sizes((SHARED_IN, SHARED_HIDDEN), (SHARED_HIDDEN, SHARED_HIDDEN), (SHARED_HIDDEN, 1))
+        assert count == expected, f"{count} parameters at num_layers={num_layers}; one reused layer gives {expected}"
+
+    prop()
+
+
+@check("T16")
+def reused_layer_runs_num_layers_times(lab):
+    """With the reused layer set to 2I and every bias 0, MemoryEfficientModel computes 2^n · W_out relu(W_in x)."""
+
+    @forall(num_layers=st.integers(1, 8), x=batches(SHARED_IN, low=-3, high=3))
+    def prop(num_layers, x):
+        model = shared_model(lab, num_layers).double()
+        params = {tuple(p.shape): p for p in model.parameters() if p.dim() == 2}
+        w_in = next(p for shape, p in params.items() if sorted(shape) == [SHARED_HIDDEN, SHARED_IN])
+        w_out = next(p for shape, p in params.items() if sorted(shape) == [1, SHARED_HIDDEN])
+        with torch.no_grad():
+            params[(SHARED_HIDDEN, SHARED_HIDDEN)].copy_(2 * torch.eye(SHARED_HIDDEN))
+            for p in model.parameters():
+                if p.dim() == 1:
+                    p.zero_()
+            first = as_linear(w_in, torch.zeros(SHARED_HIDDEN, dtype=torch.float64)).double()
+            last = as_linear(w_out, torch.zeros(1, dtype=torch.float64)).double()
+            expected = 2.0**num_layers * last(torch.relu(first(x.double())))
+            assert_close(model(x.double()), expected)
+
+    prop()
+
+
+# ---------------------------------------------------------------- T17: checkpointing
+
+CHECKPOINT_WIDTH = 1000
+
+
+def checkpointed_layers_get_no_gradient(lab):
+    """The chapter's checkpoint() is reentrant (torch's default): on an input needing no gradient only layer4 trains."""
+    model = lab.chapter.CheckpointModel()
+    model(torch.randn(2, CHECKPOINT_WIDTH)).sum().backward()
+    trained = [tuple(p.shape) for p in model.parameters() if p.grad is not None]
+    assert sorted(trained) == [(1,), (1, CHECKPOINT_WIDTH)], f"gradients reached the parameters of shapes {trained}"
+
+
+def loss_of(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    out = model(x)
+    return (out * torch.linspace(0.5, 1.5, out.numel(), dtype=out.dtype).view(out.shape)).sum()
+
+
+@check("T17")
+def checkpointing_gives_the_outputs_of_the_plain_forward(lab):
+    """CheckpointModel's output with autograd recording equals its plain forward's, run under no_grad."""
+    model = lab.chapter.CheckpointModel()
+    x = torch.randn(2, CHECKPOINT_WIDTH)
+    with torch.no_grad():
+        plain = model(x)
+    assert plain.shape == (2, 1), f"output of shape {tuple(plain.shape)} for input (2, {CHECKPOINT_WIDTH})"
+    assert_close(model(x), plain, rtol=0, atol=0)
+    assert_close(model(x.requires_grad_()), plain, rtol=0, atol=0)
+
+
+@check("T17", documented=checkpointed_layers_get_no_gradient)
+def checkpointing_gives_the_gradients_of_the_plain_forward(lab):
+    """CheckpointModel's gradients on an input needing none (training data) match central differences."""
+    model = lab.chapter.CheckpointModel().double()
+    x = torch.randn(2, CHECKPOINT_WIDTH, dtype=torch.float64)
+    loss_of(model, x).backward()
+    step = 1e-6
+    for index, p in enumerate(model.parameters()):
+        assert p.grad is not None, f"no gradient for the parameter of shape {tuple(p.shape)}"
+        direction = torch.randn_like(p)
+        with torch.no_grad():
+            p.add_(step * direction)
+            up = loss_of(model, x)
+            p.sub_(2 * step * direction)
+            down = loss_of(model, x)
+            p.add_(step * direction)
+        numeric = ((up - down) / (2 * step)).item()
+        analytic = (p.grad * direction).sum().item()
+        assert math.isclose(analytic, numeric, rel_tol=1e-4, abs_tol=1e-6), (
+            f"parameter {index} of shape {tuple(p.shape)}: "
+            f"gradient · v = {analytic:.6g}, central difference {numeric:.6g}"
+        )
+
+
+def saved_for_backward(function) -> int:
+    """How many tensors ``function()`` keeps for the backward pass."""
+    count = 0
+
+    def pack(tensor):
+        nonlocal count
+        count += 1
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        function()
+    return count
+
+
+@check("T17")
+def checkpointing_keeps_fewer_tensors_for_backward(lab):
+    """CheckpointModel keeps fewer tensors for backward than a plain Linear-ReLU x3, Linear forward of any width."""
+    width = 8
+    plain = nn.Sequential(*[m for _ in range(3) for m in (nn.Linear(width, width), nn.ReLU())], nn.Linear(width, 1))
+    expected = saved_for_backward(lambda: plain(torch.randn(2, width, requires_grad=True)))
+    model = lab.chapter.CheckpointModel()
+    got = saved_for_backward(lambda: model(torch.randn(2, CHECKPOINT_WIDTH, requires_grad=True)))
+    assert got < expected, f"CheckpointModel keeps {got} tensors for backward; the plain forward keeps {expected}"
+
+
+# ---------------------------------------------------------------- T18: compilation
+
+
+def optimized_references(model: nn.Module) -> list:
+    """The chapter's computation, 100 -> 200 -> 100 -> 1 with LeakyReLU(0.01), from the model's parameters by shape.
+
+    The two hidden weights, 200 x 100 and 100 x 200, are told apart by layout: both in nn.Linear's
+    (out, in), or both transposed; one function for each reading.
+    """
+    params = [p.detach() for p in model.parameters()]
+    shapes = sorted(tuple(p.shape) for p in params)
+    expected = sorted([(200, 100), (200,), (100, 200), (100,), (1, 100), (1,)])
+    assert shapes in (expected, sorted([(100, 200), (200,), (200, 100), (100,), (100, 1), (1,)])), (
+        f"parameters of shapes {shapes}, not those of Linear(100, 200), Linear(200, 100), Linear(100, 1)"
+    )
+    by_shape = {tuple(p.shape): p for p in params}
+    w_out = next(p for p in params if p.dim() == 2 and 1 in p.shape)
+    readings = []
+    for w1, w2 in ((by_shape[(200, 100)], by_shape[(100, 200)]), (by_shape[(100, 200)].T, by_shape[(200, 100)].T)):
+        layers = [as_linear(w1, by_shape[(200,)]), as_linear(w2, by_shape[(100,)]), as_linear(w_out, by_shape[(1,)])]
+        readings.append(
+            lambda x, layers=layers: layers[2](F.leaky_relu(layers[1](F.leaky_relu(layers[0](x), 0.01)), 0.01))
+        )
+    return readings
+
+
+@check("T18")
+def optimized_model_is_three_layers_with_leaky_relu_between(lab):
+    """OptimizedModel computes Linear(100, 200), LeakyReLU(0.01), Linear(200, 100), LeakyReLU(0.01), Linear(100, 1)."""
+    model = lab.chapter.OptimizedModel()
+    assert parameter_count(model) == linear_sizes((100, 200), (200, 100), (100, 1)), (
+        f"{parameter_count(model)} parameters"
+    )
+    probe = torch.randn(4, 100)
+    expected = min(optimized_references(model), key=lambda f: (f(probe) - model(probe)).abs().max().item())
+
+    @forall(x=tensors((st.integers(1, 2), 100), low=-3, high=3))
+    def prop(x):
+        assert_close(model(x), expected(x))
+
+    prop()
+
+
+@check("T18")
+def compiled_optimized_model_computes_what_eager_computes(lab):
+    """torch.compile(OptimizedModel()) computes what the eager model computes (graph capture, aot_eager backend)."""
+    import torch._dynamo  # an attribute of torch only once imported, before torch 2.1
+
+    torch._dynamo.reset()
+    model = lab.chapter.OptimizedModel()
+    compiled = torch.compile(model, backend="aot_eager", dynamic=True)
+    for batch in (1, 5):
+        x = torch.randn(batch, 100)
+        assert_close(compiled(x), model(x), rtol=0, atol=0)
+
+
+# The chapter's model for scripting, in torch primitives: a scripted activation inside a scripted module.
+# torch.jit.script warns that TorchScript is deprecated from torch 2.10 on (docs/versions.md: 2.9.1 does not)
+SCRIPT_DEPRECATED_FROM = (2, 10)
+
+
+def torch_version() -> tuple[int, int]:
+    major, minor = torch.__version__.split(".")[:2]
+    return int(major), int(minor)
+
+
+def scripted_chapter_model() -> tuple[nn.Module, nn.Module, list[warnings.WarningMessage]]:
+    """The chapter's OptimizedModel in torch primitives, scripted as the chapter does; the warnings scripting raised."""
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.fc3 = nn.Linear(100, 200), nn.Linear(200, 100), nn.Linear(100, 1)
+
+        def forward(self, x):
+            x = F.leaky_relu(self.fc1(x), 0.01)
+            x = F.leaky_relu(self.fc2(x), 0.01)
+            return self.fc3(x)
+
+    model = Model()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scripted = torch.jit.script(model)
+    return model, scripted, caught
+
+
+def deprecation_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [
+        str(w.message)
+        for w in caught
+        if issubclass(w.category, (DeprecationWarning, FutureWarning, UserWarning))
+        and "torch.jit.script" in str(w.message)
+        and ("deprecated" in str(w.message) or "not supported" in str(w.message))
+    ]
+
+
+def scripting_computes_eager_outputs_and_warns_it_is_deprecated():
+    """Scripting computes the eager outputs, but torch.jit.script warns that it is deprecated (torch >= 2.10)."""
+    model, scripted, caught = scripted_chapter_model()
+    x = torch.randn(16, 100)
+    assert_close(scripted(x), model(x), rtol=0, atol=0)
+    if torch_version() >= SCRIPT_DEPRECATED_FROM:
+        assert deprecation_warnings(caught), (
+            f"torch {torch.__version__}: torch.jit.script raised no deprecation warning; "
+            f"it raised {[str(w.message) for w in caught]}"
+        )
+
+
+@statement("T18", truth=scripting_computes_eager_outputs_and_warns_it_is_deprecated, when_wrong="qualified")
+def scripting_the_model_compiles_it_to_the_same_computation():
+    """Section 3.9.2: torch.jit.script compiles the model for better performance, to the same outputs."""
+    model, scripted, caught = scripted_chapter_model()
+    deprecated = deprecation_warnings(caught)
+    assert not deprecated, f"torch {torch.__version__}: torch.jit.script warns {deprecated[0]!r}"
+    x = torch.randn(16, 100)
+    assert_close(scripted(x), model(x), rtol=0, atol=0)

@@ -1,0 +1,196 @@
+"""The checks of T19, T20 (tutorial 3.10) catch the wrong code they are for and pass correct code in other styles."""
+
+import pytest
+import torch
+from torch import nn
+
+from nnlab.checks import all_checks, run_check
+from nnlab.labs import CHAPTER, REFERENCE
+from nnlab.tutorial import debugging
+from tests.checks.helpers import another_style_failures, result, wrong_results
+
+# ---------------------------------------------------------------- T19: the debug model
+
+
+def results(lab, claims: tuple[str, ...]) -> dict[str, str]:
+    return {c.id: run_check(c, lab).result for c in all_checks() if c.claim in claims}
+
+
+class DebugAlwaysPrinting(debugging.DebugModel):
+    def forward(self, x):
+        debug, self.debug = self.debug, True
+        try:
+            return super().forward(x)
+        finally:
+            self.debug = debug
+
+
+class DebugChangingItsOutput(debugging.DebugModel):
+    def forward(self, x):
+        out = super().forward(x)
+        return out * 2 if self.debug else out
+
+
+class DebugPrintingNoShapes(debugging.DebugModel):
+    def _report(self, stage, x):
+        if self.debug:
+            print(f"{stage}: mean={x.mean().item():.4f}")
+
+
+class DebugPrintingTheStdAsTheMean(debugging.DebugModel):
+    def _report(self, stage, x):
+        if self.debug:
+            print(f"{stage}: shape={tuple(x.shape)}, mean={x.std(correction=0).item():.4f}")
+
+
+class DebugPrintingTransposedShapes(debugging.DebugModel):
+    def _report(self, stage, x):
+        if self.debug:
+            print(f"{stage}: shape={tuple(x.shape)[::-1]}, mean={x.mean().item():.4f}")
+
+
+def raw_debug_model(show):
+    """A DebugModel with raw weights stored (in, out), ``x @ w + b``, printing each stage with ``show(t)``."""
+
+    class RawDebugModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.debug = True
+            self.w1, self.b1 = nn.Parameter(torch.randn(10, 20) / 3), nn.Parameter(torch.randn(20) / 3)
+            self.w2, self.b2 = nn.Parameter(torch.randn(20, 10) / 4), nn.Parameter(torch.randn(10) / 4)
+            self.w3, self.b3 = nn.Parameter(torch.randn(10, 1) / 3), nn.Parameter(torch.randn(1) / 3)
+
+        def forward(self, x):
+            stages = [x]
+            stages.append(torch.relu(x @ self.w1 + self.b1))
+            stages.append(torch.relu(stages[-1] @ self.w2 + self.b2))
+            stages.append(stages[-1] @ self.w3 + self.b3)
+            if self.debug:
+                for t in stages:
+                    print(show(t))
+            return stages[-1]
+
+    return RawDebugModel
+
+
+DEBUG_FORMATS = {
+    "tuple and fixed point": lambda t: f"{tuple(t.shape)} mean {t.mean().item():.4f}",
+    "b x w and exponent": lambda t: f"{t.shape[0]}x{t.shape[1]} mean={t.mean().item():.3e}",
+    "list": lambda t: f"shape {list(t.shape)}, mean {t.mean().item():+.5f}",
+    "torch.Size and tensor": lambda t: f"{t.shape} {t.mean().detach()}",
+    "times sign and %g": lambda t: f"[{t.shape[0]} × {t.shape[1]}] μ={t.mean().item():g}",
+}
+
+
+@pytest.mark.parametrize("show", DEBUG_FORMATS.values(), ids=DEBUG_FORMATS.keys())
+def test_a_debug_model_with_transposed_raw_weights_and_any_print_format_passes(show):
+    lab = REFERENCE.replace("another style", chapter={"DebugModel": raw_debug_model(show)})
+    assert results(lab, ("T19",)) == {c.id: "pass" for c in all_checks() if c.claim == "T19"}
+
+
+# ---------------------------------------------------------------- T20: weight histograms
+
+
+def histograms_ignoring_the_name(model, layer_name=None):
+    return debugging.weight_histograms(model)
+
+
+def histograms_one_figure_each(model, layer_name=None):
+    from matplotlib.figure import Figure
+
+    figures = []
+    for name, p in model.named_parameters():
+        if "weight" in name and (layer_name is None or layer_name in name):
+            fig = Figure()
+            ax = fig.add_subplot()
+            ax.hist(p.detach().flatten().numpy(), bins=10)
+            ax.set_title(name)
+            figures.append(fig)
+    return tuple(figures)
+
+
+def test_histograms_returned_as_a_tuple_of_figures_pass():
+    lab = REFERENCE.replace("another style", chapter={"visualize_weights": histograms_one_figure_each})
+    assert results(lab, ("T20",)) == {c.id: "pass" for c in all_checks() if c.claim == "T20"}
+
+
+def test_the_chapters_three_panel_histograms_are_qualified():
+    assert result(CHAPTER, "T20", "weight_histograms_have_one_panel_per_weight_tensor") == "qualified"
+
+
+# ---------------------------------------------------------------- each wrong variant above fails its checks
+
+# (claim, the roles swapped in, {check: result} for the checks named), the id naming what is wrong
+WRONG_VARIANTS = [
+    pytest.param(
+        "T19",
+        {"DebugModel": DebugAlwaysPrinting},
+        {"debug_model_prints_nothing_when_off_and_computes_the_same": "fail"},
+        id="T19 debug model printing when off",
+    ),
+    pytest.param(
+        "T19",
+        {"DebugModel": DebugChangingItsOutput},
+        {"debug_model_prints_nothing_when_off_and_computes_the_same": "fail"},
+        id="T19 debug model whose output depends on the flag",
+    ),
+    pytest.param(
+        "T19",
+        {"DebugModel": DebugPrintingNoShapes},
+        {"debug_model_prints_each_stages_shape_and_mean_when_on": "fail"},
+        id="T19 debug model printing no shapes",
+    ),
+    pytest.param(
+        "T19",
+        {"DebugModel": DebugPrintingTheStdAsTheMean},
+        {"debug_model_prints_each_stages_shape_and_mean_when_on": "fail"},
+        id="T19 debug model printing the std as the mean",
+    ),
+    pytest.param(
+        "T19",
+        {"DebugModel": DebugPrintingTransposedShapes},
+        {"debug_model_prints_each_stages_shape_and_mean_when_on": "fail"},
+        id="T19 debug model printing transposed shapes",
+    ),
+    pytest.param(
+        "T20",
+        {"visualize_weights": histograms_ignoring_the_name},
+        {"weight_histograms_of_a_named_layer_only": "fail"},
+        id="T20 histograms ignoring layer_name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("claim", "roles", "expected"), WRONG_VARIANTS)
+def test_the_checks_of_the_properties_a_wrong_variant_breaks_fail(claim, roles, expected):
+    assert wrong_results(claim, roles, expected) == expected
+
+
+# ---------------------------------------------------------------- correct, in another style
+
+
+def histograms_in_a_column(model, layer_name=None):
+    import matplotlib.pyplot as plt
+
+    weights = [
+        (n, p.detach().flatten())
+        for n, p in model.named_parameters()
+        if n.endswith("weight") and (layer_name is None or layer_name in n)
+    ]
+    fig, axes = plt.subplots(len(weights), 1, squeeze=False)
+    for ax, (name, values) in zip(axes[:, 0], weights):
+        ax.hist(values.numpy(), bins=20)
+        ax.set_title(name)
+    return fig
+
+
+# Correct roles in styles that neither nnlab's reference nor examples/correct_lab (which the suite runs
+# through every check) uses; each runs through only the checks of its own role.
+ANOTHER_STYLE = {
+    "visualize_weights": (histograms_in_a_column, ("weight_histograms_",)),
+}
+
+
+@pytest.mark.parametrize("role", ANOTHER_STYLE)
+def test_a_correct_role_in_another_style_passes_every_check_of_its_role(role):
+    assert not another_style_failures(role, *ANOTHER_STYLE[role])
