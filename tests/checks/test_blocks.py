@@ -54,6 +54,30 @@ def test_l3_catches_a_sequential_that_runs_a_child_given_twice_once():
     assert set(results.values()) == {"pass"}  # the other L3 checks draw chains without repeats: they cannot tell
 
 
+class SequentialBrokenForOneChild(nn.Module):
+    """Wrong: a single child takes a path of its own, which reads a name bound only in the class body."""
+
+    from torch.nn import Identity as passthrough  # noqa: F401  (a class attribute, not a global of forward)
+
+    def __init__(self, *modules):
+        super().__init__()
+        for position, module in enumerate(modules):
+            self.add_module(str(position), module)
+
+    def forward(self, X):
+        if len(self._modules) == 1:
+            return passthrough()(next(iter(self._modules.values()))(X))  # noqa: F821  (NameError: the bug)
+        for module in self._modules.values():
+            X = module(X)
+        return X
+
+
+def test_l3_catches_a_sequential_that_breaks_for_one_child():
+    results = results_of(variant("blocks", MySequential=SequentialBrokenForOneChild), "L3")
+    assert results.pop("my_sequential_equals_nn_sequential_on_the_same_children") == "fail"
+    assert set(results.values()) == {"pass"}  # the other L3 checks give two or more children
+
+
 class LazyMLP(nn.Module):
     """d2l-en's MLP: LazyLinear layers, whose parameters exist only after a first forward."""
 
