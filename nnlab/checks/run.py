@@ -2,7 +2,9 @@
 
 A check's result is one of:
 
-- ``pass``: the implementation has the property;
+- ``pass``: the implementation has the property; the detail holds the notes
+  the check made (``note``) of cosmetic deviations from the documents, such
+  as another name or a trailing singleton dimension, which are no failure;
 - ``qualified``: it lacks the property but does exactly what the documents'
   code does there (say, a parallel block that sums where it should concatenate);
 - ``fail``: it lacks the property; the detail names the property, the error
@@ -33,6 +35,19 @@ from nnlab.checks.registry import Check, Statement, first_line
 # A claim takes the last of its checks' results in this order: a missing role outranks only passes, so a lab
 # that does one check as the documents do and lacks the role of another is qualified, not merely incomplete.
 RESULTS = ("pass", "missing", "qualified", "fail", "error")
+
+
+_notes: list[str] = []  # what the running check noted
+
+
+def note(text: str) -> None:
+    """Record, from inside a check, a cosmetic deviation from the documents: shown when the check passes.
+
+    A check asserts its claim's property and nothing incidental: a block named ``block0`` where the report
+    says ``"block 0"`` nests its parameters just as well, so the check passes and says so.
+    """
+    if text not in _notes:
+        _notes.append(text)
 
 
 @dataclass(frozen=True)
@@ -97,9 +112,10 @@ def _seeded(name: str, function: Callable[[], None]) -> BaseException | None:
 
 def run_check(check: Check, lab: Lab) -> Result:
     try:
+        _notes.clear()
         error = _seeded(check.id, lambda: check.function(lab))
         if error is None:
-            return Result(check.id, check.claim, "pass")
+            return Result(check.id, check.claim, "pass", " ".join(f"Note: {text}" for text in _notes))
         failure = f"{check.title.rstrip('.')}: {describe(error)}"
         if check.documented is not None and _documented_holds(check, lab):
             documented = first_line(check.documented)

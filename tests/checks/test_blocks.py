@@ -4,7 +4,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nnlab.checks import all_statements, run_statement
+from nnlab.checks import all_checks, all_statements, run_check, run_statement
 from nnlab.labs import REPORT
 from tests.checks.helpers import results_of, variant
 
@@ -76,6 +76,45 @@ def test_l3_catches_a_sequential_that_breaks_for_one_child():
     results = results_of(variant("blocks", MySequential=SequentialBrokenForOneChild), "L3")
     assert results.pop("my_sequential_equals_nn_sequential_on_the_same_children") == "fail"
     assert set(results.values()) == {"pass"}  # the other L3 checks give two or more children
+
+
+class FixedHiddenMLPOfShape11(nn.Module):
+    """Correct, in another style: the constant a buffer, and the one number returned as a (1, 1) tensor."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("R", torch.rand(20, 20))
+        self.layer = nn.Linear(20, 20)
+
+    def forward(self, X):
+        X = self.layer(F.relu(self.layer(X) @ self.R + 1))
+        while X.abs().sum() > 1:
+            X /= 2
+        return X.sum().view(1, 1)
+
+
+def test_l5_passes_a_fixed_hidden_mlp_returning_one_number_of_shape_1_1_and_notes_the_shape():
+    lab = variant("blocks", FixedHiddenMLP=FixedHiddenMLPOfShape11)
+    results = [run_check(c, lab) for c in all_checks() if c.claim == "L5"]
+    assert {r.check: r.result for r in results} == {r.check: "pass" for r in results}
+    noted = [r.check for r in results if "returns shape (1, 1); the report's returns shape ()" in r.detail]
+    assert "L5:fixed_hidden_output_is_at_most_one_in_magnitude" in noted
+
+
+class FixedHiddenMLPWithoutTheSum(FixedHiddenMLPOfShape11):
+    """Wrong: the halved activations themselves, not their sum."""
+
+    def forward(self, X):
+        X = self.layer(F.relu(self.layer(X) @ self.R + 1))
+        while X.abs().sum() > 1:
+            X /= 2
+        return X
+
+
+def test_l5_fails_a_fixed_hidden_mlp_that_returns_more_than_one_number():
+    results = results_of(variant("blocks", FixedHiddenMLP=FixedHiddenMLPWithoutTheSum), "L5")
+    assert results["fixed_hidden_output_is_at_most_one_in_magnitude"] == "fail"
+    assert results["fixed_hidden_applies_one_linear_layer_twice_around_its_constant"] == "fail"
 
 
 class LazyMLP(nn.Module):

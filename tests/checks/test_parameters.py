@@ -2,6 +2,7 @@
 
 from collections import OrderedDict
 
+import pytest
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -105,12 +106,50 @@ def test_p3_initialisers_that_touch_every_weight_fail_the_linear_only_check():
     assert results_of(variant("parameters", init_42=every_weight), "P3", name) == {name: "fail"}
 
 
-def test_p2_names_check_fails_a_block2_of_unnamed_blocks_and_passes_one_built_from_an_ordered_dict():
+def test_p2_names_check_fails_a_block2_that_flattens_its_blocks_into_one_sequential():
     name = "rgnet_names_nest_four_blocks_named_block_0_to_3"
-    unnamed = lambda: nn.Sequential(*[block1() for _ in range(4)])  # noqa: E731
-    ordered = lambda: nn.Sequential(OrderedDict((f"block {i}", block1()) for i in range(4)))  # noqa: E731
-    assert results_of(variant("parameters", block2=unnamed), "P2", name) == {name: "fail"}
-    assert set(results_of(variant("parameters", block2=ordered), "P2").values()) == {"pass"}
+    flat = lambda: nn.Sequential(*[layer for _ in range(4) for layer in block1()])  # noqa: E731
+    assert results_of(variant("parameters", block2=flat), "P2", name) == {name: "fail"}
+
+
+@pytest.mark.parametrize(
+    ("block2", "noted"),
+    [
+        (lambda: nn.Sequential(OrderedDict((f"block {i}", block1()) for i in range(4))), None),
+        (lambda: nn.Sequential(OrderedDict((f"block{i}", block1()) for i in range(4))), "['block0', 'block1'"),
+        (lambda: nn.Sequential(*[block1() for _ in range(4)]), "['0', '1', '2', '3']"),
+    ],
+    ids=["ordered_dict", "names_without_spaces", "unnamed"],
+)
+def test_p2_passes_four_nested_blocks_under_any_names_and_notes_names_other_than_the_reports(block2, noted):
+    lab = variant("parameters", block2=block2)
+    results = [run_check(c, lab) for c in all_checks() if c.claim == "P2"]
+    assert {r.result for r in results} == {"pass"}, [r.detail for r in results if r.result != "pass"]
+    (names,) = [r for r in results if r.check == "P2:rgnet_names_nest_four_blocks_named_block_0_to_3"]
+    assert (noted in names.detail) if noted else names.detail == ""
+
+
+def constant_weight_leaving_the_bias(m):
+    if isinstance(m, nn.Linear):
+        nn.init.constant_(m.weight, 1)
+
+
+def test_p4_passes_an_init_constant_that_reaches_every_layer_whatever_it_does_to_the_bias():
+    lab = variant("parameters", init_constant=constant_weight_leaving_the_bias)
+    assert set(results_of(lab, "P4").values()) == {"pass"}
+    name = "init_constant_sets_weights_to_1_and_biases_to_0"
+    assert results_of(lab, "P3", name) == {name: "fail"}  # the bias is P3's
+
+
+def only_a_top_level_container(m):
+    if isinstance(m, nn.Sequential) and isinstance(m[-1], nn.Linear):  # rgnet itself, not its nested blocks
+        constant_weight_leaving_the_bias(m[-1])
+
+
+@pytest.mark.parametrize("init_constant", [lambda m: None, only_a_top_level_container], ids=["no_op", "top_only"])
+def test_p4_fails_an_init_constant_that_leaves_nested_layers_unchanged(init_constant):
+    name = "init_constant_applied_to_rgnet_reaches_every_nested_linear"
+    assert results_of(variant("parameters", init_constant=init_constant), "P4", name) == {name: "fail"}
 
 
 def test_p2_block1_check_fails_a_block_without_its_last_relu():
