@@ -22,10 +22,6 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-import torch
-
-from nnlab.experiment import claims_in_words, final_epoch_table
-
 ROOT = Path(__file__).parents[1]
 
 
@@ -53,6 +49,9 @@ MARKED = re.compile(r"(<!-- measured: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- 
 
 
 def lab() -> str:
+    # nnlab (and torch) only here and in save(): versions.py renders its own section where neither is installed
+    from nnlab.experiment import claims_in_words, final_epoch_table
+
     results = json.loads((LAB / "results.json").read_text())
     meta, seeds = results["meta"], len(results["meta"]["seeds"])
     table = final_epoch_table(results)
@@ -301,11 +300,15 @@ SECTIONS = {
 }
 
 
-def render(text: str) -> str:
+def render(text: str, only: set[str] | None = None) -> str:
+    """``text`` with its measured sections rewritten (those named in ``only``, if given)."""
+
     def section(match: re.Match) -> str:
         name = match["name"]
         if name not in SECTIONS:
             raise SystemExit(f"an unknown measured section {name!r} is marked; known: {', '.join(SECTIONS)}")
+        if only is not None and name not in only:
+            return match[0]
         return match[1] + SECTIONS[name]() + match[4]
 
     return MARKED.sub(section, text)
@@ -351,6 +354,8 @@ def save() -> None:
     except ValueError as error:
         print(f"not saved: {error}")
         return
+    import torch
+
     kept = {"torch": torch.__version__, **results}
     MUTATION.write_text(json.dumps(kept, indent=1) + "\n")
     print(f"saved mutmut's results for {results['sample']:,} mutants in {MUTATION.relative_to(ROOT)}")
@@ -361,13 +366,14 @@ def main() -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="only compare; exit 1 where a file differs")
     mode.add_argument("--save", action="store_true", help="first keep the last make test and make mutation in docs/")
+    parser.add_argument("--only", nargs="+", metavar="NAME", choices=SECTIONS, help="rewrite only these sections")
     args = parser.parse_args()
     if args.save:
         save()
     stale = []
     for path in FILES:
         text = path.read_text()
-        rendered = render(text)
+        rendered = render(text, args.only and set(args.only))
         if rendered != text:
             stale.append(path.relative_to(ROOT))
             if not args.check:

@@ -139,6 +139,10 @@ def my_sequential_applies_a_child_given_twice_twice(lab):
 def my_sequential_equals_nn_sequential_on_the_same_children(lab):
     """MySequential equals nn.Sequential on the same children, for any chain of widths and any input."""
 
+    lone = nn.Linear(4, 3)  # one child, always: a container may take a path of its own for it
+    X = torch.randn(2, 4)
+    assert_close(lab.blocks.MySequential(lone)(X), nn.Sequential(lone)(X), msg="MySequential of one child")
+
     # any prefix of a chain is a chain: one child (a lone Linear) up to eight, where a chain alone has two or more
     @forall(X=batches(4), widths_=st.lists(widths, min_size=1, max_size=4), data=st.data())
     def prop(X, widths_, data):

@@ -301,8 +301,10 @@ def apply_visits_every_submodule_once_nested_ones_included():
 
 @check("P4")
 def init_constant_applied_to_rgnet_reaches_every_nested_linear(lab):
-    """rgnet.apply(init_constant) sets every Linear's weight to 1 and bias to 0, the ones nested in
+    """rgnet.apply(init_constant) gives every Linear what init_constant gives it alone, the ones nested in
     block2's blocks included.
+
+    The values themselves (weight 1, bias 0) are P3's.
     """
     net = rgnet(lab)
     linears = [m for m in net.modules() if isinstance(m, nn.Linear)]

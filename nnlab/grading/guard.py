@@ -18,6 +18,7 @@ further (a thread that keeps patching, ``ctypes``); see ``nnlab check --help``.
 import io
 import sys
 import tempfile
+import warnings
 from collections import Counter
 from types import FunctionType, ModuleType
 
@@ -83,7 +84,9 @@ def warm_up() -> None:
     Done before the snapshot, by the same calls, so that a submission that only saves, loads and trains at
     import is reported as having changed nothing. torch's random generator is left as it was.
     """
-    with torch.random.fork_rng(devices=[]):
+    # torch's own deprecation warnings on these calls (2.1 warns of TypedStorage) are nobody's to read here
+    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         net = nn.Linear(1, 1)
         for saved, weights_only in (({"module": net, "state": net.state_dict()}, False), (net.state_dict(), True)):
             for opened in (io.BytesIO, tempfile.TemporaryFile):
@@ -94,7 +97,8 @@ def warm_up() -> None:
         for name in dir(optim):
             kind = getattr(optim, name)
             if isinstance(kind, type) and issubclass(kind, optim.Optimizer) and kind is not optim.Optimizer:
-                kind([nn.Parameter(torch.zeros(2, 2))])  # a matrix: some optimizers (Muon) take only matrices
+                # a matrix: some optimizers (Muon) take only matrices; an lr: torch 2.1's SGD has no default
+                kind([nn.Parameter(torch.zeros(2, 2))], lr=1e-3)
 
 
 class Snapshot:

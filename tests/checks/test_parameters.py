@@ -141,12 +141,16 @@ def test_p4_passes_an_init_constant_that_reaches_every_layer_whatever_it_does_to
     assert results_of(lab, "P3", name) == {name: "fail"}  # the bias is P3's
 
 
-def only_a_top_level_container(m):
-    if isinstance(m, nn.Sequential) and isinstance(m[-1], nn.Linear):  # rgnet itself, not its nested blocks
-        constant_weight_leaving_the_bias(m[-1])
+def undone_by_its_container(m):
+    """Right on a lone Linear; on a container it redraws its Linear children, which apply has already visited."""
+    constant_weight_leaving_the_bias(m)
+    if isinstance(m, nn.Sequential):
+        for child in m.children():
+            if isinstance(child, nn.Linear):
+                child.reset_parameters()
 
 
-@pytest.mark.parametrize("init_constant", [lambda m: None, only_a_top_level_container], ids=["no_op", "top_only"])
+@pytest.mark.parametrize("init_constant", [lambda m: None, undone_by_its_container], ids=["no_op", "undone"])
 def test_p4_fails_an_init_constant_that_leaves_nested_layers_unchanged(init_constant):
     name = "init_constant_applied_to_rgnet_reaches_every_nested_linear"
     assert results_of(variant("parameters", init_constant=init_constant), "P4", name) == {name: "fail"}

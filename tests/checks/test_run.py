@@ -8,7 +8,8 @@ from torch import nn
 
 from nnlab.checks import Statement, all_checks, load_lab, run_check, run_statement
 from nnlab.checks.lab import Lab
-from nnlab.checks.run import describe
+from nnlab.checks.registry import Check
+from nnlab.checks.run import describe, note
 from nnlab.labs import REFERENCE
 from tests.checks.helpers import variant
 
@@ -136,3 +137,15 @@ def test_a_folder_holding_one_file_is_that_file_under_the_name_given(tmp_path):
         load_lab(tmp_path / "upload")
     with pytest.raises(FileNotFoundError, match="No lab at .*nowhere: give a .py file or a folder"):
         load_lab(tmp_path / "nowhere")
+
+
+def test_a_note_belongs_to_the_check_that_made_it_and_to_no_later_one():
+    def noting(lab):
+        note("named otherwise")
+
+    def quiet(lab):
+        pass
+
+    noted, clean = (run_check(Check("L1", function), REFERENCE) for function in (noting, quiet))
+    assert (noted.result, noted.detail) == ("pass", "Note: named otherwise")
+    assert (clean.result, clean.detail) == ("pass", "")
