@@ -120,7 +120,7 @@ class Ledger:
         for implementation in IMPLEMENTATIONS:
             checks = self.results.get(claim, {}).get(implementation)
             if checks:
-                result, detail = claim_result(
+                result, detail, _ = claim_result(
                     Result(name, claim, e["result"], e["detail"]) for name, e in checks.items()
                 )
                 runs = sorted({e["run"] for e in checks.values()})

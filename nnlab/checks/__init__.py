@@ -21,7 +21,7 @@ import importlib
 
 from nnlab.checks.lab import SECTIONS, Lab, RoleMissing, load_lab
 from nnlab.checks.registry import CHECKS, STATEMENTS, Check, Statement, check, statement
-from nnlab.checks.run import RESULTS, Result, claim_result, run_check, run_statement
+from nnlab.checks.run import RESULTS, ClaimResult, Result, claim_result, run_check, run_statement
 
 # the files that declare checks, in the lab's order (the chapter's topics in claim order); importing one registers
 # its checks
@@ -92,6 +92,7 @@ __all__ = [
     "STATEMENTS",
     "Check",
     "CheckFailed",
+    "ClaimResult",
     "Lab",
     "Result",
     "RoleMissing",

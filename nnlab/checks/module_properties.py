@@ -13,7 +13,7 @@ Each role is built at the lab's own sizes and fed the lab's input shapes, as the
 
 import torch
 
-from nnlab.checks.blocks import reloaded
+from nnlab.checks.blocks import left_in_another_dtype, reloaded
 from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check, for_role
 from nnlab.checks.roles import MODULE_ROLES, ModuleRole
@@ -47,8 +47,7 @@ def state_dict_round_trip_reproduces_outputs(spec: ModuleRole, lab) -> None:
 def to_float64_moves_everything(spec: ModuleRole, lab) -> None:
     """{role}.to(torch.float64) moves every parameter and buffer, and computes in float64."""
     module = spec.make(lab).to(torch.float64)
-    tensors = [*module.named_parameters(), *module.named_buffers()]
-    left = [name for name, t in tensors if t.is_floating_point() and t.dtype != torch.float64]
+    left = left_in_another_dtype(module, torch.float64)
     assert not left, f"{spec.role}.to(torch.float64) left {left} behind"
     outputs = module(torch.randn(spec.input_shape, dtype=torch.float64))
     outputs = outputs if isinstance(outputs, tuple) else (outputs,)
@@ -65,6 +64,6 @@ for _spec in MODULE_ROLES:
     if _spec.claim is None:
         continue
     for _prop in GENERAL_PROPERTIES:
-        check(_spec.claim, documented=_spec.documented_function())(
+        check(_spec.claim, documented=_spec.documented_function(_prop.__name__))(
             for_role(_prop, _spec, role=_spec.role, prefix=_spec.label)
         )

@@ -11,6 +11,8 @@ A check's result is one of:
   and hypothesis's smallest counterexample;
 - ``missing``: it does not define a role the check needs.
 
+A claim's result is the worst of its checks that ran; where some could not run, it is marked partial.
+
 A statement about torch is ``pass`` when the documents' wording holds,
 ``qualified`` or ``fail`` (refuted) when it does not but the corrected
 statement does, and ``error`` when neither holds: then the check itself is wrong.
@@ -26,14 +28,14 @@ import zlib
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import torch
 
 from nnlab.checks.lab import Lab, RoleMissing
 from nnlab.checks.registry import Check, Statement, first_line
 
-# A claim takes the last of its checks' results in this order: a missing role outranks only passes, so a lab
-# that does one check as the documents do and lacks the role of another is qualified, not merely incomplete.
+# A claim takes the last of the results its checks gave in this order (``missing`` only when no check could run).
 RESULTS = ("pass", "missing", "qualified", "fail", "error")
 
 
@@ -148,13 +150,29 @@ def run_statement(statement: Statement) -> Result:
     return Result(statement.id, statement.claim, result, f"{stated} What holds instead: {truth}")
 
 
-def claim_result(results: Iterable[Result]) -> tuple[str, str]:
-    """A claim's result over its checks' results: the worst one, with the details of those that gave it."""
+class ClaimResult(NamedTuple):
+    result: str
+    detail: str
+    partial: bool  # some checks could not run for a role the lab lacks: the result is that of the others
+
+
+def claim_result(results: Iterable[Result]) -> ClaimResult:
+    """A claim's result over its checks' results: the worst of those that ran, with the details that gave it.
+
+    A lab without one role of a claim still shows what its other roles do: the claim takes the result of the
+    checks that could run, marked partial, and is ``missing`` only when none could.
+    """
     results = list(results)
     if not results:
         raise ValueError("a claim's result needs at least one check result")
-    worst = max(RESULTS.index(r.result) for r in results)
+    ran = [r for r in results if r.result != "missing"] or results
+    worst = max(RESULTS.index(r.result) for r in ran)
     details = " ".join(
-        f"[{r.check.split(':')[-1]}] {r.detail}" for r in results if RESULTS.index(r.result) == worst and r.detail
+        f"[{r.check.split(':')[-1]}] {r.detail}" for r in ran if RESULTS.index(r.result) == worst and r.detail
     )
-    return RESULTS[worst], details
+    skipped = [r for r in results if r.result == "missing"]
+    partial = bool(skipped) and len(skipped) < len(results)
+    if partial:
+        lacking = " ".join(sorted({r.detail for r in skipped}))
+        details = f"{details} Partial: {len(skipped)} of {len(results)} checks could not run ({lacking})".strip()
+    return ClaimResult(RESULTS[worst], details, partial)

@@ -2,23 +2,30 @@
 
 Gradescope runs ``run_autograder`` (see ``gradescope/``) in a container per
 submission and reads ``/autograder/results/results.json``. Each claim is a test
-worth one point: ``pass`` scores it; ``qualified`` (the documents' mistake),
-``fail``, ``missing`` and ``error`` do not. The test's output is the claim's
+worth one point: ``pass`` scores it, unless partial (a role of the claim is
+missing); ``qualified`` (the documents' mistake), ``fail``, ``missing`` and
+``error`` do not. The test's output is the claim's
 detail, which names the failed property and hypothesis's smallest counterexample.
 """
 
 import json
 from pathlib import Path
 
+from nnlab.grading.submission_report import shown_result
+
+
+def scored(claim: dict) -> bool:
+    return claim["result"] == "pass" and not claim["partial"]
+
 
 def gradescope_results(report: dict) -> dict:
     tests = [
         {
             "name": f"{claim['id']}: {claim['title']}",
-            "score": 1.0 if claim["result"] == "pass" else 0.0,
+            "score": 1.0 if scored(claim) else 0.0,
             "max_score": 1.0,
-            "status": "passed" if claim["result"] == "pass" else "failed",
-            "output": f"{claim['result']}. {claim['detail']}".strip(),
+            "status": "passed" if scored(claim) else "failed",
+            "output": f"{shown_result(claim)}. {claim['detail']}".strip(),
         }
         for claim in report["claims"]
     ]

@@ -3,10 +3,13 @@
 ``report.json``'s fields are a published format (other tools read them)::
 
     {"submission": "<name>", "status": "checked" | "error" | "timeout", "error": null | "<one line>",
-     "claims": [{"id": "L7", "result": "pass" | "qualified" | "fail" | "missing" | "error", "detail": "..."}]}
+     "claims": [{"id": "L7", "result": "pass" | "qualified" | "fail" | "missing" | "error", "detail": "...",
+                 "partial": false | true}]}
 
-nnlab adds fields beside those (a claim's title and its checks, the versions,
-the time, what the guard put back) and never changes them.
+A claim is ``partial`` when some of its checks could not run, for a role the
+submission lacks: its result is then that of the checks that could. nnlab adds
+fields beside those (a claim's title and its checks, the versions, the time,
+what the guard put back) and never changes them.
 """
 
 import json
@@ -38,12 +41,13 @@ def build_report(checked: Checked) -> dict:
     claims = []
     for claim, of_claim in groupby(results, key=lambda r: r.claim):
         of_claim = list(of_claim)
-        result, detail = claim_result(of_claim)
+        result, detail, partial = claim_result(of_claim)
         claims.append(
             {
                 "id": claim,
                 "result": result,
                 "detail": detail,
+                "partial": partial,
                 "title": catalogue()[claim]["title"],
                 "checks": [{"check": r.check, "result": r.result, "detail": r.detail} for r in of_claim],
             }
@@ -72,6 +76,14 @@ def one_paragraph(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def shown_result(claim: dict) -> str:
+    """A claim's result as a report shows it: a partial one says how many of its checks ran."""
+    if not claim["partial"]:
+        return claim["result"]
+    ran = sum(check["result"] != "missing" for check in claim["checks"])
+    return f"{claim['result']} (partial: {ran} of {len(claim['checks'])} checks ran)"
+
+
 def report_markdown(report: dict) -> str:
     tally = ", ".join(f"{n} {result}" for result, n in counts(report).items() if n)
     lines = [
@@ -85,7 +97,7 @@ def report_markdown(report: dict) -> str:
     if report["restored"]:
         lines += ["", f"Put back after loading (the submission had changed them): {', '.join(report['restored'])}."]
     lines += ["", "| claim | result | claim as the documents make it |", "|---|---|---|"]
-    lines += [f"| {c['id']} | {c['result']} | {one_paragraph(c['title'])} |" for c in report["claims"]]
+    lines += [f"| {c['id']} | {shown_result(c)} | {one_paragraph(c['title'])} |" for c in report["claims"]]
     failing = [check for claim in report["claims"] for check in claim["checks"] if check["result"] in FAILED]
     if failing:
         lines += ["", "## What failed", ""]

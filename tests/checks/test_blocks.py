@@ -1,10 +1,11 @@
 """The checks of report section 1 catch the wrong implementations they are for, and pass correct ones."""
 
+import pytest
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nnlab.checks import all_checks, all_statements, run_check, run_statement
+from nnlab.checks import all_checks, all_statements, claim_result, run_check, run_statement
 from nnlab.labs import REPORT
 from tests.checks.helpers import results_of, variant
 
@@ -204,6 +205,74 @@ def test_l5_qualifies_a_constant_kept_as_a_plain_attribute():
     results = results_of(REPORT, "L5")
     assert results["fixed_hidden_reloads_to_the_same_function"] == "qualified"
     assert results["fixedhiddenmlp_to_float64_moves_everything"] == "qualified"
+
+
+class FixedHiddenMLPWithATransientBuffer(nn.Module):
+    """As the report does, in another style: the constant, R, is a non-persistent buffer (saved by no
+    state_dict(), moved by .to()), used transposed; the layer is called fc."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(20, 20)
+        self.register_buffer("R", torch.rand(20, 20), persistent=False)
+
+    def forward(self, X):
+        X = self.fc(torch.relu(self.fc(X) @ self.R.T + 1))
+        while X.abs().sum() > 1:
+            X /= 2
+        return X.sum()
+
+
+class FixedHiddenMLPWithAMatmulOnTheLeft(nn.Module):
+    """As the report does, in another style: a plain tensor attribute named constant, multiplied from the left;
+    the halving factor is a saved buffer, so state_dict() holds more than the layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.constant = torch.rand((20, 20), requires_grad=False)
+        self.layer = nn.Linear(20, 20)
+        self.register_buffer("halving", torch.tensor(0.5))
+
+    def forward(self, X):
+        hidden = F.relu(torch.matmul(self.constant, self.layer(X).T).T + 1)
+        out = self.layer(hidden)
+        while out.abs().sum() > 1:
+            out = out * self.halving
+        return out.sum()
+
+
+@pytest.mark.parametrize("written", [FixedHiddenMLPWithATransientBuffer, FixedHiddenMLPWithAMatmulOnTheLeft])
+def test_l5_qualifies_any_constant_kept_out_of_the_state_dict_and_nothing_else(written):
+    lab = variant("blocks", FixedHiddenMLP=written)
+    results = [run_check(c, lab) for c in all_checks() if c.claim == "L5"]
+    assert claim_result(results).result == "qualified", {r.check: r.detail for r in results if r.result != "pass"}
+
+
+class FixedHiddenMLPWithAnInPlaceReLU(nn.Module):
+    """Wrong, with the report's plain tensor constant: it scales ReLU's output in place, which ReLU's backward needs,
+    so backward raises."""
+
+    def __init__(self):
+        super().__init__()
+        self.rand_weight = torch.rand(20, 20)
+        self.linear = nn.Linear(20, 20)
+
+    def forward(self, X):
+        X = F.relu(self.linear(X) @ self.rand_weight + 1)
+        X.mul_(1.0)
+        X = self.linear(X)
+        while X.abs().sum() > 1:
+            X = X / 2
+        return X.sum()
+
+
+def test_l5_fails_a_broken_backward_that_the_reports_constant_does_not_explain():
+    lab = variant("blocks", FixedHiddenMLP=FixedHiddenMLPWithAnInPlaceReLU)
+    (gradient,) = [c for c in all_checks() if c.id == "L5:fixedhiddenmlp_every_parameter_gets_a_gradient"]
+    outcome = run_check(gradient, lab)
+    assert outcome.result == "fail"
+    assert "inplace" in outcome.detail and "plain tensor" not in outcome.detail
+    assert claim_result(run_check(c, lab) for c in all_checks() if c.claim == "L5").result == "fail"
 
 
 class DetachedFixedHidden(nn.Module):

@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from nnlab.checks import Statement, all_checks, load_lab, run_check, run_statement
+import nnlab.blocks
+from nnlab.checks import Result, Statement, all_checks, claim_result, load_lab, run_check, run_statement
 from nnlab.checks.lab import Lab
 from nnlab.checks.registry import Check
 from nnlab.checks.run import describe, note
@@ -149,3 +150,22 @@ def test_a_note_belongs_to_the_check_that_made_it_and_to_no_later_one():
     noted, clean = (run_check(Check("L1", function), REFERENCE) for function in (noting, quiet))
     assert (noted.result, noted.detail) == ("pass", "Note: named otherwise")
     assert (clean.result, clean.detail) == ("pass", "")
+
+
+def test_a_claim_with_one_role_absent_takes_the_result_of_the_checks_that_ran_marked_partial():
+    only_nest = Lab("nest only", blocks=type("Blocks", (), {"NestMLP": nnlab.blocks.NestMLP}))
+    results = [run_check(c, only_nest) for c in all_checks() if c.claim == "L6"]
+    assert {r.result for r in results} == {"pass", "missing"}
+    outcome = claim_result(results)
+    assert (outcome.result, outcome.partial) == ("pass", True)
+    assert "Partial: 1 of 6 checks could not run" in outcome.detail and "'chimera'" in outcome.detail
+
+
+def test_a_claim_none_of_whose_checks_ran_is_missing_and_not_partial():
+    outcome = claim_result(run_check(c, Lab("empty")) for c in all_checks() if c.claim == "L6")
+    assert (outcome.result, outcome.partial) == ("missing", False)
+
+
+def test_a_partial_claim_keeps_the_worst_result_of_the_checks_that_ran():
+    results = [Result("X:a", "X", "pass"), Result("X:b", "X", "missing", "no b"), Result("X:c", "X", "fail", "bad")]
+    assert claim_result(results) == ("fail", "[c] bad Partial: 1 of 3 checks could not run (no b)", True)

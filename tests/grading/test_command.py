@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from nnlab.cli import main
+from nnlab.grading.submission_report import report_markdown
 from tests.grading.conftest import BATCH, EXAMPLES
 
 SHARED_BATCH = pytest.mark.xdist_group("grading")  # the tests that read the batch run where it was checked
@@ -162,6 +163,7 @@ def test_report_json_has_the_published_fields_and_values(batch):
         for claim in report["claims"]:
             assert claim["result"] in ("pass", "qualified", "fail", "missing", "error")
             assert isinstance(claim["id"], str) and isinstance(claim["detail"], str)
+            assert isinstance(claim["partial"], bool) and not (claim["partial"] and claim["result"] == "missing")
 
 
 @SHARED_BATCH
@@ -213,6 +215,19 @@ def test_gradescope_results_of_a_submission_that_did_not_load_say_why(batch):
     results = gradescope_results(batch.report("syntax_error"))
     gradescope_fields_are_valid(results)
     assert results["score"] == 0 and results["output"].startswith("Not checked (error): could not be loaded")
+
+
+def test_a_partial_pass_shows_how_many_checks_ran_and_scores_no_point():
+    from nnlab.grading.gradescope import gradescope_results
+
+    checks = [{"check": "L6:a", "result": "pass", "detail": ""}, {"check": "L6:b", "result": "missing", "detail": ""}]
+    claim = {"id": "L6", "title": "t", "result": "pass", "detail": "Partial: 1 of 2", "partial": True, "checks": checks}
+    report = {"submission": "s", "status": "checked", "error": None, "claims": [claim], "seconds": 1.0}
+    report |= {"restored": [], "nnlab": "0", "torch": "2"}
+    (test,) = gradescope_results(report)["tests"]
+    assert (test["score"], test["status"]) == (0.0, "failed")
+    assert test["output"].startswith("pass (partial: 1 of 2 checks ran).")
+    assert "| L6 | pass (partial: 1 of 2 checks ran) |" in report_markdown(report)
 
 
 def test_the_example_pytest_file_runs_the_checks_as_tests_of_the_users_own_suite():
