@@ -115,6 +115,24 @@ def test_m1_holds_when_the_reports_run_is_a_plausible_run_and_not_otherwise():
     assert not by_claim(synthetic_runs(REPORT_LIKE | {"relu": 0.86}))["M1"]["holds"]
 
 
+def test_m1_says_nnlabs_runs_reach_the_band_only_when_their_mean_is_above_its_floor():
+    assert by_claim(synthetic_runs(REPORT_LIKE))["M1"]["reaches_the_band"]
+    below = stats.REPORTED["relu"] - stats.M1_MARGIN - 0.002
+    assert not by_claim(synthetic_runs(REPORT_LIKE | {"relu": below}))["M1"]["reaches_the_band"]
+
+
+FIRST_EPOCH_AS_REPORTED = {config: log[0] for config, log in stats.REPORTED_LOG.items()}
+
+
+def test_m2_judges_the_reports_own_log_against_the_measured_differences():
+    assert by_claim(synthetic_runs(stats.REPORTED, first=FIRST_EPOCH_AS_REPORTED))["M2"]["reports_figures_hold"]
+    # runs whose first epochs lie much closer together than the report's: its -0.18 is no draw of them
+    closer = FIRST_EPOCH_AS_REPORTED | {"sigmoid": 0.75}
+    m2 = by_claim(synthetic_runs(stats.REPORTED, first=closer))["M2"]
+    assert m2["holds"] and not m2["reports_figures_hold"]
+    assert "sigmoid - relu at epoch 1 -0.1816 (outside one run's 99% prediction interval)" in m2["text"]
+
+
 def test_m2_needs_relu_above_sigmoid_and_sigmoid_slowest_against_every_other():
     assert by_claim(synthetic_runs(REPORT_LIKE))["M2"]["holds"]
     assert not by_claim(synthetic_runs(REPORT_LIKE | {"sigmoid": 0.8808}))["M2"]["holds"]
