@@ -120,13 +120,14 @@ class Ledger:
         for implementation in IMPLEMENTATIONS:
             checks = self.results.get(claim, {}).get(implementation)
             if checks:
-                result, detail, _ = claim_result(
+                result, detail, partial = claim_result(
                     Result(name, claim, e["result"], e["detail"]) for name, e in checks.items()
                 )
                 runs = sorted({e["run"] for e in checks.values()})
                 summary[implementation] = {
                     "result": result,
                     "detail": detail,
+                    "partial": partial,
                     "run": runs[-1] if len(runs) == 1 else runs,
                 }
         return summary
@@ -143,8 +144,10 @@ class Ledger:
         if results.get("torch", {}).get("result") == "error":
             return "failed", f"a statement's correction does not hold: {results['torch']['detail']}"
         document = DOCUMENT_OF_CLAIM[claim[0]]
-        if results.get(document, {}).get("result") == "missing":
-            return "untested", f"the {document}'s reproduction lacks a role: {results[document]['detail']}"
+        of_document = results.get(document, {})
+        # a document's checks that pass where some could not run show nothing: only a failure found is a verdict
+        if of_document.get("result") == "missing" or (of_document.get("partial") and of_document["result"] == "pass"):
+            return "untested", f"the {document}'s reproduction lacks a role: {of_document['detail']}"
         judged = [results[i] for i in (document, "torch") if results.get(i, {}).get("result") in VERDICT_OF_RESULT]
         if judged:
             worst = max(judged, key=lambda r: list(VERDICT_OF_RESULT).index(r["result"]))

@@ -83,6 +83,7 @@ def test_every_catalogued_claim_appears_in_the_ledger_with_its_results():
     assert l7["results"]["report"] == {
         "result": "qualified",
         "detail": "[a_property] a_property gave qualified",
+        "partial": False,
         "run": "now",
     }
     assert "| **L7**" in render_markdown(rows, "now") and "| qualified | qualified |  | pass |" in render_markdown(
@@ -91,7 +92,7 @@ def test_every_catalogued_claim_appears_in_the_ledger_with_its_results():
 
 
 L7_CHECK = "L7:parallel_block_concatenates_for_any_widths"  # registered checks, so an earlier result of theirs is kept
-L1_CHECK = "L1:mlp_maps_any_batch_of_20_to_10"
+L1_CHECK = "L1:mlp_maps_any_batch_to_its_output_width"
 
 
 def test_a_partial_run_keeps_earlier_results_marked_with_their_run(tmp_path):

@@ -7,6 +7,7 @@ Roles (section ``blocks``): ``MLP()``, ``MySequential(*modules)``,
 """
 
 import io
+import itertools
 
 import torch
 from hypothesis import strategies as st
@@ -30,24 +31,93 @@ def parameter_count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-@check("L1")
-def mlp_maps_any_batch_of_20_to_10(lab):
-    """MLP maps a (b, 20) batch to (b, 10) for any b."""
+# the report's sizes: (in, out) of each linear layer
+MLP_SIZES = ((20, 256), (256, 10))
+NEST_SIZES = ((20, 64), (64, 32), (32, 16))
 
-    @forall(X=batches(20))
+Chain = list[tuple[torch.Tensor, torch.Tensor]]  # (weight as (out, in), bias) per layer, first layer first
+
+
+def linear_chains(module: nn.Module, layers: int) -> list[Chain]:
+    """Every way ``module``'s trainable parameters make a chain of ``layers`` linear layers, each one's input
+    the width of the one before's output: the role's own sizes, whatever it names its layers, however it stores
+    their weights ((out, in) or (in, out)) and in whichever order it registers them."""
+    params = [p.detach() for p in module.parameters() if p.requires_grad]
+    weights, biases = [p for p in params if p.dim() == 2], [p for p in params if p.dim() == 1]
+    if (len(weights), len(biases)) != (layers, layers) or len(params) != 2 * layers:
+        return []
+    chains = []
+    for order in itertools.permutations(weights):
+        for flips in itertools.product((False, True), repeat=layers):
+            ordered = [w.T if flip else w for w, flip in zip(order, flips)]
+            if any(later.shape[1] != earlier.shape[0] for earlier, later in zip(ordered, ordered[1:])):
+                continue
+            for paired in itertools.permutations(biases):
+                if all(b.shape[0] == w.shape[0] for w, b in zip(ordered, paired)):
+                    chains.append(list(zip(ordered, paired)))
+    return chains
+
+
+def sizes_of(chain: Chain) -> tuple[tuple[int, int], ...]:
+    return tuple((w.shape[1], w.shape[0]) for w, _ in chain)
+
+
+def arrow(sizes: tuple[tuple[int, int], ...]) -> str:
+    return "→".join(str(n) for n in (sizes[0][0], *(n_out for _, n_out in sizes)))
+
+
+def chains_or_fail(module: nn.Module, role: str, layers: int) -> list[Chain]:
+    chains = linear_chains(module, layers)
+    shapes = [tuple(p.shape) for p in module.parameters()]
+    assert chains, f"{role}'s parameters, of shapes {shapes}, are not the weights and biases of {layers} chained layers"
+    return chains
+
+
+def own_sizes(module: nn.Module, role: str, layers: int) -> tuple[tuple[int, int], ...]:
+    """The role's layer sizes, the report's where its parameters allow them (a square weight reads either way)."""
+    found = {sizes_of(chain) for chain in chains_or_fail(module, role, layers)}
+    return min(found, key=lambda sizes: sizes not in (MLP_SIZES, NEST_SIZES))
+
+
+def computes_as(chain: Chain, X: torch.Tensor) -> torch.Tensor:
+    """The chain's layers with a ReLU between each two, as the report's MLP and NestMLP compute."""
+    for i, (weight, bias) in enumerate(chain):
+        X = F.linear(X if i == 0 else F.relu(X), weight, bias)
+    return X
+
+
+def matching_chain(module: nn.Module, role: str, layers: int) -> Chain:
+    """The chain of the module's own layers that gives its output on one random batch."""
+    chains = chains_or_fail(module, role, layers)
+    for chain in chains:
+        X = torch.randn(3, chain[0][0].shape[1])
+        try:
+            if torch.allclose(module(X), computes_as(chain, X)):
+                return chain
+        except RuntimeError:  # an input width the module does not take: another reading of its weights
+            continue
+    raise AssertionError(f"{role} computes otherwise than its layers, {arrow(sizes_of(chains[0]))}, with ReLUs between")
+
+
+@check("L1")
+def mlp_is_20_256_10_as_the_report_writes_it(lab):
+    """MLP's layers have the report's sizes, 20→256→10: one check, so other sizes cost this one and no property."""
+    sizes = own_sizes(lab.blocks.MLP(), "MLP", 2)
+    assert sizes == MLP_SIZES, f"the report's MLP is {arrow(MLP_SIZES)}; yours is {arrow(sizes)}"
+
+
+@check("L1")
+def mlp_maps_any_batch_to_its_output_width(lab):
+    """MLP maps a (b, d_in) batch to (b, d_out) for any b, at its own sizes (the report's are 20 and 10)."""
+    mlp = lab.blocks.MLP()
+    sizes = own_sizes(mlp, "MLP", 2)
+
+    @forall(X=batches(sizes[0][0]))
     def prop(X):
-        out = lab.blocks.MLP()(X)
-        assert out.shape == (X.shape[0], 10), f"MLP gave shape {tuple(out.shape)} for input {tuple(X.shape)}"
+        out = mlp(X)
+        assert out.shape == (X.shape[0], sizes[-1][1]), f"MLP gave shape {tuple(out.shape)} for {tuple(X.shape)}"
 
     prop()
-
-
-@check("L1")
-def mlp_has_the_parameters_of_linear_20_256_and_256_10(lab):
-    """MLP has exactly the parameters of Linear(20, 256) and Linear(256, 10)."""
-    count = parameter_count(lab.blocks.MLP())
-    expected = linear_sizes((20, 256), (256, 10))
-    assert count == expected, f"MLP has {count} parameters; Linear(20, 256) and Linear(256, 10) have {expected}"
 
 
 def as_linear(weight: torch.Tensor, bias: torch.Tensor) -> nn.Linear:
@@ -75,12 +145,12 @@ def parameters_by_shape(module: nn.Module, shapes: list[tuple[int, ...]]) -> lis
 
 @check("L2")
 def torch_sequential_of_the_same_layers_computes_mlp(lab):
-    """nn.Sequential(Linear(20, 256), ReLU(), Linear(256, 10)) with MLP's weights computes what MLP computes."""
+    """nn.Sequential(Linear, ReLU(), Linear) with MLP's weights computes what MLP computes, at MLP's own sizes."""
     mlp = lab.blocks.MLP()
-    w1, b1, w2, b2 = parameters_by_shape(mlp, [(256, 20), (256,), (10, 256), (10,)])
+    (w1, b1), (w2, b2) = matching_chain(mlp, "MLP", 2)
     seq = nn.Sequential(as_linear(w1, b1), nn.ReLU(), as_linear(w2, b2))
 
-    @forall(X=batches(20))
+    @forall(X=batches(w1.shape[1]))
     def prop(X):
         assert_close(mlp(X), seq(X))
 
@@ -349,32 +419,22 @@ def fixed_hidden_output_is_at_most_one_in_magnitude(lab):
     prop()
 
 
-NEST_SIZES = ((20, 64), (64, 32), (32, 16))
-
-
 @check("L6")
-def nest_mlp_maps_20_to_16_with_its_three_layers(lab):
-    """NestMLP maps (b, 20) to (b, 16) with the parameters of Linear 20→64, 64→32, 32→16."""
-    net = lab.blocks.NestMLP()
-    assert parameter_count(net) == linear_sizes(*NEST_SIZES), f"NestMLP has {parameter_count(net)} parameters"
-
-    @forall(X=batches(20))
-    def prop(X):
-        assert net(X).shape == (X.shape[0], 16)
-
-    prop()
+def nest_mlp_is_20_64_32_16_as_the_report_writes_it(lab):
+    """NestMLP's three layers have the report's sizes, 20→64→32→16: one check, so other sizes cost this one."""
+    sizes = own_sizes(lab.blocks.NestMLP(), "NestMLP", 3)
+    assert sizes == NEST_SIZES, f"the report's NestMLP is {arrow(NEST_SIZES)}; yours is {arrow(sizes)}"
 
 
 @check("L6")
 def nest_mlp_applies_relu_after_each_of_its_first_two_layers(lab):
-    """NestMLP computes Linear(32, 16)(relu(Linear(64, 32)(relu(Linear(20, 64)(X))))) with its own weights."""
+    """NestMLP computes L3(relu(L2(relu(L1(X))))) with its own three layers, at its own sizes, for any batch."""
     net = lab.blocks.NestMLP()
-    w1, b1, w2, b2, w3, b3 = parameters_by_shape(net, [(64, 20), (64,), (32, 64), (32,), (16, 32), (16,)])
-    layers = [as_linear(w1, b1), as_linear(w2, b2), as_linear(w3, b3)]
+    chain = matching_chain(net, "NestMLP", 3)
 
-    @forall(X=batches(20))
+    @forall(X=batches(chain[0][0].shape[1]))
     def prop(X):
-        assert_close(net(X), layers[2](F.relu(layers[1](F.relu(layers[0](X))))))
+        assert_close(net(X), computes_as(chain, X))
 
     prop()
 

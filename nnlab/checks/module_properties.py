@@ -8,12 +8,13 @@ For each module role of ``nnlab.checks.roles`` filed under a claim, three checks
 - ``.to(torch.float64)`` moves every parameter and buffer, and the module then
   computes in float64.
 
-Each role is built at the lab's own sizes and fed the lab's input shapes, as the table gives them.
+Each role is built as the table gives it and fed the table's input shape, at the role's own input width where
+the table says it is a chain of linear layers (another edition's MLP takes 784 features, and is no less an MLP).
 """
 
 import torch
 
-from nnlab.checks.blocks import left_in_another_dtype, reloaded
+from nnlab.checks.blocks import left_in_another_dtype, linear_chains, own_sizes, reloaded
 from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check, for_role
 from nnlab.checks.roles import MODULE_ROLES, ModuleRole
@@ -26,10 +27,17 @@ def scalar_loss(output) -> torch.Tensor:
     return sum((o.double() * w).sum() for o, w in zip(outputs, weights))
 
 
+def input_for(spec: ModuleRole, module, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    shape = spec.input_shape
+    if spec.chained and linear_chains(module, spec.chained):
+        shape = (*shape[:-1], own_sizes(module, spec.role, spec.chained)[0][0])
+    return torch.randn(shape, dtype=dtype)
+
+
 def every_parameter_gets_a_gradient(spec: ModuleRole, lab) -> None:
     """A loss on {role}'s output gives every trainable parameter a finite gradient."""
     module = spec.make(lab)
-    scalar_loss(module(torch.randn(spec.input_shape))).backward()
+    scalar_loss(module(input_for(spec, module))).backward()
     trainable = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
     assert trainable, f"{spec.role} has no trainable parameter: every one has requires_grad=False"
     stranded = [name for name, p in trainable if p.grad is None or not torch.isfinite(p.grad).all()]
@@ -40,7 +48,7 @@ def state_dict_round_trip_reproduces_outputs(spec: ModuleRole, lab) -> None:
     """A fresh {role} loaded with another's state_dict() computes the same outputs."""
     module = spec.make(lab)
     copy = reloaded(module, spec.make(lab)).eval()
-    X = torch.randn(spec.input_shape)
+    X = input_for(spec, module)
     assert_close(copy(X), module(X), rtol=0, atol=0)
 
 
@@ -49,7 +57,7 @@ def to_float64_moves_everything(spec: ModuleRole, lab) -> None:
     module = spec.make(lab).to(torch.float64)
     left = left_in_another_dtype(module, torch.float64)
     assert not left, f"{spec.role}.to(torch.float64) left {left} behind"
-    outputs = module(torch.randn(spec.input_shape, dtype=torch.float64))
+    outputs = module(input_for(spec, module, torch.float64))
     outputs = outputs if isinstance(outputs, tuple) else (outputs,)
     assert all(o.dtype == torch.float64 for o in outputs), f"outputs in {[o.dtype for o in outputs]}"
 

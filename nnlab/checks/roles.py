@@ -23,6 +23,7 @@ class ModuleRole:
     build: Callable[[object], nn.Module]  # the role's class or factory -> a module at the lab's sizes
     input_shape: tuple[int, ...]
     fixed_input: bool = False  # the input has this shape whatever the arguments: lazy layers can be materialised
+    chained: int = 0  # a chain of this many linear layers, whose input width the checks read from the module
     claim: str | None = None  # the claim the general properties are filed under; None where they are not checked
     # {general property: "file.function" in nnlab.checks}: that property as the documents' version has it,
     # where the documents are wrong about it; the other properties have no excuse
@@ -52,7 +53,7 @@ def quiet_debug_model(DebugModel) -> nn.Module:
 
 MODULE_ROLES = [
     # report section 1
-    ModuleRole("blocks", "MLP", lambda MLP: MLP(), (4, 20), fixed_input=True, claim="L1"),
+    ModuleRole("blocks", "MLP", lambda MLP: MLP(), (4, 20), fixed_input=True, chained=2, claim="L1"),
     ModuleRole(
         "blocks",
         "FixedHiddenMLP",
@@ -65,7 +66,7 @@ MODULE_ROLES = [
             "to_float64_moves_everything": "blocks.fixed_hidden_moves_to_float64_but_for_its_unsaved_constant",
         },
     ),
-    ModuleRole("blocks", "NestMLP", lambda cls: cls(), (4, 20), fixed_input=True, claim="L6"),
+    ModuleRole("blocks", "NestMLP", lambda cls: cls(), (4, 20), fixed_input=True, chained=3, claim="L6"),
     # materialised only: the general properties are checked on its parts, NestMLP and FixedHiddenMLP
     ModuleRole("blocks", "chimera", lambda chimera: chimera(), (4, 20), fixed_input=True),
     # report sections 2, 3 and 5

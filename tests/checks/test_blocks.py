@@ -302,3 +302,41 @@ def test_l4_refutes_only_the_gradient_consequence():
     assert results["list_held_blocks_cannot_compute_gradients"].result == "fail"
     assert "autograd filled .grad" in results["list_held_blocks_cannot_compute_gradients"].detail
     assert results["list_held_blocks_are_invisible_to_parameters_state_dict_to_and_optimizers"].result == "pass"
+
+
+class MLPOfTheOtherEdition(nn.Module):
+    """Correct at the book's other edition's sizes, 784→256→10, its layers in an nn.Sequential."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+
+    def forward(self, X):
+        return self.net(X)
+
+
+class NestMLPEndingAt30(nn.Module):
+    """Correct with a last layer of 30 outputs; its layers registered last first."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(32, 30)
+        self.net = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU())
+
+    def forward(self, X):
+        return self.linear(self.net(X))
+
+
+@pytest.mark.parametrize(
+    ("role", "written", "size_check", "message"),
+    [
+        ("MLP", MLPOfTheOtherEdition, "L1:mlp_is_20_256_10_as_the_report_writes_it", "yours is 784→256→10"),
+        ("NestMLP", NestMLPEndingAt30, "L6:nest_mlp_is_20_64_32_16_as_the_report_writes_it", "yours is 20→64→32→30"),
+    ],
+)
+def test_other_sizes_cost_the_one_size_check_and_no_property(role, written, size_check, message):
+    lab = variant("blocks", **{role: written})
+    results = [run_check(c, lab) for c in all_checks() if c.claim in ("L1", "L2", "L6", "P7")]
+    failing = {r.check: r.detail for r in results if r.result != "pass"}
+    assert list(failing) == [size_check], failing
+    assert message in failing[size_check]
