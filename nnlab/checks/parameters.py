@@ -399,25 +399,11 @@ def parameters_yield_the_shared_one_once_and_state_dict_lists_both_keys():
 
 
 TIED_SIZES = ((4, 8), (8, 8), (8, 1))
-
-
-@check("P5")
-def tied_net_holds_one_shared_linear_8_8(lab):
-    """tied_net()'s parameters are those of Linear(4, 8), one Linear(8, 8) and Linear(8, 1): 121
-    scalars, one 8×8 weight.
-    """
-    net = lab.parameters.tied_net()
-    square = [tuple(p.shape) for p in net.parameters() if tuple(p.shape) == (8, 8)]
-    count = parameter_count(net)
-    expected = linear_sizes(*TIED_SIZES)
-    assert len(square) == 1 and count == expected, (
-        f"tied_net has {len(square)} 8×8 weights and {count} parameters; "
-        f"with one shared Linear(8, 8) it has 1 and {expected}"
-    )
+LAYER_PARTS = ("w1", "b1", "s_w", "s_b", "w3", "b3")  # tied_reference's arguments
 
 
 def tied_reference(w1, b1, s_w, s_b, w3, b3):
-    """``Linear(4, 8) -> ReLU -> S -> ReLU -> S -> ReLU -> Linear(8, 1)`` from torch primitives, ``S`` used twice."""
+    """``Linear(d, h) -> ReLU -> S -> ReLU -> S -> ReLU -> Linear(h, o)`` from torch primitives, ``S`` used twice."""
 
     def forward(X, s_w_second=None, s_b_second=None):
         h = F.relu(X @ w1.T + b1)
@@ -428,60 +414,92 @@ def tied_reference(w1, b1, s_w, s_b, w3, b3):
     return forward
 
 
-def tied_arrangements(net: nn.Module, X: torch.Tensor) -> list[dict[str, torch.Tensor]]:
-    """The tied net's parameters in their places, found by behaviour: each arrangement whose reference computes net(X).
+def tied_layouts(params: list[torch.Tensor]):
+    """Every reading of ``params`` as the tied net's layers, by shape alone: a square weight S of width h, a first
+    weight (h, d) and a last (o, h) in either layout, two h-biases and an o-bias (the report's: d 4, h 8, o 1)."""
+    matrices, vectors = [p for p in params if p.dim() == 2], [p for p in params if p.dim() == 1]
+    for s_w, first, last in itertools.permutations(matrices, 3):
+        h = s_w.shape[0]
+        if s_w.shape != (h, h):
+            continue
+        for w1, w3 in itertools.product((first, first.T), (last, last.T)):
+            if w1.shape[0] != h or w3.shape[1] != h:
+                continue
+            for b1, s_b, b3 in itertools.permutations(vectors, 3):
+                if b1.shape == s_b.shape == (h,) and b3.shape == (w3.shape[0],):
+                    for transposed in (False, True):
+                        parts = {"w1": w1, "b1": b1, "s_w": s_w.T if transposed else s_w, "s_b": s_b, "w3": w3}
+                        yield {**parts, "b3": b3, "shared": s_w, "transposed": transposed}
 
-    Shapes give the outer layers (either layout); which 8×8 weight and which (8,) biases serve the shared
-    layer, and the 8×8 weight's layout, are tried, and those with which the reference (S at both positions)
-    matches the net are returned: more than one only where dead ReLUs hide the difference.
+
+def tied_sizes(parts: dict) -> tuple[tuple[int, int], ...]:
+    return tuple((w.shape[1], w.shape[0]) for w in (parts["w1"], parts["s_w"], parts["w3"]))
+
+
+def tied_arrangements(net: nn.Module, batch: int = 16) -> list[dict[str, torch.Tensor]]:
+    """The tied net's parameters in their places, found by behaviour, at its own sizes: each reading of its
+    parameters whose reference (S at both positions) computes net(X) on a batch ``X`` of its input width, with
+    that ``X``; more than one only where dead ReLUs hide the difference.
     """
     params = list(net.parameters())
-
-    def by_shape(*shapes):
-        return [p for p in params if tuple(p.shape) in shapes]
-
-    outer = by_shape((8, 4), (4, 8)), by_shape((1, 8), (8, 1)), by_shape((1,))
-    assert all(len(found) == 1 for found in outer), (
-        f"tied_net's parameters {[tuple(p.shape) for p in params]} hold no one Linear(4, 8) and Linear(8, 1)"
-    )
-    (w1,), (w3,), (b3,) = outer
-    squares, vectors = by_shape((8, 8)), by_shape((8,))
-    found = []
+    found, runs = [], {}  # runs: {input width: (X, net(X)) or None where the net refuses that width}
     with torch.no_grad():
-        y = net(X)
-        for s_w, (b1, s_b), transposed in itertools.product(squares, itertools.permutations(vectors, 2), (False, True)):
-            parts = {
-                "w1": w1 if w1.shape == (8, 4) else w1.T,
-                "b1": b1,
-                "s_w": s_w.T if transposed else s_w,
-                "s_b": s_b,
-                "w3": w3 if w3.shape == (1, 8) else w3.T,
-                "b3": b3,
-            }
-            if torch.allclose(tied_reference(**parts)(X), y, rtol=1e-5, atol=1e-6):
-                found.append({**parts, "shared": s_w, "transposed": transposed})
+        for parts in tied_layouts(params):
+            width = parts["w1"].shape[1]
+            if width not in runs:
+                X = torch.randn(batch, width)
+                try:
+                    runs[width] = X, net(X)
+                except RuntimeError:  # not the width the net takes: another reading of its weights
+                    runs[width] = None
+            if runs[width] is None:
+                continue
+            X, y = runs[width]
+            layers = {k: parts[k] for k in LAYER_PARTS}
+            if y.shape == (batch, parts["w3"].shape[0]) and torch.allclose(tied_reference(**layers)(X), y, 1e-5, 1e-6):
+                found.append({**parts, "X": X})
     assert found, (
-        f"tied_net computes Linear(4, 8) -> ReLU -> S -> ReLU -> S -> ReLU -> Linear(8, 1) with no one S among its "
-        f"{len(squares)} 8×8 weight(s) and {len(vectors)} 8-vectors"
+        f"tied_net's parameters, of shapes {[tuple(p.shape) for p in params]}, compute Linear -> ReLU -> S -> ReLU "
+        "-> S -> ReLU -> Linear with no one square S at both positions"
     )
     return found
 
 
 @check("P5")
+def tied_net_is_4_8_8_8_1_as_the_report_writes_it(lab):
+    """tied_net()'s layers have the report's sizes, Linear(4, 8), the shared Linear(8, 8), Linear(8, 1): one check,
+    so other sizes cost this one and no property."""
+    found = {tied_sizes(parts) for parts in tied_arrangements(lab.parameters.tied_net())}
+    sizes = TIED_SIZES if TIED_SIZES in found else min(found)
+    shown = "→".join(str(n) for n in (sizes[0][0], sizes[0][1], sizes[1][1], sizes[1][1], sizes[2][1]))
+    assert sizes == TIED_SIZES, f"the report's tied_net is 4→8→8→8→1; yours is {shown}"
+
+
+@check("P5")
+def tied_net_holds_one_shared_square_layer_and_no_more(lab):
+    """tied_net()'s parameters are those of its first layer, one shared square layer and its last: the tied layer
+    adds its parameters once."""
+    net = lab.parameters.tied_net()
+    sizes = tied_sizes(tied_arrangements(net)[0])
+    count, expected = parameter_count(net), linear_sizes(*sizes)
+    assert count == expected, f"tied_net has {count} parameters; its three layers, one shared, have {expected}"
+
+
+@check("P5")
 def tied_net_shared_gradient_is_the_sum_of_both_uses(lab):
-    """tied_net() uses one 8×8 layer at both positions, and its weight's gradient is the sum of what
+    """tied_net() uses one square layer at both positions, and its weight's gradient is the sum of what
     each use contributes.
     """
     net = lab.parameters.tied_net()
-    X = torch.randn(16, 4)
-    arrangements = tied_arrangements(net, X)
-    net(X).square().sum().backward()
     gaps = []
-    for parts in arrangements:
+    for parts in tied_arrangements(net):
+        X = parts["X"]
+        net.zero_grad()
+        net(X).square().sum().backward()
         got = parts["shared"].grad
         assert got is not None, "the shared weight got no gradient"
         got = got.T if parts["transposed"] else got
-        leaves = {k: parts[k].detach().clone().requires_grad_(True) for k in ("w1", "b1", "s_w", "s_b", "w3", "b3")}
+        leaves = {k: parts[k].detach().clone().requires_grad_(True) for k in LAYER_PARTS}
         second_w, second_b = (leaves[k].detach().clone().requires_grad_(True) for k in ("s_w", "s_b"))
         tied_reference(**leaves)(X, second_w, second_b).square().sum().backward()
         expected = leaves["s_w"].grad + second_w.grad  # the two uses, as two layers with equal values
@@ -496,14 +514,15 @@ def tied_net_shared_gradient_is_the_sum_of_both_uses(lab):
 @check("P6")
 def tied_net_uses_stay_identical_while_it_trains(lab):
     """After any number of SGD steps on tied_net()'s parameters(), its weights have moved and both
-    positions still hold one 8×8 layer.
+    positions still hold one square layer.
     """
 
     @forall(steps=st.integers(1, 6))
     def prop(steps):
         net = lab.parameters.tied_net()
-        X, y = torch.randn(32, 4), torch.randn(32, 1)
-        squares = [p for p in net.parameters() if tuple(p.shape) == (8, 8)]
+        parts = tied_arrangements(net, batch=32)[0]
+        X, y = parts["X"], torch.randn(32, parts["w3"].shape[0])
+        squares = [p for p in net.parameters() if p.shape == parts["shared"].shape]
         before = [p.detach().clone() for p in squares]
         optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
         for _ in range(steps):
@@ -511,13 +530,13 @@ def tied_net_uses_stay_identical_while_it_trains(lab):
             F.mse_loss(net(X), y).backward()
             optimizer.step()
         moved = [not torch.equal(p, b) for p, b in zip(squares, before)]
-        assert any(moved), f"after {steps} steps no 8×8 weight moved: the run never trained the shared layer"
+        assert any(moved), f"after {steps} steps no square weight moved: the run never trained the shared layer"
         gaps = [(a - b).abs().max().item() for a, b in itertools.combinations(squares, 2)]
         assert not any(gaps), (
-            f"after {steps} steps the {len(squares)} 8×8 weights differ by up to {max(gaps):.3g}: "
+            f"after {steps} steps the {len(squares)} square weights differ by up to {max(gaps):.3g}: "
             "the positions are not tied"
         )
-        tied_arrangements(net, X)  # and the net still computes one S at both positions
+        tied_arrangements(net)  # and the net still computes one S at both positions
 
     prop()
 

@@ -24,6 +24,11 @@ def variant(section: str, **roles):
     return REFERENCE.replace("variant", **{section: roles})
 
 
+def not_passing(lab, claims: tuple[str, ...]) -> dict[str, str]:
+    """``{check id: detail}`` of the checks of ``claims`` that do not pass on ``lab``."""
+    return {r.check: r.detail for c in all_checks() if c.claim in claims and (r := run_check(c, lab)).result != "pass"}
+
+
 def wrong_results(claim: str, roles: dict, expected: dict[str, str]) -> dict[str, str]:
     """``{check name: result}`` for the checks of ``claim`` named in ``expected``, with the chapter's ``roles``."""
     lab = variant("chapter", **roles)

@@ -7,7 +7,7 @@ from torch.nn import functional as F
 
 from nnlab.checks import all_checks, all_statements, claim_result, run_check, run_statement
 from nnlab.labs import REPORT
-from tests.checks.helpers import results_of, variant
+from tests.checks.helpers import not_passing, results_of, variant
 
 
 class MLPWithTanh(nn.Module):
@@ -335,8 +335,6 @@ class NestMLPEndingAt30(nn.Module):
     ],
 )
 def test_other_sizes_cost_the_one_size_check_and_no_property(role, written, size_check, message):
-    lab = variant("blocks", **{role: written})
-    results = [run_check(c, lab) for c in all_checks() if c.claim in ("L1", "L2", "L6", "P7")]
-    failing = {r.check: r.detail for r in results if r.result != "pass"}
+    failing = not_passing(variant("blocks", **{role: written}), ("L1", "L2", "L6", "P7"))
     assert list(failing) == [size_check], failing
     assert message in failing[size_check]

@@ -9,7 +9,7 @@ from torch.nn import functional as F
 
 from nnlab.checks import all_checks, all_statements, run_check, run_statement
 from nnlab.parameters import block1
-from tests.checks.helpers import results_of, variant
+from tests.checks.helpers import not_passing, results_of, variant
 
 XAVIER = "xavier_draws_uniform_within_the_fan_bound_of_each_layer"
 
@@ -234,7 +234,7 @@ def test_p6_fails_a_second_use_frozen_at_construction():
 
 def test_p5_fails_two_separate_layers():
     results = results_of(variant("parameters", tied_net=untied_net), "P5")
-    assert results["tied_net_holds_one_shared_linear_8_8"] == "fail"
+    assert results["tied_net_holds_one_shared_square_layer_and_no_more"] == "fail"
     assert results["tied_net_shared_gradient_is_the_sum_of_both_uses"] == "fail"
 
 
@@ -286,3 +286,15 @@ class MLPWithUnregisteredOutput(nn.Module):
 def test_p7_fails_an_mlp_whose_output_layer_is_unregistered():
     name = "mlp_parameters_are_reachable_by_attribute_and_name_and_get_gradients_of_their_shape"
     assert results_of(variant("blocks", MLP=MLPWithUnregisteredOutput), "P7", name) == {name: "fail"}
+
+
+def tied_net_with_four_outputs():
+    """Correct with a last layer of 4 outputs and a shared layer of width 16."""
+    shared = nn.Linear(16, 16)
+    return nn.Sequential(nn.Linear(4, 16), nn.ReLU(), shared, nn.ReLU(), shared, nn.ReLU(), nn.Linear(16, 4))
+
+
+def test_a_tied_net_of_other_sizes_costs_the_one_size_check_and_no_property():
+    failing = not_passing(variant("parameters", tied_net=tied_net_with_four_outputs), ("P5", "P6"))
+    assert list(failing) == ["P5:tied_net_is_4_8_8_8_1_as_the_report_writes_it"], failing
+    assert "yours is 4→16→16→16→4" in failing["P5:tied_net_is_4_8_8_8_1_as_the_report_writes_it"]
