@@ -9,12 +9,12 @@ For each module role of ``nnlab.checks.roles`` filed under a claim, three checks
   computes in float64.
 
 Each role is built as the table gives it and fed the table's input shape, at the role's own input width where
-the table says it is a chain of linear layers (another edition's MLP takes 784 features, and is no less an MLP).
+the table says it may have one (another edition's MLP takes 784 features, and is no less an MLP).
 """
 
 import torch
 
-from nnlab.checks.blocks import left_in_another_dtype, linear_chains, own_sizes, reloaded
+from nnlab.checks.blocks import left_in_another_dtype, reloaded
 from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check, for_role
 from nnlab.checks.roles import MODULE_ROLES, ModuleRole
@@ -27,11 +27,26 @@ def scalar_loss(output) -> torch.Tensor:
     return sum((o.double() * w).sum() for o, w in zip(outputs, weights))
 
 
+def input_width(spec: ModuleRole, module) -> int:
+    """The table's input width, or where the module takes no input of it (a role at another edition's sizes),
+    the first of its first weight's dimensions that it takes."""
+    width = spec.input_shape[-1]
+    if not spec.own_width:
+        return width
+    first = next((p for p in module.parameters() if p.dim() == 2), None)
+    dtype = next(module.parameters()).dtype
+    for candidate in (width, *(reversed(first.shape) if first is not None else ())):
+        try:
+            with torch.no_grad():
+                module(torch.zeros(*spec.input_shape[:-1], candidate, dtype=dtype))
+        except RuntimeError:
+            continue
+        return candidate
+    return width
+
+
 def input_for(spec: ModuleRole, module, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    shape = spec.input_shape
-    if spec.chained and linear_chains(module, spec.chained):
-        shape = (*shape[:-1], own_sizes(module, spec.role, spec.chained)[0][0])
-    return torch.randn(shape, dtype=dtype)
+    return torch.randn(*spec.input_shape[:-1], input_width(spec, module), dtype=dtype)
 
 
 def every_parameter_gets_a_gradient(spec: ModuleRole, lab) -> None:

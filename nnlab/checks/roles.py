@@ -23,7 +23,7 @@ class ModuleRole:
     build: Callable[[object], nn.Module]  # the role's class or factory -> a module at the lab's sizes
     input_shape: tuple[int, ...]
     fixed_input: bool = False  # the input has this shape whatever the arguments: lazy layers can be materialised
-    chained: int = 0  # a chain of this many linear layers, whose input width the checks read from the module
+    own_width: bool = False  # the input's width is the module's own (another edition's sizes), read from its weights
     claim: str | None = None  # the claim the general properties are filed under; None where they are not checked
     # {general property: "file.function" in nnlab.checks}: that property as the documents' version has it,
     # where the documents are wrong about it; the other properties have no excuse
@@ -53,7 +53,7 @@ def quiet_debug_model(DebugModel) -> nn.Module:
 
 MODULE_ROLES = [
     # report section 1
-    ModuleRole("blocks", "MLP", lambda MLP: MLP(), (4, 20), fixed_input=True, chained=2, claim="L1"),
+    ModuleRole("blocks", "MLP", lambda MLP: MLP(), (4, 20), fixed_input=True, own_width=True, claim="L1"),
     ModuleRole(
         "blocks",
         "FixedHiddenMLP",
@@ -66,13 +66,15 @@ MODULE_ROLES = [
             "to_float64_moves_everything": "blocks.fixed_hidden_moves_to_float64_but_for_its_unsaved_constant",
         },
     ),
-    ModuleRole("blocks", "NestMLP", lambda cls: cls(), (4, 20), fixed_input=True, chained=3, claim="L6"),
+    ModuleRole("blocks", "NestMLP", lambda cls: cls(), (4, 20), fixed_input=True, own_width=True, claim="L6"),
     # materialised only: the general properties are checked on its parts, NestMLP and FixedHiddenMLP
     ModuleRole("blocks", "chimera", lambda chimera: chimera(), (4, 20), fixed_input=True),
     # report sections 2, 3 and 5
-    ModuleRole("parameters", "block1", lambda block1: block1(), (4, 4), fixed_input=True, claim="P2"),
-    ModuleRole("parameters", "block2", lambda block2: block2(), (4, 4), fixed_input=True, claim="P2"),
-    ModuleRole("parameters", "tied_net", lambda tied_net: tied_net(), (4, 4), fixed_input=True, claim="P5"),
+    ModuleRole("parameters", "block1", lambda block1: block1(), (4, 4), fixed_input=True, own_width=True, claim="P2"),
+    ModuleRole("parameters", "block2", lambda block2: block2(), (4, 4), fixed_input=True, own_width=True, claim="P2"),
+    ModuleRole(
+        "parameters", "tied_net", lambda tied_net: tied_net(), (4, 4), fixed_input=True, own_width=True, claim="P5"
+    ),
     ModuleRole("layers", "MyLinear", lambda cls: cls(5, 3), (4, 5), claim="C2"),
     ModuleRole("layers", "ParameterizedTensorDot", lambda cls: cls(6), (4, 6), claim="C3"),
     ModuleRole("classifier", "MLP", lambda cls: cls(dropout_rate=0.3), (4, 1, 28, 28), fixed_input=True, claim="M1"),

@@ -156,8 +156,31 @@ def test_p4_fails_an_init_constant_that_leaves_nested_layers_unchanged(init_cons
     assert results_of(variant("parameters", init_constant=init_constant), "P4", name) == {name: "fail"}
 
 
+class Block1OfTheOtherEdition(nn.Module):
+    """Correct at the other edition's sizes, 16→32→16, its layers as attributes, one ReLU module used twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.up, self.down, self.act = nn.Linear(16, 32), nn.Linear(32, 16), nn.ReLU()
+
+    def forward(self, X):
+        return self.act(self.down(self.act(self.up(X))))
+
+
+def block2_of_the_other_edition():
+    """Four of those blocks, named without spaces."""
+    return nn.Sequential(OrderedDict((f"block{i}", Block1OfTheOtherEdition()) for i in range(4)))
+
+
+def test_a_block1_of_other_sizes_costs_the_one_size_check_and_no_property():
+    lab = variant("parameters", block1=Block1OfTheOtherEdition, block2=block2_of_the_other_edition)
+    failing = not_passing(lab, ("P2", "P4"))
+    assert list(failing) == ["P2:block1_is_4_8_4_as_the_report_writes_it"], failing
+    assert "yours is 16→32→16" in failing["P2:block1_is_4_8_4_as_the_report_writes_it"]
+
+
 def test_p2_block1_check_fails_a_block_without_its_last_relu():
-    name = "block1_is_linear_4_8_relu_linear_8_4_relu"
+    name = "block1_is_linear_relu_linear_relu"
     no_last_relu = lambda: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4))  # noqa: E731
     assert results_of(variant("parameters", block1=no_last_relu), "P2", name) == {name: "fail"}
 
