@@ -5,6 +5,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+import nnlab.blocks
 from nnlab.checks import all_checks, all_statements, claim_result, run_check, run_statement
 from nnlab.labs import REPORT
 from tests.checks.helpers import not_passing, results_of, variant
@@ -327,14 +328,24 @@ class NestMLPEndingAt30(nn.Module):
         return self.linear(self.net(X))
 
 
+def chimera_ending_at_30():
+    """The report's chimera around a NestMLP ending at 30."""
+    return nn.Sequential(NestMLPEndingAt30(), nn.Linear(30, 20), nnlab.blocks.FixedHiddenMLP())
+
+
 @pytest.mark.parametrize(
-    ("role", "written", "size_check", "message"),
+    ("roles", "size_check", "message"),
     [
-        ("MLP", MLPOfTheOtherEdition, "L1:mlp_is_20_256_10_as_the_report_writes_it", "yours is 784→256→10"),
-        ("NestMLP", NestMLPEndingAt30, "L6:nest_mlp_is_20_64_32_16_as_the_report_writes_it", "yours is 20→64→32→30"),
+        ({"MLP": MLPOfTheOtherEdition}, "L1:mlp_is_20_256_10_as_the_report_writes_it", "yours is 784→256→10"),
+        (
+            {"NestMLP": NestMLPEndingAt30, "chimera": chimera_ending_at_30},
+            "L6:nest_mlp_is_20_64_32_16_as_the_report_writes_it",
+            "yours is 20→64→32→30",
+        ),
     ],
+    ids=["mlp", "nest_mlp"],
 )
-def test_other_sizes_cost_the_one_size_check_and_no_property(role, written, size_check, message):
-    failing = not_passing(variant("blocks", **{role: written}), ("L1", "L2", "L6", "P7"))
+def test_other_sizes_cost_the_one_size_check_and_no_property(roles, size_check, message):
+    failing = not_passing(variant("blocks", **roles), ("L1", "L2", "L6", "P7"))
     assert list(failing) == [size_check], failing
     assert message in failing[size_check]
