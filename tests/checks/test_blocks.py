@@ -173,8 +173,13 @@ def test_l1_l2_pass_an_mlp_with_raw_transposed_weights():
     assert set(results_of(lab, "L1").values()) == set(results_of(lab, "L2").values()) == {"pass"}
 
 
+def chimera_missing_two_of_its_parts():
+    """Wrong: a Linear(20, 20) and FixedHiddenMLP, without NestMLP and Linear(16, 20)."""
+    return nn.Sequential(nn.Linear(20, 20), REPORT.blocks.FixedHiddenMLP())
+
+
 def test_l6_catches_a_chimera_missing_two_of_its_parts():
-    lab = variant("blocks", chimera=lambda: nn.Sequential(nn.Linear(20, 20), REPORT.blocks.FixedHiddenMLP()))
+    lab = variant("blocks", chimera=chimera_missing_two_of_its_parts)
     assert results_of(lab, "L6", "chimera_runs_end_to_end_with_all_its_parts") == {
         "chimera_runs_end_to_end_with_all_its_parts": "fail"
     }

@@ -29,19 +29,26 @@ def test_report_section_4_results():
 # --- F1 ------------------------------------------------------------------------------------
 
 
+def load_nothing(net, path):
+    """Wrong: a load_params that reads nothing back: the net keeps the values it had."""
+
+
 def test_f1_catches_a_load_that_loads_nothing():
-    lab = variant("fileio", load_params=lambda net, path: None)
+    lab = variant("fileio", load_params=load_nothing)
     assert set(results_of(lab, "F1", "saved_params_reproduce_the_exercise_networks").values()) == {"fail"}
     assert set(results_of(lab, "F1", "saved_params_reproduce_any_linear_network_exactly").values()) == {"fail"}
 
 
+def save_parameters_only(net, path):
+    """Wrong: saves named_parameters(), not state_dict(): batch norm's running statistics are lost."""
+    torch.save({name: p.detach() for name, p in net.named_parameters()}, path)
+
+
+def load_what_is_there(net, path):
+    net.load_state_dict(torch.load(path), strict=False)
+
+
 def test_f1_catches_saving_the_parameters_without_the_buffers():
-    def save_parameters_only(net, path):
-        torch.save({name: p.detach() for name, p in net.named_parameters()}, path)
-
-    def load_what_is_there(net, path):
-        net.load_state_dict(torch.load(path), strict=False)
-
     lab = variant("fileio", save_params=save_parameters_only, load_params=load_what_is_there)
     assert results_of(lab, "F1", "saved_params_keep_the_running_statistics") == {
         "saved_params_keep_the_running_statistics": "fail"
@@ -51,12 +58,17 @@ def test_f1_catches_saving_the_parameters_without_the_buffers():
 # --- F2 ------------------------------------------------------------------------------------
 
 
+def save_the_state_dict_as_the_module(net, path):
+    """Wrong: a save_model that saves the state dict, so what loads back is a dict, not the module."""
+    torch.save(net.state_dict(), path)
+
+
+def load_anything(path):
+    return torch.load(path, weights_only=False)
+
+
 def test_f2_catches_a_whole_module_save_that_keeps_only_the_state_dict():
-    lab = variant(
-        "fileio",
-        save_model=lambda net, path: torch.save(net.state_dict(), path),
-        load_model=lambda path: torch.load(path, weights_only=False),
-    )
+    lab = variant("fileio", save_model=save_the_state_dict_as_the_module, load_model=load_anything)
     assert results_of(lab, "F2") == {"whole_module_loads_back_and_reproduces_the_outputs": "fail"}
 
 
@@ -91,13 +103,15 @@ def test_f3_a_checkpoint_without_the_rng_state_is_qualified():
     assert results_of(lab, "F3")["resuming_from_a_checkpoint_continues_bitwise"] == "qualified"
 
 
-def test_f3_catches_a_checkpoint_without_the_optimizer_state():
-    def load_model_only(path, model, optimizer):
-        checkpoint = torch.load(path)
-        model.load_state_dict(checkpoint["model_state_dict"])
-        torch.set_rng_state(checkpoint["rng_state"])
-        return checkpoint["epoch"], checkpoint["loss"]
+def load_model_only(path, model, optimizer):
+    """Wrong: restores the model and leaves the optimizer's state (momenta, Adam's moments) behind."""
+    checkpoint = torch.load(path)
+    model.load_state_dict(checkpoint["model_state_dict"])
+    torch.set_rng_state(checkpoint["rng_state"])
+    return checkpoint["epoch"], checkpoint["loss"]
 
+
+def test_f3_catches_a_checkpoint_without_the_optimizer_state():
     lab = variant("fileio", load_checkpoint=load_model_only)
     results = results_of(lab, "F3")
     assert results == {
@@ -129,27 +143,31 @@ def test_f4_torch_missing_keys_as_the_missing_list_is_qualified():
     }
 
 
-def test_f4_catches_a_missing_list_that_is_empty():
-    def load_and_say_nothing(new_net, state_dict, prefixes):
-        torch_missing_keys(new_net, state_dict, prefixes)
-        return []
+def load_and_say_nothing(new_net, state_dict, prefixes):
+    """Wrong: loads the layers and reports no key as missing."""
+    torch_missing_keys(new_net, state_dict, prefixes)
+    return []
 
+
+def test_f4_catches_a_missing_list_that_is_empty():
     lab = variant("fileio", reuse_layers=load_and_say_nothing)
     assert results_of(lab, "F4", "reusing_layers_reports_every_key_not_loaded_as_missing") == {
         "reusing_layers_reports_every_key_not_loaded_as_missing": "fail"
     }
 
 
-def test_f4_catches_a_reuse_that_copies_parameters_but_not_batch_statistics():
-    def parameters_only(new_net, state_dict, prefixes):
-        parameters = dict(new_net.named_parameters())
-        with torch.no_grad():
-            for key, value in state_dict.items():
-                if key.split(".")[0] in prefixes and key in parameters:
-                    parameters[key].copy_(value)
-        return [key for key in new_net.state_dict() if key.split(".")[0] not in prefixes]
+def reuse_parameters_only(new_net, state_dict, prefixes):
+    """Wrong: copies the parameters under the prefixes, not their batch norms' running statistics."""
+    parameters = dict(new_net.named_parameters())
+    with torch.no_grad():
+        for key, value in state_dict.items():
+            if key.split(".")[0] in prefixes and key in parameters:
+                parameters[key].copy_(value)
+    return [key for key in new_net.state_dict() if key.split(".")[0] not in prefixes]
 
-    lab = variant("fileio", reuse_layers=parameters_only)
+
+def test_f4_catches_a_reuse_that_copies_parameters_but_not_batch_statistics():
+    lab = variant("fileio", reuse_layers=reuse_parameters_only)
     assert results_of(lab, "F4", "reusing_layers_copies_them_exactly_and_leaves_the_rest_as_initialised") == {
         "reusing_layers_copies_them_exactly_and_leaves_the_rest_as_initialised": "fail"
     }
@@ -193,14 +211,16 @@ def stop_batch_statistics(*modules):
                 sub.track_running_stats = False
 
 
-def test_f5_catches_a_freeze_that_zeroes_gradients_instead_of_stopping_them():
-    def zero_gradients(*modules):
-        stop_batch_statistics(*modules)
-        for module in modules:
-            for p in module.parameters():
-                p.register_hook(torch.zeros_like)  # weight decay and momentum still move these
+def freeze_by_zeroing_gradients(*modules):
+    """Wrong: zeroes the gradients instead of stopping them, so weight decay and momentum still move the weights."""
+    stop_batch_statistics(*modules)
+    for module in modules:
+        for p in module.parameters():
+            p.register_hook(torch.zeros_like)
 
-    lab = variant("fileio", freeze=zero_gradients)
+
+def test_f5_catches_a_freeze_that_zeroes_gradients_instead_of_stopping_them():
+    lab = variant("fileio", freeze=freeze_by_zeroing_gradients)
     assert results_of(lab, "F5") == {"frozen_layers_stay_bitwise_while_the_new_layers_train": "fail"}
 
 
@@ -217,18 +237,24 @@ def test_f6_biased_convolutions_before_batch_norm_are_qualified():
     assert set(results_of(lab, "F4").values()) == {"pass"}
 
 
+def unfreeze_parameters_only(*modules):
+    """Wrong: gives the parameters back their gradients, and leaves the batch norms' statistics frozen."""
+    for module in modules:
+        for p in module.parameters():
+            p.requires_grad = True
+
+
 def test_f6_catches_an_unfreeze_that_leaves_batch_statistics_frozen():
     from nnlab.parameters import freeze
-
-    def unfreeze_parameters_only(*modules):
-        for module in modules:
-            for p in module.parameters():
-                p.requires_grad = True
 
     lab = variant("fileio", freeze=freeze, unfreeze=unfreeze_parameters_only)
     assert results_of(lab, "F6", "unfreezing_undoes_freezing") == {"unfreezing_undoes_freezing": "fail"}
 
 
+def unfreeze_nothing(*modules):
+    """Wrong: an unfreeze that does nothing: the reused layers stay frozen through fine-tuning."""
+
+
 def test_f6_catches_an_unfreeze_that_does_nothing():
-    lab = variant("fileio", unfreeze=lambda *modules: None)
+    lab = variant("fileio", unfreeze=unfreeze_nothing)
     assert set(results_of(lab, "F6").values()) == {"fail"}

@@ -53,63 +53,96 @@ def test_p3_xavier_check_passes_a_hand_written_uniform_draw():
     assert results_of(variant("parameters", xavier=xavier_by_hand), "P3", XAVIER) == {XAVIER: "pass"}
 
 
+def init_normal_too_wide(m):
+    """Wrong: N(0, 0.02²), twice the report's standard deviation."""
+    if isinstance(m, nn.Linear):
+        nn.init.normal_(m.weight, std=0.02)
+        nn.init.zeros_(m.bias)
+
+
+def init_normal_leaving_the_bias(m):
+    """Wrong: draws the weights and leaves the bias as it was."""
+    if isinstance(m, nn.Linear):
+        nn.init.normal_(m.weight, std=0.01)
+
+
 def test_p3_init_normal_check_fails_a_std_of_0_02_and_a_bias_left_alone():
     name = "init_normal_draws_weights_from_normal_0_001_and_zeroes_biases"
+    assert results_of(variant("parameters", init_normal=init_normal_too_wide), "P3", name) == {name: "fail"}
+    assert results_of(variant("parameters", init_normal=init_normal_leaving_the_bias), "P3", name) == {name: "fail"}
 
-    def too_wide(m):
-        if isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, std=0.02)
-            nn.init.zeros_(m.bias)
 
-    def bias_untouched(m):
-        if isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, std=0.01)
-
-    assert results_of(variant("parameters", init_normal=too_wide), "P3", name) == {name: "fail"}
-    assert results_of(variant("parameters", init_normal=bias_untouched), "P3", name) == {name: "fail"}
+def my_init_per_row(m):
+    """Wrong: 1 / (the row's length), not 1 / (the weight's number of entries)."""
+    if isinstance(m, nn.Linear):
+        with torch.no_grad():
+            m.weight.fill_(1 / m.weight.shape[1])
+            m.bias.zero_()
 
 
 def test_p3_my_init_check_fails_one_over_the_row_length():
     name = "my_init_fills_weights_with_one_over_their_count_and_zeroes_biases"
+    assert results_of(variant("parameters", my_init=my_init_per_row), "P3", name) == {name: "fail"}
 
-    def per_row(m):
+
+def textbook_init_zeroing_below(t):
+    """Wrong unless t is 5: U(-10, 10), then 0 where |w| < t."""
+
+    def init(m):
         if isinstance(m, nn.Linear):
             with torch.no_grad():
-                m.weight.fill_(1 / m.weight.shape[1])
-                m.bias.zero_()
+                nn.init.uniform_(m.weight, -10, 10)
+                m.weight *= m.weight.abs() >= t
 
-    assert results_of(variant("parameters", my_init=per_row), "P3", name) == {name: "fail"}
+    return init
 
 
 def test_p3_textbook_init_check_fails_a_threshold_of_2_and_a_missing_threshold():
     name = "textbook_init_keeps_uniform_weights_with_magnitude_5_to_10_and_zeroes_the_rest"
-
-    def threshold(t):
-        def init(m):
-            if isinstance(m, nn.Linear):
-                with torch.no_grad():
-                    nn.init.uniform_(m.weight, -10, 10)
-                    m.weight *= m.weight.abs() >= t
-
-        return init
-
-    assert results_of(variant("parameters", textbook_init=threshold(2)), "P3", name) == {name: "fail"}
-    assert results_of(variant("parameters", textbook_init=threshold(0)), "P3", name) == {name: "fail"}
+    for t in (2, 0):
+        assert results_of(variant("parameters", textbook_init=textbook_init_zeroing_below(t)), "P3", name) == {
+            name: "fail"
+        }, t
 
 
-def test_p3_initialisers_that_touch_every_weight_fail_the_linear_only_check():
-    def every_weight(m):
+def on_every_module_with_a_weight(fill):
+    """Wrong: an initialiser that tests hasattr(m, "weight") where it means isinstance(m, nn.Linear): it
+    fills a LayerNorm's weight too (xavier_uniform_ raises on its 1-D weight instead)."""
+
+    def init(m):
         if hasattr(m, "weight"):
-            nn.init.constant_(m.weight, 42)
+            with torch.no_grad():
+                fill(m.weight)
 
-    name = "init_42_leaves_modules_other_than_linear_alone"
-    assert results_of(variant("parameters", init_42=every_weight), "P3", name) == {name: "fail"}
+    return init
+
+
+# each initialiser of section 2, as it is written with the hasattr test
+TOUCHING_EVERY_WEIGHT = {
+    "init_normal": on_every_module_with_a_weight(lambda w: nn.init.normal_(w, std=0.01)),
+    "init_constant": on_every_module_with_a_weight(lambda w: nn.init.constant_(w, 1)),
+    "xavier": on_every_module_with_a_weight(nn.init.xavier_uniform_),
+    "init_42": on_every_module_with_a_weight(lambda w: nn.init.constant_(w, 42)),
+    "my_init": on_every_module_with_a_weight(lambda w: w.fill_(1 / w.numel())),
+    "textbook_init": on_every_module_with_a_weight(lambda w: w.uniform_(-10, 10).mul_(w.abs() >= 5)),
+}
+
+
+@pytest.mark.parametrize("role", TOUCHING_EVERY_WEIGHT)
+def test_p3_initialisers_that_touch_every_weight_fail_the_linear_only_check(role):
+    name = f"{role}_leaves_modules_other_than_linear_alone"
+    lab = variant("parameters", **{role: TOUCHING_EVERY_WEIGHT[role]})
+    assert results_of(lab, "P3", name) == {name: "fail"}
+
+
+def block2_flattened():
+    """Wrong: the four blocks' layers in one Sequential, not four nested blocks."""
+    return nn.Sequential(*[layer for _ in range(4) for layer in block1()])
 
 
 def test_p2_names_check_fails_a_block2_that_flattens_its_blocks_into_one_sequential():
     name = "rgnet_names_nest_four_blocks_named_block_0_to_3"
-    flat = lambda: nn.Sequential(*[layer for _ in range(4) for layer in block1()])  # noqa: E731
-    assert results_of(variant("parameters", block2=flat), "P2", name) == {name: "fail"}
+    assert results_of(variant("parameters", block2=block2_flattened), "P2", name) == {name: "fail"}
 
 
 @pytest.mark.parametrize(
@@ -179,10 +212,14 @@ def test_a_block1_of_other_sizes_costs_the_one_size_check_and_no_property():
     assert "yours is 16→32→16" in failing["P2:block1_is_4_8_4_as_the_report_writes_it"]
 
 
+def block1_without_its_last_relu():
+    """Wrong: Linear(4, 8) -> ReLU -> Linear(8, 4), the last ReLU left out."""
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4))
+
+
 def test_p2_block1_check_fails_a_block_without_its_last_relu():
     name = "block1_is_linear_relu_linear_relu"
-    no_last_relu = lambda: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4))  # noqa: E731
-    assert results_of(variant("parameters", block1=no_last_relu), "P2", name) == {name: "fail"}
+    assert results_of(variant("parameters", block1=block1_without_its_last_relu), "P2", name) == {name: "fail"}
 
 
 # --- the tied network ---------------------------------------------------------------------
