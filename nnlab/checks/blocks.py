@@ -488,7 +488,10 @@ def parallel_block_trains_both_nets(lab):
     """ParallelBlock's parameters are both nets', and a loss on its output reaches every one of them."""
     net1, net2 = two_nets(5, 4, 4)
     block = lab.blocks.ParallelBlock(net1, net2)
-    assert {id(p) for p in block.parameters()} == {id(p) for p in [*net1.parameters(), *net2.parameters()]}
+    found, theirs = len(list(block.parameters())), len([*net1.parameters(), *net2.parameters()])
+    assert {id(p) for p in block.parameters()} == {id(p) for p in [*net1.parameters(), *net2.parameters()]}, (
+        f"ParallelBlock's parameters() yields {found} tensors, not the {theirs} of its two nets: register them"
+    )
     block(torch.randn(3, 5)).square().sum().backward()
     empty = [tuple(p.shape) for p in block.parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert not empty, f"no gradient reached the parameters of shapes {empty}"
