@@ -8,6 +8,7 @@ Roles (section ``blocks``): ``MLP()``, ``MySequential(*modules)``,
 
 import io
 import itertools
+from collections.abc import Callable
 
 import torch
 from hypothesis import strategies as st
@@ -86,13 +87,14 @@ def computes_as(chain: Chain, X: torch.Tensor) -> torch.Tensor:
     return X
 
 
-def matching_chain(module: nn.Module, role: str, layers: int) -> Chain:
-    """The chain of the module's own layers that gives its output on one random batch."""
+def matching_chain(module: nn.Module, role: str, layers: int, then: Callable = lambda X: X) -> Chain:
+    """The chain of the module's own layers that gives its output on one random batch: ReLUs between the layers,
+    and ``then`` after the last (block1 ends in a ReLU)."""
     chains = chains_or_fail(module, role, layers)
     for chain in chains:
         X = torch.randn(3, chain[0][0].shape[1])
         try:
-            if torch.allclose(module(X), computes_as(chain, X)):
+            if torch.allclose(module(X), then(computes_as(chain, X))):
                 return chain
         except RuntimeError:  # an input width the module does not take: another reading of its weights
             continue
