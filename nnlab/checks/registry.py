@@ -92,7 +92,8 @@ def for_role(prop: Callable[..., None], subject, *, role: str, prefix: str) -> C
     def function(lab) -> None:
         prop(subject, lab)
 
-    function.__name__ = f"{prefix}_{prop.__name__}"
+    function.__name__ = function.__qualname__ = f"{prefix}_{prop.__name__}"
+    function.__module__ = prop.__module__  # the file that declares the property: all_checks orders by it
     function.__doc__ = (prop.__doc__ or "").replace("{role}", role)
     return function
 
