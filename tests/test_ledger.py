@@ -141,6 +141,15 @@ def test_a_document_lacking_a_role_is_untested_never_holds():
     assert ledger.verdict("L7")[0] == "untested"
 
 
+def test_nnlab_lacking_a_role_fails_the_claim_even_where_the_checks_it_could_run_pass():
+    ledger = ledger_with(tests=("passed",), report="pass")
+    ledger.add_result("nnlab", result("L7", "pass", "L7:first"))
+    assert ledger.verdict("L7")[0] == "holds"
+    ledger.add_result("nnlab", result("L7", "missing", "L7:second"))
+    verdict, why = ledger.verdict("L7")
+    assert verdict == "failed" and why.startswith("nnlab's reference is partial")
+
+
 def test_results_from_another_torch_are_not_kept(tmp_path):
     ledger_with(nnlab="pass", report="qualified").write(tmp_path)
     stale = json.loads((tmp_path / "ledger.json").read_text())

@@ -78,8 +78,15 @@ def test_tost_shows_equivalence_only_inside_the_margin(effect, equivalent, below
     assert result.equivalent == (-M4_MARGIN < result.interval.low and result.interval.high < M4_MARGIN)
 
 
-def synthetic_runs(final: dict[str, float], seeds: int = 12, first: dict[str, float] | None = None) -> list[dict]:
-    """Runs of two epochs whose final test accuracy is ``final[config]`` plus a small wobble per seed."""
+def between(first: float, last: float, epochs: int) -> list[float]:
+    return [first + (last - first) * epoch / (epochs - 1) for epoch in range(epochs)]
+
+
+def synthetic_runs(
+    final: dict[str, float], seeds: int = 12, first: dict[str, float] | None = None, epochs: int = 10
+) -> list[dict]:
+    """Runs of ``epochs`` epochs (the report's 10) whose final test accuracy is ``final[config]`` plus a small
+    wobble per seed, rising in a line from ``first[config]``."""
     first = first or {c: 0.7 if c == "sigmoid" else 0.8 for c in final}
     runs = []
     for config, accuracy in final.items():
@@ -93,9 +100,9 @@ def synthetic_runs(final: dict[str, float], seeds: int = 12, first: dict[str, fl
                     "config": config,
                     "seed": seed,
                     "history": {
-                        "train_loss": [0.5, 0.3],
-                        "train_acc": [0.7, train],
-                        "test_acc": [first[config] + wobble, test],
+                        "train_loss": between(0.5, 0.3, epochs),
+                        "train_acc": between(0.7, train, epochs),
+                        "test_acc": between(first[config] + wobble, test, epochs),
                         "eval_train_acc": train + (0.005 if dropout else 0.0),
                     },
                 }
@@ -131,6 +138,16 @@ def test_m2_judges_the_reports_own_log_against_the_measured_differences():
     m2 = by_claim(synthetic_runs(stats.REPORTED, first=closer))["M2"]
     assert m2["holds"] and not m2["reports_figures_hold"]
     assert "sigmoid - relu at epoch 1 -0.1816 (outside one run's 99% prediction interval)" in m2["text"]
+
+
+def test_m2_compares_the_reports_tenth_epoch_with_the_runs_tenth_and_not_with_a_shorter_runs_last():
+    as_reported = synthetic_runs(stats.REPORTED, first=FIRST_EPOCH_AS_REPORTED)
+    for run in as_reported:  # two more epochs, in which sigmoid overtakes relu: the tenth is still the report's
+        run["history"]["test_acc"] += [0.95 if run["config"] == "sigmoid" else 0.5] * 2
+    assert by_claim(as_reported)["M2"]["reports_figures_hold"] is True
+    short = by_claim(synthetic_runs(stats.REPORTED, first=FIRST_EPOCH_AS_REPORTED, epochs=3))["M2"]
+    assert short["reports_figures_hold"] is None
+    assert "its epoch 10 is not compared: these runs have 3" in short["text"]
 
 
 def test_m2_needs_relu_above_sigmoid_and_sigmoid_slowest_against_every_other():

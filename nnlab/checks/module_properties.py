@@ -14,7 +14,7 @@ the table says it may have one (another edition's MLP takes 784 features, and is
 
 import torch
 
-from nnlab.checks.blocks import left_in_another_dtype, reloaded
+from nnlab.checks.blocks import left_in_another_dtype, output_if_taken, reloaded
 from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check, for_role
 from nnlab.checks.roles import MODULE_ROLES, ModuleRole
@@ -34,14 +34,10 @@ def input_width(spec: ModuleRole, module) -> int:
     if not spec.own_width:
         return width
     first = next((p for p in module.parameters() if p.dim() == 2), None)
-    dtype = next(module.parameters()).dtype
+    dtype = next((p.dtype for p in module.parameters()), torch.float32)
     for candidate in (width, *(reversed(first.shape) if first is not None else ())):
-        try:
-            with torch.no_grad():
-                module(torch.zeros(*spec.input_shape[:-1], candidate, dtype=dtype))
-        except RuntimeError:
-            continue
-        return candidate
+        if output_if_taken(module, torch.zeros(*spec.input_shape[:-1], candidate, dtype=dtype)) is not None:
+            return candidate
     return width
 
 

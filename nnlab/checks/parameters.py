@@ -32,14 +32,15 @@ from torch import nn
 from torch.nn import functional as F
 
 from nnlab.checks.blocks import (
+    MLP_SIZES,
     Chain,
     arrow,
     computes_as,
     linear_sizes,
     matching_chain,
+    output_if_taken,
     own_sizes,
     parameter_count,
-    sizes_of,
 )
 from nnlab.checks.expect import assert_close
 from nnlab.checks.registry import check, for_role, statement
@@ -221,10 +222,15 @@ def block1_chain(net: nn.Module) -> Chain:
     return matching_chain(net, "block1", 2, then=F.relu)
 
 
+def block1_sizes(net: nn.Module) -> tuple[tuple[int, int], ...]:
+    """block1's sizes from its parameters, so a mistake in what it computes costs its own check, not rgnet's."""
+    return own_sizes(net, "block1", 2, BLOCK1_SIZES, then=F.relu)
+
+
 @check("P2")
 def block1_is_4_8_4_as_the_report_writes_it(lab):
     """block1()'s layers have the report's sizes, 4→8→4: one check, so other sizes cost this one and no property."""
-    sizes = sizes_of(block1_chain(lab.parameters.block1()))
+    sizes = block1_sizes(lab.parameters.block1())
     assert sizes == BLOCK1_SIZES, f"the report's block1 is {arrow(BLOCK1_SIZES)}; yours is {arrow(sizes)}"
 
 
@@ -243,7 +249,7 @@ def block1_is_linear_relu_linear_relu(lab):
 
 def rgnet(lab) -> tuple[nn.Sequential, tuple[tuple[int, int], ...]]:
     """The report's ``nn.Sequential(block2(), nn.Linear(4, 1))``, at block1's own width, and block1's sizes."""
-    sizes = sizes_of(block1_chain(lab.parameters.block1()))
+    sizes = block1_sizes(lab.parameters.block1())
     return nn.Sequential(lab.parameters.block2(), nn.Linear(sizes[-1][1], 1)), sizes
 
 
@@ -466,13 +472,10 @@ def tied_arrangements(net: nn.Module, batch: int = 16) -> list[dict[str, torch.T
             width = parts["w1"].shape[1]
             if width not in runs:
                 X = torch.randn(batch, width)
-                try:
-                    runs[width] = X, net(X)
-                except RuntimeError:  # not the width the net takes: another reading of its weights
-                    runs[width] = None
-            if runs[width] is None:
-                continue
+                runs[width] = X, output_if_taken(net, X)
             X, y = runs[width]
+            if not isinstance(y, torch.Tensor):  # not the width the net takes: another reading of its weights
+                continue
             layers = {k: parts[k] for k in LAYER_PARTS}
             if y.shape == (batch, parts["w3"].shape[0]) and torch.allclose(tied_reference(**layers)(X), y, 1e-5, 1e-6):
                 found.append({**parts, "X": X})
@@ -539,7 +542,8 @@ def tied_net_uses_stay_identical_while_it_trains(lab):
         net = lab.parameters.tied_net()
         parts = tied_arrangements(net, batch=32)[0]
         X, y = parts["X"], torch.randn(32, parts["w3"].shape[0])
-        squares = [p for p in net.parameters() if p.shape == parts["shared"].shape]
+        # the shared weight and any copy of it (an untied net made equal at the start), not other square layers
+        squares = [p for p in net.parameters() if p.shape == parts["shared"].shape and torch.equal(p, parts["shared"])]
         before = [p.detach().clone() for p in squares]
         optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
         for _ in range(steps):
@@ -547,10 +551,10 @@ def tied_net_uses_stay_identical_while_it_trains(lab):
             F.mse_loss(net(X), y).backward()
             optimizer.step()
         moved = [not torch.equal(p, b) for p, b in zip(squares, before)]
-        assert any(moved), f"after {steps} steps no square weight moved: the run never trained the shared layer"
+        assert any(moved), f"after {steps} steps the shared weight has not moved: the run never trained it"
         gaps = [(a - b).abs().max().item() for a, b in itertools.combinations(squares, 2)]
         assert not any(gaps), (
-            f"after {steps} steps the {len(squares)} square weights differ by up to {max(gaps):.3g}: "
+            f"after {steps} steps the {len(squares)} copies of the shared weight differ by up to {max(gaps):.3g}: "
             "the positions are not tied"
         )
         tied_arrangements(net)  # and the net still computes one S at both positions
@@ -568,7 +572,7 @@ def mlp_parameters_are_reachable_by_attribute_and_name_and_get_gradients_of_thei
     """
     net = lab.blocks.MLP()
     named = list(net.named_parameters())
-    width = own_sizes(net, "MLP", 2)[0][0]  # its own input width: reachability holds at any size
+    width = own_sizes(net, "MLP", 2, MLP_SIZES)[0][0]  # its own input width: reachability holds at any size
     for name, p in named:
         found = reduce(getattr, name.split("."), net)
         assert found is p, f"net.{name} is not the parameter named {name!r}"

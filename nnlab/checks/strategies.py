@@ -36,7 +36,9 @@ DRAWN_FEATURES = 64
 
 @st.composite
 def batches(draw, features: int, low: float = -10.0, high: float = 10.0, dtype=torch.float32):
-    """A ``(batch, features)`` tensor with a drawn batch size."""
+    """A ``(batch, features)`` tensor with a drawn batch size: drawn value by value up to ``DRAWN_FEATURES``
+    features; wider, a uniform draw in [low, high) from a drawn seed, so hypothesis shrinks the batch size and the
+    seed, not 784 values per row."""
     if features <= DRAWN_FEATURES:
         return draw(tensors((draw(batch_sizes), features), low, high, dtype))
     seed = draw(st.integers(0, 2**32 - 1), label="seed")

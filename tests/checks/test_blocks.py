@@ -281,6 +281,28 @@ def test_l5_fails_a_broken_backward_that_the_reports_constant_does_not_explain()
     assert claim_result(run_check(c, lab) for c in all_checks() if c.claim == "L5").result == "fail"
 
 
+class FixedHiddenMLPWithAnUnsavedOffset(nn.Module):
+    """Wrong in a way the report is not: its constant is a saved buffer, but a random offset it adds is a plain
+    tensor, so a reload computes otherwise for a reason of its own."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("rand_weight", torch.rand(20, 20))
+        self.offset = torch.rand(20)
+        self.linear = nn.Linear(20, 20)
+
+    def forward(self, X):
+        X = self.linear(F.relu(self.linear(X) @ self.rand_weight + self.offset))
+        while X.abs().sum() > 1:
+            X = X / 2
+        return X.sum()
+
+
+def test_l5_fails_a_reload_that_differs_for_an_unsaved_tensor_other_than_the_constant():
+    name = "fixed_hidden_reloads_to_the_same_function"
+    assert results_of(variant("blocks", FixedHiddenMLP=FixedHiddenMLPWithAnUnsavedOffset), "L5", name) == {name: "fail"}
+
+
 class DetachedFixedHidden(nn.Module):
     """Wrong: computes with .data, so its layer never receives a gradient."""
 
@@ -338,17 +360,53 @@ def chimera_ending_at_30():
     return nn.Sequential(NestMLPEndingAt30(), nn.Linear(30, 20), nnlab.blocks.FixedHiddenMLP())
 
 
+class GuardedMLPOfTheOtherEdition(MLPOfTheOtherEdition):
+    """784→256→10 that refuses another width with a ValueError of its own, as nnlab's check_features does."""
+
+    def forward(self, X):
+        if X.shape[-1] != 784:
+            raise ValueError(f"expected 784 features, got {X.shape[-1]}")
+        return super().forward(X)
+
+
+class MLPNarrowingThenWidening(nn.Module):
+    """Correct at 20→10→20: its weights' shapes, (10, 20) and (20, 10), read as 10→20→10 too."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden, self.out = nn.Linear(20, 10), nn.Linear(10, 20)
+
+    def forward(self, X):
+        return self.out(F.relu(self.hidden(X)))
+
+
+def nest_mlp_10_10_20():
+    """Correct NestMLP at 20→10→10→20: by their shapes alone its weights read as 10→10→20→10 too."""
+    return nn.Sequential(nn.Linear(20, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 20))
+
+
+def chimera_ending_at_20():
+    return nn.Sequential(nest_mlp_10_10_20(), nn.Linear(20, 20), nnlab.blocks.FixedHiddenMLP())
+
+
 @pytest.mark.parametrize(
     ("roles", "size_check", "message"),
     [
         ({"MLP": MLPOfTheOtherEdition}, "L1:mlp_is_20_256_10_as_the_report_writes_it", "yours is 784→256→10"),
+        ({"MLP": GuardedMLPOfTheOtherEdition}, "L1:mlp_is_20_256_10_as_the_report_writes_it", "yours is 784→256→10"),
+        ({"MLP": MLPNarrowingThenWidening}, "L1:mlp_is_20_256_10_as_the_report_writes_it", "yours is 20→10→20"),
         (
             {"NestMLP": NestMLPEndingAt30, "chimera": chimera_ending_at_30},
             "L6:nest_mlp_is_20_64_32_16_as_the_report_writes_it",
             "yours is 20→64→32→30",
         ),
+        (
+            {"NestMLP": nest_mlp_10_10_20, "chimera": chimera_ending_at_20},
+            "L6:nest_mlp_is_20_64_32_16_as_the_report_writes_it",
+            "yours is 20→10→10→20",
+        ),
     ],
-    ids=["mlp", "nest_mlp"],
+    ids=["mlp", "guarded_mlp", "mlp_whose_weights_read_backwards", "nest_mlp", "nest_mlp_with_a_square_layer"],
 )
 def test_other_sizes_cost_the_one_size_check_and_no_property(roles, size_check, message):
     failing = not_passing(variant("blocks", **roles), ("L1", "L2", "L6", "P7"))

@@ -217,9 +217,9 @@ def block1_without_its_last_relu():
     return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4))
 
 
-def test_p2_block1_check_fails_a_block_without_its_last_relu():
-    name = "block1_is_linear_relu_linear_relu"
-    assert results_of(variant("parameters", block1=block1_without_its_last_relu), "P2", name) == {name: "fail"}
+def test_a_block1_without_its_last_relu_fails_that_check_alone_not_its_sizes_nor_rgnets():
+    failing = not_passing(variant("parameters", block1=block1_without_its_last_relu), ("P2", "P4"))
+    assert list(failing) == ["P2:block1_is_linear_relu_linear_relu"], failing
 
 
 # --- the tied network ---------------------------------------------------------------------
@@ -354,7 +354,18 @@ def tied_net_with_four_outputs():
     return nn.Sequential(nn.Linear(4, 16), nn.ReLU(), shared, nn.ReLU(), shared, nn.ReLU(), nn.Linear(16, 4))
 
 
-def test_a_tied_net_of_other_sizes_costs_the_one_size_check_and_no_property():
-    failing = not_passing(variant("parameters", tied_net=tied_net_with_four_outputs), ("P5", "P6"))
+def tied_net_with_square_first_layer():
+    """Correct at 8→8→8→8→1: its first layer is square too, and not tied."""
+    shared = nn.Linear(8, 8)
+    return nn.Sequential(nn.Linear(8, 8), nn.ReLU(), shared, nn.ReLU(), shared, nn.ReLU(), nn.Linear(8, 1))
+
+
+@pytest.mark.parametrize(
+    ("tied_net", "message"),
+    [(tied_net_with_four_outputs, "yours is 4→16→16→16→4"), (tied_net_with_square_first_layer, "yours is 8→8→8→8→1")],
+    ids=["four_outputs", "square_first_layer"],
+)
+def test_a_tied_net_of_other_sizes_costs_the_one_size_check_and_no_property(tied_net, message):
+    failing = not_passing(variant("parameters", tied_net=tied_net), ("P5", "P6"))
     assert list(failing) == ["P5:tied_net_is_4_8_8_8_1_as_the_report_writes_it"], failing
-    assert "yours is 4→16→16→16→4" in failing["P5:tied_net_is_4_8_8_8_1_as_the_report_writes_it"]
+    assert message in failing["P5:tied_net_is_4_8_8_8_1_as_the_report_writes_it"]

@@ -1,0 +1,16 @@
+"""The general properties' own tooling (nnlab/checks/module_properties.py)."""
+
+from torch import nn
+
+from nnlab.checks.module_properties import input_width
+from nnlab.checks.roles import MODULE_ROLES
+
+MLP_ROLE = next(r for r in MODULE_ROLES if (r.section, r.role) == ("blocks", "MLP"))
+
+
+def test_a_module_without_parameters_is_given_the_tables_width():
+    assert input_width(MLP_ROLE, nn.ReLU()) == MLP_ROLE.input_shape[-1]
+
+
+def test_a_module_that_refuses_the_tables_width_is_given_its_first_weights_input_width():
+    assert input_width(MLP_ROLE, nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))) == 784
