@@ -10,9 +10,15 @@ estimates the share of mutants the suite catches, with an exact binomial interva
 drawn afresh for each commit, seeded by its hash: tests written against one sample's survivors would make that
 sample's next score an overestimate, and the next commit draws another. Each run starts from scratch: mutmut keeps
 its own copy of the tests and would not see new ones.
+
+mutmut leaves decorated functions alone, and every check is one (``@check``, ``@statement``, and the
+``@forall`` properties inside them). So mutmut runs on a copy of the repository, ``mutation-tree/``, where those
+decorators are applied after the function instead (``name = check("L1")(name)``): the same registration, the same
+checks, in the same order, and bodies mutmut mutates.
 """
 
 import argparse
+import ast
 import json
 import os
 import random
@@ -24,7 +30,8 @@ from pathlib import Path
 from scipy import stats
 
 ROOT = Path(__file__).parents[1]
-MUTANTS = ROOT / "mutants"
+TREE = ROOT / "mutation-tree"  # the copy mutmut runs in (git-ignored)
+MUTANTS = TREE / "mutants"
 SAMPLE = MUTANTS / "nnlab-sample.json"  # which mutants this run tests, at which commit
 DEFAULT_SIZE = 1000
 # One torch thread: its OpenMP pool does not survive mutmut's fork. The repeatable hypothesis profile: the same code
@@ -37,13 +44,59 @@ CAUGHT = ("killed", "timeout", "segfault", "caught by type check")
 FINISHED = {*CAUGHT, "survived", "suspicious", "no tests", "skipped"}
 
 
+# the decorators that register a function or make it a hypothesis test: harmless to apply after the definition
+APPLIED_AFTER = {"check", "statement", "forall", "one_thread"}
+
+
+def decorator_name(decorator: ast.expr) -> str | None:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return target.id if isinstance(target, ast.Name) else None
+
+
+def decorators_applied_after(source: str) -> str:
+    """``source`` with each function decorated only by ``APPLIED_AFTER`` decorators undecorated, and the decorators
+    applied right after it (``name = d1(d2(name))``), at any depth."""
+    lines = source.splitlines(keepends=True)
+    edits = []  # (first line, outer first, last line, replacement), 0-based, applied from the bottom up
+    for order, node in enumerate(ast.walk(ast.parse(source))):  # outer functions before the ones inside them
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.decorator_list:
+            continue
+        if any(decorator_name(d) not in APPLIED_AFTER for d in node.decorator_list):
+            continue
+        indent = " " * node.col_offset
+        applied = node.name
+        for decorator in reversed(node.decorator_list):
+            applied = f"{ast.get_source_segment(source, decorator)}({applied})"
+        first = node.decorator_list[0].lineno - 1
+        # an inner function ending where its outer one does: the outer's line goes in first, so it ends up last
+        edits.append((node.end_lineno, -order, node.end_lineno - 1, [f"{indent}{node.name} = {applied}\n"]))
+        edits.append((first, -order, node.lineno - 2, []))
+    for first, _, last, replacement in sorted(edits, reverse=True):
+        lines[first : last + 1] = replacement
+    return "".join(lines)
+
+
+def stage() -> None:
+    """TREE: the repository's tracked files as committed or changed, nnlab/'s decorators applied after."""
+    shutil.rmtree(TREE, ignore_errors=True)
+    for name in git("ls-files").splitlines():
+        source, copy = ROOT / name, TREE / name
+        if not source.is_file():
+            continue  # deleted, not yet committed
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if name.startswith("nnlab/") and name.endswith(".py"):
+            copy.write_text(decorators_applied_after(source.read_text()))
+        else:
+            shutil.copy2(source, copy)
+
+
 def mutmut(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(["mutmut", *args], cwd=ROOT, env=os.environ | ENVIRONMENT, check=check, text=True)
+    return subprocess.run(["mutmut", *args], cwd=TREE, env=os.environ | ENVIRONMENT, check=check, text=True)
 
 
 def statuses() -> dict[str, str]:
     """``{mutant name: what mutmut says of it}`` for every mutant mutmut generated."""
-    listed = subprocess.run(["mutmut", "results", "--all", "true"], cwd=ROOT, check=True, capture_output=True)
+    listed = subprocess.run(["mutmut", "results", "--all", "true"], cwd=TREE, check=True, capture_output=True)
     return dict(line.strip().rsplit(": ", 1) for line in listed.stdout.decode().splitlines() if ": " in line)
 
 
@@ -78,7 +131,7 @@ def run(size: int | None, seed: int | None) -> None:
     if git("status", "--porcelain", "--untracked-files=no"):
         commit += " with changes"  # mutmut tests the working tree; summary() refuses to keep what it gives
     seed = seed_of(commit) if seed is None else seed
-    shutil.rmtree(MUTANTS, ignore_errors=True)
+    stage()
     generate()
     population = statuses()
     sample = draw(list(population), size, seed)

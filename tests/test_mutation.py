@@ -1,6 +1,10 @@
 """make mutation's sample and what it adds up to (scripts/mutation.py), without running mutmut."""
 
+import ast
 import importlib.util
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +124,83 @@ def test_a_sample_that_is_not_a_positive_count_or_all_is_refused(sample, monkeyp
     with pytest.raises(SystemExit):
         mutation.main()
     assert "--sample takes a positive number of mutants or all" in capsys.readouterr().err
+
+
+NESTED = '''@check("L1", documented=qualified)
+def a_check(lab):
+    """Its docstring."""
+    @forall(X=batches(3))
+    @forall(Y=st.integers())
+    def prop(X, Y):
+        pass
+    prop()
+
+    @forall(Z=st.integers())
+    def last(Z):
+        return Z
+
+
+@dataclass
+class Kept:
+    size: int
+'''
+
+NESTED_APPLIED_AFTER = '''def a_check(lab):
+    """Its docstring."""
+    def prop(X, Y):
+        pass
+    prop = forall(X=batches(3))(forall(Y=st.integers())(prop))
+    prop()
+
+    def last(Z):
+        return Z
+    last = forall(Z=st.integers())(last)
+a_check = check("L1", documented=qualified)(a_check)
+
+
+@dataclass
+class Kept:
+    size: int
+'''
+
+
+def test_registering_decorators_are_applied_after_the_function_at_any_depth_and_others_are_kept():
+    assert mutation.decorators_applied_after(NESTED) == NESTED_APPLIED_AFTER
+
+
+REGISTERED = """
+import nnlab
+from nnlab.checks import all_checks, all_statements
+print(nnlab.__file__)
+for c in all_checks() + all_statements():
+    print(c.id, c.title)
+"""
+
+
+def registered_in(tree: Path) -> list[str]:
+    env = os.environ | {"PYTHONPATH": str(tree)}
+    run = subprocess.run([sys.executable, "-c", REGISTERED], cwd=tree, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    imported, *registered = run.stdout.splitlines()
+    assert Path(imported).is_relative_to(tree), f"{imported} is not the nnlab in {tree}"
+    return registered
+
+
+def test_the_tree_mutmut_runs_in_registers_the_same_checks_in_the_same_order_with_no_decorator_mutmut_skips(
+    tmp_path,
+):
+    root = SCRIPT.parents[1]
+    left = []
+    for source in (root / "nnlab").rglob("*.py"):
+        applied = mutation.decorators_applied_after(source.read_text())
+        copy = tmp_path / source.relative_to(root)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(applied)
+        left += [
+            f"{copy.name}:{node.lineno}"
+            for node in ast.walk(ast.parse(applied))
+            if isinstance(node, ast.FunctionDef)
+            and any(mutation.decorator_name(d) in mutation.APPLIED_AFTER for d in node.decorator_list)
+        ]
+    assert left == []
+    assert registered_in(tmp_path) == registered_in(root)
