@@ -212,6 +212,22 @@ def test_a_block1_of_other_sizes_costs_the_one_size_check_and_no_property():
     assert "yours is 16→32→16" in failing["P2:block1_is_4_8_4_as_the_report_writes_it"]
 
 
+class Block1GuardingItsWidth(nn.Module):
+    """Correct at the report's sizes, 4→8→4; an assert refuses any other width (its weights also read as 8→4→8)."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden, self.out = nn.Linear(4, 8), nn.Linear(8, 4)
+
+    def forward(self, X):
+        assert X.shape[-1] == 4, f"block1 takes 4 features, got {X.shape[-1]}"
+        return F.relu(self.out(F.relu(self.hidden(X))))
+
+
+def test_a_block1_that_asserts_its_width_passes_every_check():
+    assert not_passing(variant("parameters", block1=Block1GuardingItsWidth), ("P2", "P4")) == {}
+
+
 def block1_without_its_last_relu():
     """Wrong: Linear(4, 8) -> ReLU -> Linear(8, 4), the last ReLU left out."""
     return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4))
