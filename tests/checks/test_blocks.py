@@ -360,12 +360,16 @@ def chimera_ending_at_30():
     return nn.Sequential(NestMLPEndingAt30(), nn.Linear(30, 20), nnlab.blocks.FixedHiddenMLP())
 
 
-class GuardedMLPOfTheOtherEdition(MLPOfTheOtherEdition):
-    """784→256→10 that refuses another width with a ValueError of its own, as nnlab's check_features does."""
+class RefusingOtherWidths(MLPOfTheOtherEdition):
+    """784→256→10 that refuses another width with its own guard (nnlab's check_features raises ValueError)."""
+
+    def __init__(self, refusal: type[Exception] = ValueError):
+        super().__init__()
+        self.refusal = refusal
 
     def forward(self, X):
         if X.shape[-1] != 784:
-            raise ValueError(f"expected 784 features, got {X.shape[-1]}")
+            raise self.refusal(f"expected 784 features, got {X.shape[-1]}")
         return super().forward(X)
 
 
@@ -393,7 +397,7 @@ def chimera_ending_at_20():
     ("roles", "size_check", "message"),
     [
         ({"MLP": MLPOfTheOtherEdition}, "L1:mlp_is_20_256_10_as_the_report_writes_it", "yours is 784→256→10"),
-        ({"MLP": GuardedMLPOfTheOtherEdition}, "L1:mlp_is_20_256_10_as_the_report_writes_it", "yours is 784→256→10"),
+        ({"MLP": RefusingOtherWidths}, "L1:mlp_is_20_256_10_as_the_report_writes_it", "yours is 784→256→10"),
         ({"MLP": MLPNarrowingThenWidening}, "L1:mlp_is_20_256_10_as_the_report_writes_it", "yours is 20→10→20"),
         (
             {"NestMLP": NestMLPEndingAt30, "chimera": chimera_ending_at_30},
