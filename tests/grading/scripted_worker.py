@@ -1,0 +1,70 @@
+"""A stand-in for ``nnlab.grading.worker`` that plays a script instead of loading a submission.
+
+The "submission" it is handed is a JSON file saying what to do (``Script`` in
+test_supervise.py writes it): report every check in order with the results it
+lists, or go wrong in one of the ways a real submission makes its worker go
+wrong. It imports no nnlab, so the supervisor's side of the protocol runs in
+the test's own process, fast, where mutation testing sees it.
+"""
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+config = json.loads(sys.stdin.readline())
+script = json.loads(Path(config["submission"]).read_text())
+channel, token = config["events_fd"], config["token"]
+
+
+def write(line: str) -> None:
+    os.write(channel, (line + "\n").encode())
+
+
+def emit(**event) -> None:
+    write(json.dumps({**event, "token": token}))
+
+
+def misbehave(step: str) -> None:
+    """What the script says happens at ``step``: ``loading`` or a check's ID."""
+    what = script["at"].get(step)
+    if what == "hang":
+        time.sleep(3600)
+    elif what == "crash":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    elif what == "exit":
+        os._exit(3)
+    elif what == "forge":
+        write(json.dumps({"event": "done"}))  # a line without the token
+    elif what == "garble":
+        write("{not json")
+    elif what == "print":
+        sys.stdout.write("x" * (1 << 20))
+        sys.stdout.flush()
+
+
+print(script["printed"], end="", flush=True)
+emit(event="loading")
+misbehave("loading")
+if script["error"]:
+    emit(event="error", error=script["error"])
+    sys.exit()
+emit(event="loaded", restored=script["restored"])
+reported = [check for check in script["checks"] if check[0] not in config["skip"]]
+if script["at"].get("order") == "swapped":
+    reported[:2] = reported[1::-1]
+for check, claim in reported:
+    emit(event="start", check=check)
+    roles = script["roles"].get(check, [])
+    for role in roles:
+        emit(event="role", role=role)
+    hung = [role for role in roles if role in config["hung_roles"]]
+    misbehave(check)
+    result, detail = script["results"].get(check, ["pass", ""])
+    if hung:  # what the real worker's WatchedLab does with a role that hung in an earlier check
+        result, detail = "fail", f"not run: {hung[0]} hung in {config['hung_roles'][hung[0]]}"
+    emit(event="result", check=check, claim=claim, result=result, detail=detail)
+    time.sleep(script["seconds_a_check"])
+emit(event="done")
