@@ -542,8 +542,14 @@ def tied_net_uses_stay_identical_while_it_trains(lab):
         net = lab.parameters.tied_net()
         parts = tied_arrangements(net, batch=32)[0]
         X, y = parts["X"], torch.randn(32, parts["w3"].shape[0])
-        # the shared weight and any copy of it (an untied net made equal at the start), not other square layers
-        squares = [p for p in net.parameters() if p.shape == parts["shared"].shape and torch.equal(p, parts["shared"])]
+        # the shared weight and any copy of it (an untied net made equal at the start): not the first or last layer,
+        # which may be square and start equal to it too
+        ends = {parts["w1"].data_ptr(), parts["w3"].data_ptr()}  # their transposes are views of the same memory
+        squares = [
+            p
+            for p in net.parameters()
+            if p.data_ptr() not in ends and p.shape == parts["shared"].shape and torch.equal(p, parts["shared"])
+        ]
         before = [p.detach().clone() for p in squares]
         optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
         for _ in range(steps):

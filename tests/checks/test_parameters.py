@@ -376,10 +376,22 @@ def tied_net_with_square_first_layer():
     return nn.Sequential(nn.Linear(8, 8), nn.ReLU(), shared, nn.ReLU(), shared, nn.ReLU(), nn.Linear(8, 1))
 
 
+def tied_net_whose_square_first_layer_starts_as_the_shared_one():
+    """Correct at 8→8→8→8→1, its square first layer untied and equal to the shared one at the start (as two layers
+    initialised alike are): a layer that starts as the shared one is no copy of it."""
+    first, shared = nn.Linear(8, 8), nn.Linear(8, 8)
+    first.load_state_dict(shared.state_dict())
+    return nn.Sequential(first, nn.ReLU(), shared, nn.ReLU(), shared, nn.ReLU(), nn.Linear(8, 1))
+
+
 @pytest.mark.parametrize(
     ("tied_net", "message"),
-    [(tied_net_with_four_outputs, "yours is 4→16→16→16→4"), (tied_net_with_square_first_layer, "yours is 8→8→8→8→1")],
-    ids=["four_outputs", "square_first_layer"],
+    [
+        (tied_net_with_four_outputs, "yours is 4→16→16→16→4"),
+        (tied_net_with_square_first_layer, "yours is 8→8→8→8→1"),
+        (tied_net_whose_square_first_layer_starts_as_the_shared_one, "yours is 8→8→8→8→1"),
+    ],
+    ids=["four_outputs", "square_first_layer", "square_first_layer_starting_as_the_shared_one"],
 )
 def test_a_tied_net_of_other_sizes_costs_the_one_size_check_and_no_property(tied_net, message):
     failing = not_passing(variant("parameters", tied_net=tied_net), ("P5", "P6"))
