@@ -282,8 +282,12 @@ def m3(runs: list[dict]) -> dict:
         "tanh_final_test_acc": asdict(tanh),
         "tanh_minus_relu_final": asdict(difference),
         "text": f"Tanh's test accuracy after {epoch + 1} epochs: mean {tanh.mean:.4f}, {tanh.confidence}; one run "
-        f"falls in {tanh.prediction}, so the text's {TEXTS_TANH} is "
-        + (("inside it." if text_inside else "outside it.") if compared else not_compared(runs))
+        f"falls in {tanh.prediction}"
+        + (
+            f", so the text's {TEXTS_TANH} is " + ("inside it." if text_inside else "outside it.")
+            if compared
+            else f". The text's {TEXTS_TANH} is " + not_compared(runs)
+        )
         + f" Tanh - ReLU, final test accuracy: {difference.mean:+.4f}, {difference.interval}, two-sided "
         f"{_p(difference.p)}"
         + (

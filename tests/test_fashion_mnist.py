@@ -77,7 +77,7 @@ def test_tanh_ends_below_relu_and_the_texts_figure_is_not_a_tanh_run(tested, evi
     evidence("M3", m3["text"])
     record(record_result, "report", "M3", "tanh_ends_at_the_texts_0_8335", m3["texts_figure_holds"], m3["text"])
     record(record_result, "nnlab", "M3", "tanh_ends_below_relu", m3["tanh_below_relu"], m3["text"])
-    assert not m3["texts_figure_holds"] and m3["tanh_below_relu"], m3["text"]
+    assert m3["texts_figure_holds"] is False and m3["tanh_below_relu"], m3["text"]
 
 
 @pytest.mark.claim("M4")

@@ -292,6 +292,20 @@ def test_p6_fails_two_separate_layers_equal_at_the_start_because_they_drift_apar
     assert "the positions are not tied" in result.detail  # not "no 8×8 weight moved": the weights did change
 
 
+def untied_net_whose_square_layers_all_start_alike():
+    """Wrong at 8→8→8→8→1: three separate square layers, equal at the start."""
+    first, second, third = (nn.Linear(8, 8) for _ in range(3))
+    second.load_state_dict(first.state_dict())
+    third.load_state_dict(first.state_dict())
+    return nn.Sequential(first, nn.ReLU(), second, nn.ReLU(), third, nn.ReLU(), nn.Linear(8, 1))
+
+
+def test_p6_fails_an_untied_net_whose_square_layers_all_start_alike_because_they_drift_apart():
+    result = p6_result(untied_net_whose_square_layers_all_start_alike)
+    assert result.result == "fail"
+    assert "the positions are not tied" in result.detail
+
+
 def test_p6_untied_layers_do_change_and_drift_apart_under_the_checks_training():
     torch.manual_seed(0)
     net = untied_net()

@@ -28,7 +28,7 @@ def emit(**event) -> None:
 
 
 def misbehave(step: str) -> None:
-    """What the script says happens at ``step``: ``loading`` or a check's ID."""
+    """What the script says happens at ``step``: ``loading``, a check's ID (once it started) or ``after`` its ID."""
     what = script["at"].get(step)
     if what == "hang":
         time.sleep(3600)
@@ -40,8 +40,10 @@ def misbehave(step: str) -> None:
         write(json.dumps({"event": "done"}))  # a line without the token
     elif what == "garble":
         write("{not json")
+    elif what == "done":
+        emit(event="done")
     elif what == "print":
-        sys.stdout.write("x" * (1 << 20))
+        sys.stdout.write("x" * (3 << 20))
         sys.stdout.flush()
 
 
@@ -66,5 +68,6 @@ for check, claim in reported:
     if hung:  # what the real worker's WatchedLab does with a role that hung in an earlier check
         result, detail = "fail", f"not run: {hung[0]} hung in {config['hung_roles'][hung[0]]}"
     emit(event="result", check=check, claim=claim, result=result, detail=detail)
+    misbehave(f"after {check}")
     time.sleep(script["seconds_a_check"])
 emit(event="done")

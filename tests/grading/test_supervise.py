@@ -2,8 +2,8 @@
 
 tests/grading/test_pathological.py shows real labs going wrong end to end; here
 the worker is tests/grading/scripted_worker.py, so each case takes a fraction
-of a second and every line of the supervisor, the reports, the summary and
-Gradescope's results runs in this process.
+of a second and the supervisor, the reports, the summary and Gradescope's
+results run in this process (Ctrl-C and nnlab's own errors are not scripted).
 """
 
 import json
@@ -62,36 +62,72 @@ def test_a_worker_that_reports_every_check_leaves_each_result_as_it_reported_it(
     assert outcome.results[SECOND].detail == "the second check's counterexample"
 
 
-@pytest.mark.parametrize(
-    ("script", "status", "error"),
-    [
-        (Script(error="could not be loaded: NameError: nn"), "error", "could not be loaded: NameError: nn"),
-        (Script(at={"loading": "hang"}), "timeout", "loading did not finish within 1 s: a loop or a download"),
-        (Script(at={"loading": "exit"}), "error", "the process exited with status 3 while loading"),
-        (Script(at={"loading": "crash"}), "error", "the process was killed by SIGSEGV while loading"),
-        (Script(at={"loading": "forge"}), "error", FORGED),
-        (Script(at={FIRST: "garble"}), "error", FORGED),
-        (Script(at={"order": "swapped"}), "error", FORGED),
-        (Script(at={SECOND: "forge"}), "error", FORGED),
-        (Script(seconds_a_check=0.02), "timeout", "ran past its limit of 2 s"),
-    ],
-    ids=[
-        "load error",
-        "hangs loading",
-        "exits loading",
-        "crashes loading",
-        "forges",
-        "garbles",
-        "reorders",
-        "forges later",
-        "too slow in all",
-    ],
-)
+# (script, limits, status, error): the whole error, or its start where "..." ends it
+GOING_WRONG = {
+    "load error": (
+        Script(error="could not be loaded: NameError: nn"),
+        LIMITS,
+        "error",
+        "could not be loaded: NameError: nn",
+    ),
+    "hangs loading": (
+        Script(at={"loading": "hang"}),
+        LIMITS,
+        "timeout",
+        "loading did not finish within 1 s: a loop or a download at import?",
+    ),
+    "exits loading": (
+        Script(at={"loading": "exit"}),
+        LIMITS,
+        "error",
+        "the process exited with status 3 while loading",
+    ),
+    "crashes loading": (
+        Script(at={"loading": "crash"}),
+        LIMITS,
+        "error",
+        "the process was killed by SIGSEGV while loading",
+    ),
+    "exits between checks": (
+        Script(at={f"after {FIRST}": "exit"}),
+        LIMITS,
+        "error",
+        "the process exited with status 3 between checks",
+    ),
+    "forges": (Script(at={"loading": "forge"}), LIMITS, "error", FORGED),
+    "garbles": (Script(at={FIRST: "garble"}), LIMITS, "error", FORGED),
+    "reorders": (Script(at={"order": "swapped"}), LIMITS, "error", FORGED),
+    "forges later": (Script(at={SECOND: "forge"}), LIMITS, "error", FORGED),
+    "says done early": (Script(at={f"after {FIRST}": "done"}), LIMITS, "error", FORGED),
+    "reports no result": (Script(results={FIRST: ["bogus", ""]}), LIMITS, "error", FORGED),
+    "slow in all": (
+        Script(seconds_a_check=0.02),
+        Limits(timeout=2, check_timeout=1),
+        "timeout",
+        "ran past its limit of 2 s...",  # (in a check) if the limit falls inside one
+    ),
+    "past the whole limit loading": (
+        Script(at={"loading": "hang"}),
+        Limits(timeout=1, check_timeout=5),
+        "timeout",
+        "ran past its limit of 1 s (while loading)",
+    ),
+    "past the whole limit in a check": (
+        Script(at={SECOND: "hang"}),
+        Limits(timeout=1, check_timeout=5),
+        "timeout",
+        f"ran past its limit of 1 s (in {SECOND})",
+    ),
+}
+
+
+@pytest.mark.parametrize(("script", "limits", "status", "error"), GOING_WRONG.values(), ids=GOING_WRONG)
 def test_a_worker_that_goes_wrong_ends_its_submission_with_a_reason_and_every_other_check_not_run(
-    tmp_path, script, status, error
+    tmp_path, script, limits, status, error
 ):
-    outcome = checked(tmp_path, script, Limits(timeout=2, check_timeout=1))
-    assert (outcome.status, outcome.error.startswith(error)) == (status, True), outcome.error
+    outcome = checked(tmp_path, script, limits)
+    assert outcome.status == status
+    assert outcome.error.startswith(error[:-3]) if error.endswith("...") else outcome.error == error, outcome.error
     not_run = [r for r in outcome.results.values() if r.result == "error"]
     assert not_run and all(r.detail == f"not run: {outcome.error}" for r in not_run)
     # what was reported before it went wrong stands, and nothing is reported twice or lost
@@ -122,40 +158,55 @@ def test_a_check_whose_worker_dies_fails_alone_and_a_fresh_worker_runs_the_rest(
 
 
 def test_output_past_the_limit_stops_the_submission_and_its_first_mib_is_kept(tmp_path):
-    outcome = checked(tmp_path, Script(printed="epoch 1\n", at={FIRST: "print"}), Limits(output_mib=0.5))
-    assert (outcome.status, outcome.error) == ("error", "runaway output: printed more than 0.5 MiB")
-    assert outcome.output.startswith(b"epoch 1\nxxx") and len(outcome.output) <= supervise.OUTPUT_KEPT
+    outcome = checked(tmp_path, Script(printed="epoch 1\n", at={FIRST: "print"}), Limits(output_mib=2))
+    assert (outcome.status, outcome.error) == ("error", "runaway output: printed more than 2 MiB")
+    assert outcome.output.startswith(b"epoch 1\nxxx") and len(outcome.output) == supervise.OUTPUT_KEPT
 
 
 def test_the_report_tells_each_claim_its_checks_results_and_what_was_put_back(tmp_path):
-    claim = CHECKS[1][1]
-    outcome = checked(tmp_path, Script(results={SECOND: ["fail", "Y differs"]}, restored=["torch.allclose"]))
-    report = build_report(outcome)
-    failed = [c for c in report["claims"] if c["result"] != "pass"]
-    assert [(c["id"], c["partial"]) for c in failed] == [(claim, False)]
-    assert {"check": SECOND, "result": "fail", "detail": "Y differs"} in failed[0]["checks"]
+    failing, partial = CHECKS[1][1], CHECKS[-1][1]  # a check of the last claim reads missing: the claim is partial
+    results = {SECOND: ["fail", "Y differs"], LAST: ["missing", "no blocks.MLP"]}
+    report = build_report(checked(tmp_path, Script(results=results, restored=["torch.allclose"])))
+    claims = {c["id"]: c for c in report["claims"]}
+    assert {c: (claims[c]["result"], claims[c]["partial"]) for c in (failing, partial)} == {
+        failing: ("fail", False),
+        partial: ("pass", True),
+    }
+    assert all(c["result"] == "pass" and not c["partial"] for i, c in claims.items() if i not in (failing, partial))
+    assert {"check": SECOND, "result": "fail", "detail": "Y differs"} in claims[failing]["checks"]
     markdown = report_markdown(report)
     assert "Put back after loading (the submission had changed them): torch.allclose." in markdown
     assert f"### {SECOND} (fail)\n\n```text\nY differs\n```" in markdown
-    results = gradescope_results(report)
-    assert results["score"] == len(report["claims"]) - 1
-    assert [t["name"].split(":")[0] for t in results["tests"] if t["status"] == "failed"] == [claim]
+    ran = sum(check != LAST for check, claim in CHECKS if claim == partial)
+    assert f"| {partial} | pass (partial: {ran} of {ran + 1} checks ran) |" in markdown
+    # Gradescope: a point for each claim that passed whole, none for the failed one or the partial one
+    tests = {t["name"].split(":")[0]: t for t in gradescope_results(report)["tests"]}
+    assert [c for c, t in tests.items() if t["score"] == 0] == [failing, partial]
+    assert tests[partial]["output"].startswith(f"pass (partial: {ran} of {ran + 1} checks ran).")
+    assert gradescope_results(report)["score"] == len(claims) - 2
 
 
 def test_nnlab_check_on_a_batch_writes_each_report_the_summary_and_exits_1_for_a_failure(tmp_path, capsys):
-    good, bad = Script(), Script(results={SECOND: ["fail", "wrong"]})
+    good, bad = Script(printed="epoch 1\n"), Script(results={LAST: ["fail", "wrong"]})
     paths = [good.write(tmp_path / "a" / "lab.json"), bad.write(tmp_path / "b" / "lab.json")]
     out = tmp_path / "out"
     assert main(["check", *map(str, paths), "--out", str(out), "--jobs", "2"]) == 1
-    assert (
-        main(["check", str(paths[0]), "--out", str(tmp_path / "alone"), "--gradescope", str(tmp_path / "g.json")]) == 0
-    )
+    gradescope = ["--gradescope", str(tmp_path / "g.json")]
+    assert main(["check", str(paths[0]), "--out", str(tmp_path / "alone"), *gradescope]) == 0
     # the same file name twice: the second submission is told apart, in the order given
     summary = json.loads((out / "summary.json").read_text())
     assert [s["submission"] for s in summary["submissions"]] == ["lab", "lab-2"]
     assert [s["counts"]["fail"] for s in summary["submissions"]] == [0, 1]
-    assert {c["id"]: c["counts"]["fail"] for c in summary["claims"] if c["counts"]["fail"]} == {CHECKS[1][1]: 1}
+    failing = CHECKS[-1][1]  # the catalogue's last claim: the summary lists it first
+    assert {c["id"]: c["counts"]["fail"] for c in summary["claims"] if c["counts"]["fail"]} == {failing: 1}
     assert (out / "summary.png").stat().st_size > 0
-    assert "| lab-2 | checked |" in (out / "summary.md").read_text()
+    table = (out / "summary.md").read_text()
+    assert "| lab-2 | checked |" in table
+    assert table.split("## Claims, the most failed first")[1].split("\n")[4].startswith(f"| {failing} | 1 |")
+    written = json.loads((out / "lab-2" / "report.json").read_text())
+    assert (written["submission"], written["status"]) == ("lab-2", "checked")
+    assert next(c for c in written["claims"] if c["id"] == failing)["result"] == "fail"
+    assert (out / "lab-2" / "report.md").read_text() == report_markdown(written)
+    assert (out / "lab" / "output.txt").read_text() == "epoch 1\n" and not (out / "lab-2" / "output.txt").exists()
     assert json.loads((tmp_path / "g.json").read_text())["score"] == len(summary["claims"])
     assert "[2/2] lab" in capsys.readouterr().out
