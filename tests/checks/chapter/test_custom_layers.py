@@ -188,6 +188,27 @@ class StatefulWithoutReset(custom_layers.StatefulLayer):
         pass
 
 
+class BatchSizeChanged(Exception):
+    """A lab's own error class."""
+
+
+def stateful_refusing_with(error: type[Exception]) -> type:
+    class StatefulRefusingInItsOwnWords(custom_layers.StatefulLayer):
+        """Correct: refuses a new batch size with an error of the lab's choosing that names the size and the reset."""
+
+        def forward(self, x):
+            if len(self.hidden_state) not in (0, len(x)):
+                raise error(f"a batch of {len(x)} after one of {len(self.hidden_state)}: call reset_state() first")
+            return super().forward(x)
+
+    return StatefulRefusingInItsOwnWords
+
+
+@pytest.mark.parametrize("error", [BatchSizeChanged, AssertionError, ValueError])
+def test_a_new_batch_size_refused_clearly_passes_whatever_the_errors_class(error):
+    assert not another_style_failures("StatefulLayer", stateful_refusing_with(error), ("stateful_layer_",))
+
+
 def test_the_chapters_expanding_layer_is_qualified_and_nnlabs_refusal_passes():
     name = "stateful_layer_handles_or_clearly_refuses_a_new_batch_size"
     assert result(CHAPTER, "T12", name) == "qualified"
