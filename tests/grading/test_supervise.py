@@ -99,6 +99,7 @@ GOING_WRONG = {
     "reorders": (Script(at={"order": "swapped"}), LIMITS, "error", FORGED),
     "forges later": (Script(at={SECOND: "forge"}), LIMITS, "error", FORGED),
     "says done early": (Script(at={f"after {FIRST}": "done"}), LIMITS, "error", FORGED),
+    "loads twice": (Script(at={f"after {FIRST}": "loaded"}), LIMITS, "error", FORGED),
     "reports no result": (Script(results={FIRST: ["bogus", ""]}), LIMITS, "error", FORGED),
     "slow in all": (
         Script(seconds_a_check=0.02),
@@ -196,7 +197,11 @@ def test_nnlab_check_on_a_batch_writes_each_report_the_summary_and_exits_1_for_a
     # the same file name twice: the second submission is told apart, in the order given
     summary = json.loads((out / "summary.json").read_text())
     assert [s["submission"] for s in summary["submissions"]] == ["lab", "lab-2"]
-    assert [s["counts"]["fail"] for s in summary["submissions"]] == [0, 1]
+    claims = len(summary["claims"])
+    assert [(s["counts"]["pass"], s["counts"]["fail"]) for s in summary["submissions"]] == [
+        (claims, 0),
+        (claims - 1, 1),
+    ]
     failing = CHECKS[-1][1]  # the catalogue's last claim: the summary lists it first
     assert {c["id"]: c["counts"]["fail"] for c in summary["claims"] if c["counts"]["fail"]} == {failing: 1}
     assert (out / "summary.png").stat().st_size > 0
