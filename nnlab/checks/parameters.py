@@ -438,6 +438,13 @@ def tied_reference(w1, b1, s_w, s_b, w3, b3):
     return forward
 
 
+def reading_computes(parts: dict, X: torch.Tensor, y: torch.Tensor) -> bool:
+    """Whether the reading ``parts`` of the tied net's parameters, S at both positions, computes ``y`` from ``X``."""
+    return y.shape == (len(X), parts["w3"].shape[0]) and torch.allclose(
+        tied_reference(**{k: parts[k] for k in LAYER_PARTS})(X), y, 1e-5, 1e-6
+    )
+
+
 def tied_layouts(params: list[torch.Tensor]):
     """Every reading of ``params`` as the tied net's layers, by shape alone: a square weight S of width h, a first
     weight (h, d) and a last (o, h) in either layout, two h-biases and an o-bias (the report's: d 4, h 8, o 1)."""
@@ -476,8 +483,7 @@ def tied_arrangements(net: nn.Module, batch: int = 16) -> list[dict[str, torch.T
             X, y = runs[width]
             if not isinstance(y, torch.Tensor):  # not the width the net takes: another reading of its weights
                 continue
-            layers = {k: parts[k] for k in LAYER_PARTS}
-            if y.shape == (batch, parts["w3"].shape[0]) and torch.allclose(tied_reference(**layers)(X), y, 1e-5, 1e-6):
+            if reading_computes(parts, X, y):
                 found.append({**parts, "X": X})
     assert found, (
         f"tied_net's parameters, of shapes {[tuple(p.shape) for p in params]}, compute Linear -> ReLU -> S -> ReLU "
@@ -497,7 +503,7 @@ def shared_at_both_positions(net: nn.Module, found: list[dict]) -> list[dict]:
             shared, X = parts["shared"], parts["X"]
             start = shared.clone()
             shared.add_(0.1)
-            computes = torch.allclose(tied_reference(**{k: parts[k] for k in LAYER_PARTS})(X), net(X), 1e-5, 1e-6)
+            computes = reading_computes(parts, X, net(X))
             shared.copy_(start)
             if computes:
                 kept.append(parts)
