@@ -5,7 +5,7 @@
 PYTHON ?= python3
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data lab test fast bench mutation flaky gradescope docs
+.PHONY: setup data sandbox lab test fast bench mutation flaky gradescope docs
 # The primary torch: the newest release, what a new user's pip install gets (tox.ini runs the others)
 setup:
 	$(PYTHON) -m pip install --quiet torch==2.15.0 torchvision==0.29.2
@@ -14,6 +14,10 @@ setup:
 # Debian's package holds the original Fashion-MNIST files; nnlab finds them there, no download.
 data:
 	@test -d $(FASHION_MNIST) || { apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; }
+
+# Debian's bubblewrap: the sandbox nnlab check runs each submission in (tests/grading/test_sandbox.py tries it)
+sandbox:
+	@command -v bwrap > /dev/null || { apt-get update -qq && apt-get install -y -qq bubblewrap; }
 
 lab: setup data
 	$(PYTHON) -m nnlab lab
@@ -25,7 +29,7 @@ PARALLEL := -n auto --dist loadgroup
 # Two passes: the fast tests on a worker per core, then the slow ones in one process with every core's threads (the
 # 20-seed experiment is one batched job, which a worker of its own would run on one thread).
 # The second pass adds to the first's coverage and ledger; reports/ then holds both (make docs keeps them in docs/).
-test: setup data
+test: setup data sandbox
 	$(PYTHON) -m pytest $(PARALLEL) -m "not slow" --cov=nnlab --cov-branch --cov-report=
 	$(PYTHON) -m pytest -m slow --cov=nnlab --cov-branch --cov-append --cov-report=json:reports/coverage.json \
 		--cov-report=term-missing:skip-covered --cov-fail-under=95

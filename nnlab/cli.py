@@ -63,6 +63,7 @@ def lab(args: argparse.Namespace) -> int:
 def check(args: argparse.Namespace) -> int:
     from nnlab.grading.batch import all_passed, check_batch
     from nnlab.grading.gradescope import write_gradescope
+    from nnlab.grading.sandbox import SandboxUnavailable
     from nnlab.grading.supervise import Limits
 
     jobs = args.jobs or os.cpu_count() or 1
@@ -73,8 +74,12 @@ def check(args: argparse.Namespace) -> int:
         threads=max(1, (os.cpu_count() or 1) // jobs),
     )
     out = Path(args.out)
+    paths, adapter = [Path(p) for p in args.paths], args.adapter and Path(args.adapter)
     try:
-        reports = check_batch([Path(p) for p in args.paths], out, limits, jobs, args.adapter and Path(args.adapter))
+        reports = check_batch(paths, out, limits, jobs, adapter, sandbox=args.sandbox)
+    except SandboxUnavailable as error:
+        print(f"nnlab: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"nnlab: stopped; the reports of what finished are under {out}/", file=sys.stderr)
         return 130
@@ -85,9 +90,9 @@ def check(args: argparse.Namespace) -> int:
 
 
 CHECK_HELP = """Check labs (a .py file, or a folder of section scripts blocks.py ... chapter.py) with the claim
-checks. Each submission runs in processes of its own with time and memory limits; nnlab is not a security
-sandbox, so run untrusted code in a container. Exit status: 0 when every submission was checked and no claim it
-provides failed, 1 otherwise, 2 for a usage error."""
+checks. Each submission runs in processes of its own with time and memory limits, in bubblewrap's sandbox where it
+works (no network, read-only files, no classmate's lab in view). Exit status: 0 when every submission was checked
+and no claim it provides failed, 1 otherwise, 2 for a usage error."""
 
 
 def positive(kind):
@@ -163,6 +168,12 @@ def parser() -> argparse.ArgumentParser:
     )
     check_parser.add_argument(
         "--adapter", metavar="FILE", help="a .py file whose lab(path) loads a submission of another layout or names"
+    )
+    check_parser.add_argument(
+        "--sandbox",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="run each submission in bwrap's sandbox: auto where bwrap works, on or refuse, off (default: auto)",
     )
     check_parser.add_argument(
         "--gradescope", metavar="FILE", help="also write Gradescope's results.json here (one submission only)"

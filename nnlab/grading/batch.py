@@ -4,6 +4,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from nnlab.grading.sandbox import choose
 from nnlab.grading.submission_report import FAILED, build_report, counts, write_report
 from nnlab.grading.summary import write_class_summary
 from nnlab.grading.supervise import Checked, Limits, check_submission, stop_all
@@ -23,11 +24,22 @@ def submission_names(paths: list[Path]) -> list[str]:
 
 
 def check_batch(
-    paths: list[Path], out: Path, limits: Limits, jobs: int | None = None, adapter: Path | None = None, log=print
+    paths: list[Path],
+    out: Path,
+    limits: Limits,
+    jobs: int | None = None,
+    adapter: Path | None = None,
+    log=print,
+    sandbox: str = "auto",
 ) -> list[dict]:
-    """Check every submission (``jobs`` at a time), write ``out/<name>/report.*`` and the summary; the reports."""
+    """Check every submission (``jobs`` at a time), write ``out/<name>/report.*`` and the summary; the reports.
+
+    ``sandbox`` is ``auto``, ``on`` or ``off`` (``nnlab.grading.sandbox``); ``on`` raises ``SandboxUnavailable``
+    before checking anything where bwrap does not work."""
     # every worker runs in a temporary folder of its own: a path relative to ours would name a file there
     paths, out, adapter = [path.absolute() for path in paths], out.absolute(), adapter and adapter.absolute()
+    out.mkdir(parents=True, exist_ok=True)
+    isolation = choose(sandbox, hidden=[*paths, out])  # no worker sees a classmate's lab or the reports
     jobs = jobs or os.cpu_count() or 1
     names = submission_names(paths)
     reports: dict[str, dict] = {}
@@ -41,7 +53,9 @@ def check_batch(
         log(f"[{len(reports)}/{len(paths)}] {checked.name}: {report['status']}{why}; {tally} ({checked.seconds:.0f} s)")
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        pending = [pool.submit(check_submission, path, name, limits, adapter) for path, name in zip(paths, names)]
+        pending = [
+            pool.submit(check_submission, path, name, limits, adapter, isolation) for path, name in zip(paths, names)
+        ]
         try:
             for future in as_completed(pending):
                 record(future.result())

@@ -9,7 +9,7 @@
 A claim is ``partial`` when some of its checks could not run, for a role the
 submission lacks: its result is then that of the checks that could. nnlab adds
 fields beside those (a claim's title and its checks, the versions, the time,
-what the guard put back) and never changes them.
+what the guard put back, whether it ran in the sandbox) and never changes them.
 """
 
 import json
@@ -59,6 +59,7 @@ def build_report(checked: Checked) -> dict:
         "claims": claims,
         "seconds": round(checked.seconds, 1),
         "restored": checked.restored,
+        "sandbox": checked.sandbox,
         "nnlab": version("nnlab"),
         "torch": torch.__version__,
     }
@@ -92,7 +93,7 @@ def report_markdown(report: dict) -> str:
         f"Status: **{report['status']}**"
         + (f" ({report['error']})" if report["error"] else "")
         + f". Claims: {tally}.",
-        f"nnlab {report['nnlab']}, torch {report['torch']}, {report['seconds']:.0f} s.",
+        f"nnlab {report['nnlab']}, torch {report['torch']}, {report['seconds']:.0f} s; {report['sandbox']}.",
     ]
     if report["restored"]:
         lines += ["", f"Put back after loading (the submission had changed them): {', '.join(report['restored'])}."]

@@ -27,6 +27,7 @@ from pathlib import Path
 import nnlab
 from nnlab.checks import RESULTS, all_checks
 from nnlab.checks.run import Result
+from nnlab.grading.sandbox import Sandbox, choose
 
 OUTPUT_KEPT = 1 << 20  # the first MiB of a submission's output is saved beside its report
 # the worker's command after the interpreter (tests/grading/test_supervise.py puts a scripted worker in its place)
@@ -59,6 +60,7 @@ class Checked:
     hung_roles: dict[str, str] = field(default_factory=dict)  # role -> the check it hung in
     output: bytes = b""
     seconds: float = 0.0
+    sandbox: str = ""  # whether it ran in the sandbox, in words
 
 
 @dataclass
@@ -79,9 +81,12 @@ class Forged(Exception):
     """A line on the result channel that the worker did not write, or out of its order."""
 
 
-def check_submission(path: Path, name: str, limits: Limits, adapter: Path | None = None) -> Checked:
+def check_submission(
+    path: Path, name: str, limits: Limits, adapter: Path | None = None, sandbox: Sandbox | None = None
+) -> Checked:
     started = time.monotonic()
-    checked = Checked(name)
+    sandbox = sandbox or choose("off", [])
+    checked = Checked(name, sandbox=sandbox.note)
     try:
         with tempfile.TemporaryDirectory(prefix=f"nnlab-check-{name}-") as work:
             submission = copy_submission(path, Path(work))
@@ -89,7 +94,8 @@ def check_submission(path: Path, name: str, limits: Limits, adapter: Path | None
                 if STOPPING.is_set():
                     checked.status, checked.error = "error", "stopped (Ctrl-C) before it was checked"
                     break
-                attempt = run_worker(submission, Path(work), adapter, limits, started + limits.timeout, checked)
+                deadline = started + limits.timeout
+                attempt = run_worker(submission, Path(work), adapter, limits, deadline, checked, sandbox)
                 if not STOPPING.is_set() and attempt_ends_submission(attempt, checked, limits):
                     break
     except Exception as error:  # noqa: BLE001  (one submission nnlab cannot handle must not stop the batch)
@@ -155,7 +161,13 @@ def copy_submission(path: Path, work: Path) -> Path:
 
 
 def run_worker(
-    submission: Path, work: Path, adapter: Path | None, limits: Limits, deadline: float, checked: Checked
+    submission: Path,
+    work: Path,
+    adapter: Path | None,
+    limits: Limits,
+    deadline: float,
+    checked: Checked,
+    sandbox: Sandbox,
 ) -> Attempt:
     events_read, events_write = os.pipe()
     token = secrets.token_hex(16)
@@ -182,7 +194,7 @@ def run_worker(
         "MPLBACKEND": "Agg",
     }
     worker = subprocess.Popen(
-        [sys.executable, *WORKER],
+        sandbox.command([sys.executable, *WORKER], work, adapter),
         cwd=work,
         env=environment,
         stdin=subprocess.PIPE,
@@ -215,7 +227,7 @@ def follow(
     selector.register(worker.stdout, selectors.EVENT_READ, "output")
     selector.register(events_fd, selectors.EVENT_READ, "events")
     pending, printed, clock = b"", 0, None  # clock: when the current check (or loading) must be over
-    while selector.get_map() and not attempt.finished:
+    while selector.get_map() and not attempt.finished and attempt.error is None:
         now = time.monotonic()
         if now >= deadline:
             attempt.stopped_for = "timeout"
@@ -241,8 +253,8 @@ def follow(
                 except (Forged, ValueError, TypeError, AttributeError, KeyError):
                     attempt.error = "wrote into nnlab's result channel (a forged or garbled result)"
                     return attempt
-    if attempt.finished:  # done: whatever it left running (an atexit, a child holding the pipes) is not waited for
-        return attempt
+    if attempt.finished or attempt.error is not None:
+        return attempt  # whatever it left running (an atexit, a child holding the pipes) is not waited for
     try:
         attempt.returncode = worker.wait(timeout=max(0.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:  # it closed its output and the channel, and lives on

@@ -28,7 +28,8 @@ def emit(**event) -> None:
 
 
 def misbehave(step: str) -> None:
-    """What the script says happens at ``step``: ``loading``, a check's ID (once it started) or ``after`` its ID."""
+    """What the script says happens at ``step``: ``loading``, a check's ID (once it started), ``after`` its ID, or
+    ``after error`` (once a load error is reported)."""
     what = script["at"].get(step)
     if what == "hang":
         time.sleep(3600)
@@ -54,6 +55,7 @@ emit(event="loading")
 misbehave("loading")
 if script["error"]:
     emit(event="error", error=script["error"])
+    misbehave("after error")
     sys.exit()
 emit(event="loaded", restored=script["restored"])
 reported = [check for check in script["checks"] if check[0] not in config["skip"]]

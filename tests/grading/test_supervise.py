@@ -36,7 +36,7 @@ class Script:
     """What the scripted worker does: see scripted_worker.py."""
 
     results: dict[str, list[str]] = field(default_factory=dict)  # check ID -> [result, detail]; the rest pass
-    at: dict[str, str] = field(default_factory=dict)  # "loading", "order" or a check ID -> what goes wrong there
+    at: dict[str, str] = field(default_factory=dict)  # "loading", "order", a check ID... -> what goes wrong there
     roles: dict[str, list[str]] = field(default_factory=dict)  # check ID -> the roles it looks up
     error: str | None = None  # the submission's error while loading
     restored: list[str] = field(default_factory=list)
@@ -69,6 +69,13 @@ GOING_WRONG = {
         LIMITS,
         "error",
         "could not be loaded: NameError: nn",
+    ),
+    # as when a child it started holds the output open: the error it reported ends it, not the clock
+    "lives on after its load error": (
+        Script(error="could not be loaded: ImportError: x", at={"after error": "hang"}),
+        Limits(timeout=5, check_timeout=5),
+        "error",
+        "could not be loaded: ImportError: x",
     ),
     "hangs loading": (
         Script(at={"loading": "hang"}),
