@@ -12,6 +12,7 @@ as attributes (a module, a namespace, a class), and the checks reach a role as
 import functools
 import importlib.util
 import inspect
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -162,6 +163,15 @@ def import_file(path: Path, module_name: str) -> ModuleType:
     return module
 
 
+def readable(file: Path) -> None:
+    """Raise, naming the file and why, where a section script is there by name and cannot be read."""
+    try:
+        file.stat()  # follows links: a dangling one or a loop fails here
+    except OSError as error:
+        kind = "a link that leads nowhere" if file.is_symlink() else "there"
+        raise FileNotFoundError(f"{file.name} could not be read ({kind}: {error.strerror}): {file}") from None
+
+
 def load_lab(path: str | Path, name: str | None = None) -> Lab:
     """The lab in ``path``: a folder of one script per section (``blocks.py``, ..., ``chapter.py``) or one file.
 
@@ -176,7 +186,10 @@ def load_lab(path: str | Path, name: str | None = None) -> Lab:
         return Lab(name, **{section: OneFile(module, section) for section in SECTIONS})
     if not path.is_dir():
         raise FileNotFoundError(f"No lab at {path}: give a .py file or a folder of section scripts.")
-    scripts = {section: path / f"{section}.py" for section in SECTIONS if (path / f"{section}.py").is_file()}
+    named = {section: path / f"{section}.py" for section in SECTIONS if os.path.lexists(path / f"{section}.py")}
+    for file in named.values():
+        readable(file)
+    scripts = {section: file for section, file in named.items() if file.is_file()}
     files = sorted(path.glob("*.py"))
     if not scripts and len(files) == 1:  # a folder holding one file, as Gradescope hands over an upload of lab.py
         return load_lab(files[0], name)

@@ -12,6 +12,7 @@ with every check accounted for.
 
 import json
 import os
+import re
 import secrets
 import selectors
 import shutil
@@ -21,7 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nnlab
@@ -29,6 +30,8 @@ from nnlab.checks import RESULTS, all_checks
 from nnlab.checks.run import Result
 from nnlab.grading.sandbox import Sandbox, choose
 
+# how Python and torch's CPU allocator say an allocation was refused (by the memory cap, RLIMIT_DATA)
+OUT_OF_MEMORY = re.compile(r"\bMemoryError\b|can't allocate memory")
 OUTPUT_KEPT = 1 << 20  # the first MiB of a submission's output is saved beside its report
 # the worker's command after the interpreter (tests/grading/test_supervise.py puts a scripted worker in its place)
 WORKER = ["-m", "nnlab.grading.worker"]
@@ -50,7 +53,7 @@ class Limits:
 
 @dataclass
 class Checked:
-    """One submission's outcome: ``status`` is ``checked``, ``error`` or ``timeout``."""
+    """One submission's outcome: ``status`` is ``checked``, ``error``, ``timeout`` or ``memory``."""
 
     name: str
     status: str = "checked"
@@ -70,6 +73,7 @@ class Attempt:
     expected: list[str]  # the check IDs it is to run, in order
     loaded: bool = False
     error: str | None = None
+    out_of_memory: bool = False  # it ran out of its memory: while loading (with error) or in a check
     running: str | None = None  # the check started and not yet reported
     roles: list[str] = field(default_factory=list)  # the roles the running check looked up, in order
     finished: bool = False
@@ -87,9 +91,11 @@ def check_submission(
     started = time.monotonic()
     sandbox = sandbox or choose("off", [])
     checked = Checked(name, sandbox=sandbox.note)
+    copy = None
     try:
         with tempfile.TemporaryDirectory(prefix=f"nnlab-check-{name}-") as work:
-            submission = copy_submission(path, Path(work))
+            copy = Path(work) / "submission"
+            submission = copy_submission(path, copy)
             while True:
                 if STOPPING.is_set():
                     checked.status, checked.error = "error", "stopped (Ctrl-C) before it was checked"
@@ -100,6 +106,8 @@ def check_submission(
                     break
     except Exception as error:  # noqa: BLE001  (one submission nnlab cannot handle must not stop the batch)
         checked.status, checked.error = "error", f"nnlab could not check it: {type(error).__name__}: {error}"
+    if copy is not None:
+        name_the_users_path(checked, copy, path)
     for check in all_checks():
         if check.id not in checked.results:
             checked.results[check.id] = Result(check.id, check.claim, "error", f"not run: {checked.error}")
@@ -110,6 +118,10 @@ def check_submission(
 def attempt_ends_submission(attempt: Attempt, checked: Checked, limits: Limits) -> bool:
     """Record what the attempt came to; False when a fresh worker should go on after a lost check."""
     if attempt.finished:
+        return True
+    if attempt.out_of_memory:
+        where = f"in {attempt.running}" if attempt.running else "while loading"
+        checked.status, checked.error = "memory", f"ran out of its {limits.memory_gib:g} GiB of memory {where}"
         return True
     if attempt.stopped_for == "output":
         checked.status, checked.error = "error", f"runaway output: printed more than {limits.output_mib:g} MiB"
@@ -143,15 +155,23 @@ def attempt_ends_submission(attempt: Attempt, checked: Checked, limits: Limits) 
     return False
 
 
+def name_the_users_path(checked: Checked, copy: Path, path: Path) -> None:
+    """Messages that name the temporary copy name the submission's folder as the user gave it instead."""
+    copied, original = str(copy), str(path if path.is_dir() else path.parent)
+    if checked.error:
+        checked.error = checked.error.replace(copied, original)
+    for check, result in checked.results.items():
+        checked.results[check] = replace(result, detail=result.detail.replace(copied, original))
+
+
 def ended(returncode: int | None) -> str:
     if returncode is not None and returncode < 0:
         return f"was killed by {signal.Signals(-returncode).name}"
     return f"exited with status {returncode}"
 
 
-def copy_submission(path: Path, work: Path) -> Path:
-    """A copy of the submission in the work folder, so what it writes lands there and its original stays as it was."""
-    target = work / "submission"
+def copy_submission(path: Path, target: Path) -> Path:
+    """A copy of the submission at ``target``, so what it writes lands there and its original stays as it was."""
     if path.is_dir():
         # links copied as links: a dangling one is the submission's business, not a reason to stop
         shutil.copytree(path, target, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", ".*"))
@@ -227,7 +247,7 @@ def follow(
     selector.register(worker.stdout, selectors.EVENT_READ, "output")
     selector.register(events_fd, selectors.EVENT_READ, "events")
     pending, printed, clock = b"", 0, None  # clock: when the current check (or loading) must be over
-    while selector.get_map() and not attempt.finished and attempt.error is None:
+    while selector.get_map() and not (attempt.finished or attempt.error is not None or attempt.out_of_memory):
         now = time.monotonic()
         if now >= deadline:
             attempt.stopped_for = "timeout"
@@ -253,7 +273,7 @@ def follow(
                 except (Forged, ValueError, TypeError, AttributeError, KeyError):
                     attempt.error = "wrote into nnlab's result channel (a forged or garbled result)"
                     return attempt
-    if attempt.finished or attempt.error is not None:
+    if attempt.finished or attempt.error is not None or attempt.out_of_memory:
         return attempt  # whatever it left running (an atexit, a child holding the pipes) is not waited for
     try:
         attempt.returncode = worker.wait(timeout=max(0.0, deadline - time.monotonic()))
@@ -270,7 +290,7 @@ def handle(event: dict, attempt: Attempt, checked: Checked, limits: Limits, toke
     if kind == "loading" and not attempt.loaded:
         return time.monotonic() + limits.check_timeout
     if kind == "error" and not attempt.loaded:
-        attempt.error = str(event["error"])
+        attempt.error, attempt.out_of_memory = str(event["error"]), event.get("memory") is True
         return None
     if kind == "loaded" and not attempt.loaded:
         attempt.loaded = True
@@ -288,6 +308,9 @@ def handle(event: dict, attempt: Attempt, checked: Checked, limits: Limits, toke
         result = Result(**event)
         if result.check != attempt.running or result.result not in RESULTS:
             raise Forged(f"a result for {result.check!r} while {attempt.running!r} ran")
+        if OUT_OF_MEMORY.search(result.detail):  # decided here: the rest of the submission is not run
+            attempt.out_of_memory = True
+            return None
         checked.results[result.check] = result
         attempt.running = None
         return None

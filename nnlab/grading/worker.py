@@ -102,7 +102,7 @@ def main(config: dict) -> None:
     import matplotlib.pyplot  # noqa: F401  (loaded before the snapshot: importing it is not the submission's change)
     import torch
 
-    from nnlab.checks import CHECKS, all_checks, run_check
+    from nnlab.checks import CHECKS, all_checks
     from nnlab.grading.guard import Snapshot, warm_up
 
     torch.set_num_threads(config["threads"])
@@ -114,7 +114,7 @@ def main(config: dict) -> None:
     try:
         lab = load(submission, config["adapter"])
     except MemoryError:
-        emit(event="error", error=f"ran out of memory while loading (limit {memory / 2**30:g} GiB)")
+        emit(event="error", error=f"ran out of memory while loading (limit {memory / 2**30:g} GiB)", memory=True)
         return
     except BaseException as error:  # noqa: BLE001  (anything a submission raises while loading is its error)
         emit(event="error", error=f"could not be loaded: {one_line(error, submission)}")
@@ -131,8 +131,19 @@ def main(config: dict) -> None:
     for check in checks:
         looked_up.clear()
         emit(event="start", check=check.id)
-        emit(event="result", **run_check(check, watched).to_dict())
+        emit(event="result", **checked(check, watched).to_dict())
     emit(event="done")
+
+
+def checked(check, lab):
+    """``run_check``, with nothing the code under check raises escaping: here even ``KeyboardInterrupt`` is its
+    own (the supervisor stops workers with a signal, never a Ctrl-C of theirs), and it fails that check."""
+    from nnlab.checks.run import Result, describe, run_check
+
+    try:
+        return run_check(check, lab)
+    except BaseException as error:  # noqa: BLE001
+        return Result(check.id, check.claim, "fail", f"{check.title.rstrip('.')}: {describe(error)}")
 
 
 if __name__ == "__main__":

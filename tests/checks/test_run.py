@@ -140,6 +140,16 @@ def test_a_folder_holding_one_file_is_that_file_under_the_name_given(tmp_path):
         load_lab(tmp_path / "nowhere")
 
 
+@pytest.mark.parametrize("link", ["dangling", "loop"])
+def test_a_section_script_that_cannot_be_read_is_named_not_taken_for_missing(link, tmp_path):
+    (tmp_path / "layers.py").write_text("class CenteredLayer:\n    pass\n")
+    blocks = tmp_path / "blocks.py"
+    blocks.symlink_to(tmp_path / "elsewhere.py" if link == "dangling" else blocks)
+    why = "No such file or directory" if link == "dangling" else "Too many levels of symbolic links"
+    with pytest.raises(FileNotFoundError, match=f"blocks.py could not be read \\(a link that leads nowhere: {why}\\)"):
+        load_lab(tmp_path)
+
+
 def test_a_note_belongs_to_the_check_that_made_it_and_to_no_later_one():
     def noting(lab):
         note("named otherwise")

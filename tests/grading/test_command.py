@@ -146,6 +146,19 @@ def test_a_dangling_link_in_a_submission_is_copied_as_it_is(tmp_path):
     assert main(["check", str(submission), "--out", str(tmp_path / "out")]) == 0
 
 
+def test_a_reports_messages_name_the_users_folder_never_the_temporary_copy(tmp_path):
+    submission = centred_lab(tmp_path / "linked")
+    (submission / "lab.py").rename(submission / "layers.py")
+    (submission / "blocks.py").symlink_to(tmp_path / "nowhere.py")
+    assert main(["check", str(submission), "--out", str(tmp_path / "out")]) == 1
+    report = json.loads((tmp_path / "out" / "linked" / "report.json").read_text())
+    assert report["error"] == (
+        "could not be loaded: FileNotFoundError: blocks.py could not be read (a link that leads nowhere: "
+        f"No such file or directory): {submission / 'blocks.py'}"
+    )
+    assert "nnlab-check-" not in json.dumps(report)
+
+
 def test_repeated_names_get_a_suffix_that_is_no_other_submissions_name(tmp_path):
     from nnlab.grading.batch import submission_names
 
@@ -158,7 +171,7 @@ def test_report_json_has_the_published_fields_and_values(batch):
     for path in batch.out.glob("*/report.json"):
         report = json.loads(path.read_text())
         assert report["submission"] == path.parent.name
-        assert report["status"] in ("checked", "error", "timeout")
+        assert report["status"] in ("checked", "error", "timeout", "memory")
         assert (report["error"] is None) == (report["status"] == "checked")
         for claim in report["claims"]:
             assert claim["result"] in ("pass", "qualified", "fail", "missing", "error")

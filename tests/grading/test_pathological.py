@@ -16,7 +16,7 @@ NOT_LOADED = [
     ("exits_at_import", "error", "could not be loaded: called sys.exit(0)"),
     ("hangs_at_import", "timeout", "loading did not finish within 20 s"),
     ("prints_forever", "error", "runaway output: printed more than 32 MiB"),
-    ("eats_memory", "error", "ran out of memory while loading (limit 2 GiB)"),
+    ("eats_memory", "memory", "ran out of its 2 GiB of memory while loading"),
 ]
 
 

@@ -23,6 +23,7 @@ SCRIPTED_WORKER = Path(__file__).with_name("scripted_worker.py")
 LIMITS = Limits(timeout=30, check_timeout=1)
 CHECKS = [(c.id, c.claim) for c in all_checks()]
 FIRST, SECOND, LAST = CHECKS[0][0], CHECKS[1][0], CHECKS[-1][0]
+ALLOCATOR_REFUSED = "RuntimeError: DefaultCPUAllocator: can't allocate memory: you tried to allocate 4294967296 bytes."
 FORGED = "wrote into nnlab's result channel (a forged or garbled result)"
 
 
@@ -76,6 +77,13 @@ GOING_WRONG = {
         Limits(timeout=5, check_timeout=5),
         "error",
         "could not be loaded: ImportError: x",
+    ),
+    # the memory cap reached inside a check (torch's allocator refusing): the rest is not run, and says why
+    "runs out of memory in a check": (
+        Script(results={SECOND: ["fail", f"{SECOND}: {ALLOCATOR_REFUSED}"]}),
+        LIMITS,
+        "memory",
+        f"ran out of its 4 GiB of memory in {SECOND}",
     ),
     "hangs loading": (
         Script(at={"loading": "hang"}),

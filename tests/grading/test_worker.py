@@ -4,8 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from nnlab.checks import Lab, RoleMissing
-from nnlab.grading.worker import RoleHung, WatchedLab, load, one_line
+from nnlab.checks import Lab, RoleMissing, all_checks
+from nnlab.grading.worker import RoleHung, WatchedLab, checked, load, one_line
 
 
 def raised(source: str, folder):
@@ -49,3 +49,14 @@ def test_a_watched_lab_reports_each_role_a_check_looks_up_and_refuses_a_hung_one
     with pytest.raises(RoleMissing):
         _ = watched.layers.CenteredLayer
     assert seen == ["blocks.MySequential"]  # neither the hung role nor a missing one counts as looked up
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt, SystemExit, GeneratorExit])
+def test_nothing_a_role_raises_escapes_the_worker_its_check_fails(raised):
+    def role():
+        raise raised("raised by the submission")
+
+    check = next(c for c in all_checks() if c.claim == "L1")
+    result = checked(check, Lab("mine", blocks=SimpleNamespace(MLP=role)))
+    assert (result.check, result.result) == (check.id, "fail")
+    assert f"{raised.__name__} at test_worker.py:" in result.detail and result.detail.endswith("by the submission")
