@@ -18,6 +18,7 @@ further (a thread that keeps patching, ``ctypes``); see ``nnlab check --help``.
 import io
 import sys
 import tempfile
+import threading
 import warnings
 from collections import Counter
 from types import FunctionType, ModuleType
@@ -49,12 +50,15 @@ GLOBAL_HOOK_REGISTRIES = (
 FUNCTION_STATE = ("__code__", "__defaults__", "__kwdefaults__")
 
 
-def _namespaces() -> list[tuple[str, object, dict]]:
-    """Every loaded module, and every class a loaded module defines, with its name and a copy of its namespace."""
+def _namespaces(watched=None) -> list[tuple[str, object, dict]]:
+    """Every loaded module (of those ``watched(name)`` accepts), and every class it defines, with its name and a
+    copy of its namespace."""
     found = []
     for name, module in list(sys.modules.items()):
         # __main__ (also known as __mp_main__) is the worker itself, whose names are its own business
         if not isinstance(module, ModuleType) or module.__name__ == "__main__" or name in BOOKKEEPING:
+            continue
+        if watched is not None and not watched(name):
             continue
         namespace = vars(module)
         found.append((name, module, dict(namespace)))
@@ -73,6 +77,37 @@ def _functions(namespaces) -> dict[FunctionType, tuple]:
         for value in namespace.values()
         if type(value) is FunctionType
     }
+
+
+def watched_by_the_checks(name: str) -> bool:
+    """The modules the checks compute and compare with, which ``Snapshot(watched=...)`` re-checks before each
+    check: a fraction of a second for all of them, where every loaded module takes that for each check. Not
+    ``torch.nn.modules`` or ``torch.optim``, whose methods torch wraps on first use of ``torch.compile``."""
+    return (
+        name.split(".")[0] in ("nnlab", "builtins", "operator", "math")
+        or name in ("torch", "torch._tensor", "torch.nn.functional", "torch.nn.init", "torch.random")
+        or name.startswith("torch.testing")
+    )
+
+
+def tampering(snapshot: "Snapshot") -> list[str]:
+    """What shows that the code under check is still at work after loading, with the snapshot put back.
+
+    A trace or profile function, a thread of its own, or a change since the snapshot: each can rewrite what a
+    check computes or concludes while it runs."""
+    found = [f"{what} ({hook!r})" for what, hook in HOOKS.items() if hook() is not None]
+    threads = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    if threads:
+        found.append(f"threads of its own still running: {', '.join(threads)}")
+    return found + snapshot.restore()
+
+
+HOOKS = {
+    "a trace function (sys.settrace)": sys.gettrace,
+    "a profile function (sys.setprofile)": sys.getprofile,
+    "a trace function for new threads (threading.settrace)": lambda: threading._trace_hook,
+    "a profile function for new threads (threading.setprofile)": lambda: threading._profile_hook,
+}
 
 
 def warm_up() -> None:
@@ -104,11 +139,12 @@ def warm_up() -> None:
 class Snapshot:
     """The state of every loaded module, class and function, and of ``objects``, to put back with ``restore()``."""
 
-    def __init__(self, objects=()):
+    def __init__(self, objects=(), watched=None):
         self.modules = dict(sys.modules)
-        self.namespaces = _namespaces()
-        self.functions = _functions(self.namespaces)
+        self.namespaces = _namespaces(watched)
         self.objects = [(type(o).__name__, o, dict(vars(o))) for o in objects]
+        # the objects' own functions too: a check built in a closure is in no module's namespace
+        self.functions = _functions(self.namespaces + self.objects)
         self.hooks = {
             name: dict(getattr(nn_module, name)) for name in GLOBAL_HOOK_REGISTRIES if hasattr(nn_module, name)
         }

@@ -2,7 +2,8 @@
 
 ``report.json``'s fields are a published format (other tools read them)::
 
-    {"submission": "<name>", "status": "checked" | "error" | "timeout" | "memory", "error": null | "<one line>",
+    {"submission": "<name>", "status": "checked" | "error" | "timeout" | "memory" | "tampered",
+     "error": null | "<one line>",
      "claims": [{"id": "L7", "result": "pass" | "qualified" | "fail" | "missing" | "error", "detail": "...",
                  "partial": false | true}]}
 

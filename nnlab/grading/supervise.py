@@ -53,7 +53,7 @@ class Limits:
 
 @dataclass
 class Checked:
-    """One submission's outcome: ``status`` is ``checked``, ``error``, ``timeout`` or ``memory``."""
+    """One submission's outcome: ``status`` is ``checked``, ``error``, ``timeout``, ``memory`` or ``tampered``."""
 
     name: str
     status: str = "checked"
@@ -74,6 +74,7 @@ class Attempt:
     loaded: bool = False
     error: str | None = None
     out_of_memory: bool = False  # it ran out of its memory: while loading (with error) or in a check
+    tampered: list[str] = field(default_factory=list)  # what showed it at work on the checks after loading
     running: str | None = None  # the check started and not yet reported
     roles: list[str] = field(default_factory=list)  # the roles the running check looked up, in order
     finished: bool = False
@@ -118,6 +119,11 @@ def check_submission(
 def attempt_ends_submission(attempt: Attempt, checked: Checked, limits: Limits) -> bool:
     """Record what the attempt came to; False when a fresh worker should go on after a lost check."""
     if attempt.finished:
+        return True
+    if attempt.tampered:  # no result it gave counts, those before the evidence included
+        checked.status = "tampered"
+        checked.error = f"tampered with the checks after loading: {'; '.join(attempt.tampered)}"
+        checked.results.clear()
         return True
     if attempt.out_of_memory:
         where = f"in {attempt.running}" if attempt.running else "while loading"
@@ -247,7 +253,7 @@ def follow(
     selector.register(worker.stdout, selectors.EVENT_READ, "output")
     selector.register(events_fd, selectors.EVENT_READ, "events")
     pending, printed, clock = b"", 0, None  # clock: when the current check (or loading) must be over
-    while selector.get_map() and not (attempt.finished or attempt.error is not None or attempt.out_of_memory):
+    while selector.get_map() and not ended_early(attempt):
         now = time.monotonic()
         if now >= deadline:
             attempt.stopped_for = "timeout"
@@ -273,13 +279,18 @@ def follow(
                 except (Forged, ValueError, TypeError, AttributeError, KeyError):
                     attempt.error = "wrote into nnlab's result channel (a forged or garbled result)"
                     return attempt
-    if attempt.finished or attempt.error is not None or attempt.out_of_memory:
+    if ended_early(attempt):
         return attempt  # whatever it left running (an atexit, a child holding the pipes) is not waited for
     try:
         attempt.returncode = worker.wait(timeout=max(0.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:  # it closed its output and the channel, and lives on
         attempt.stopped_for = "timeout"
     return attempt
+
+
+def ended_early(attempt: Attempt) -> bool:
+    """Done, or reported what ends the submission: a load error, memory, tampering."""
+    return attempt.finished or attempt.error is not None or attempt.out_of_memory or bool(attempt.tampered)
 
 
 def handle(event: dict, attempt: Attempt, checked: Checked, limits: Limits, token: str, clock):
@@ -313,6 +324,9 @@ def handle(event: dict, attempt: Attempt, checked: Checked, limits: Limits, toke
             return None
         checked.results[result.check] = result
         attempt.running = None
+        return None
+    if kind == "tampered" and attempt.loaded and attempt.running is None:
+        attempt.tampered = [str(item) for item in event["evidence"]] or ["(no evidence given)"]
         return None
     if kind == "done" and attempt.loaded and attempt.running is None and not attempt.expected:
         attempt.finished = True

@@ -11,6 +11,8 @@ costs only what had not been reported. The events, in order::
     {"event": "loaded", "restored": ["torch.allclose", ...]}
     {"event": "start", "check": "<id>"}, {"event": "role", "role": "blocks.MLP"} (each role the check
         looks up, once), then {"event": "result", <Result>}, for each check
+    {"event": "tampered", "evidence": [...]}              (before a check, or after the last: what shows the
+        submission still at work, a thread, a tracer or a change since loading; nothing more is run)
     {"event": "done"}
 
 Every event carries the token the supervisor sent on stdin, which the
@@ -103,9 +105,10 @@ def main(config: dict) -> None:
     import torch
 
     from nnlab.checks import CHECKS, all_checks
-    from nnlab.grading.guard import Snapshot, warm_up
+    from nnlab.grading.guard import Snapshot, tampering, warm_up, watched_by_the_checks
 
     torch.set_num_threads(config["threads"])
+    no_monitor_thread()
     checks = [c for c in all_checks() if c.id not in set(config["skip"])]
     warm_up()
     snapshot = Snapshot(objects=CHECKS)
@@ -128,11 +131,29 @@ def main(config: dict) -> None:
             emit(event="role", role=role)
 
     watched = WatchedLab(lab, report_role, config["hung_roles"])
-    for check in checks:
+    # what the checks compute with, as the guard left it: re-checked before each check, and after the last
+    kept = Snapshot(objects=CHECKS, watched=watched_by_the_checks)
+    for check in [*checks, None]:
+        evidence = tampering(kept)
+        if evidence:
+            emit(event="tampered", evidence=evidence)
+            return
+        if check is None:
+            break
         looked_up.clear()
         emit(event="start", check=check.id)
         emit(event="result", **checked(check, watched).to_dict())
     emit(event="done")
+
+
+def no_monitor_thread() -> None:
+    """tqdm's progress bars start a monitor thread that outlives them: a thread between checks is taken for the
+    submission's own (``guard.tampering``), so a lab that shows a progress bar gets none."""
+    try:
+        import tqdm
+    except ImportError:
+        return
+    tqdm.tqdm.monitor_interval = 0
 
 
 def checked(check, lab):
