@@ -168,8 +168,8 @@ def readable(file: Path) -> None:
     try:
         file.stat()  # follows links: a dangling one or a loop fails here
     except OSError as error:
-        kind = "a link that leads nowhere" if file.is_symlink() else "there"
-        raise FileNotFoundError(f"{file.name} could not be read ({kind}: {error.strerror}): {file}") from None
+        why = f"a link that leads nowhere: {error.strerror}" if file.is_symlink() else error.strerror
+        raise FileNotFoundError(f"{file.name} could not be read ({why}): {file}") from None
 
 
 def load_lab(path: str | Path, name: str | None = None) -> Lab:

@@ -17,7 +17,9 @@ without it; ``off`` runs workers as plain processes.
 """
 
 import functools
+import os
 import shutil
+import site
 import subprocess
 import sys
 import tempfile
@@ -51,44 +53,93 @@ class Sandbox:
 
 def bwrap_arguments(work: Path, hidden: tuple[Path, ...], adapter: Path | None) -> list[str]:
     """bwrap's mounts, in order, each laid over the ones before it."""
+    private_tmp = work / "tmp"  # its /tmp, on disk beside its copy: a tmpfs would be memory outside its cap
+    private_tmp.mkdir(exist_ok=True)
     arguments = ["bwrap", *NAMESPACES, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    private = {Path("/tmp"), Path(tempfile.gettempdir()), Path.home()}  # the grader's temporary files and home
-    for folder in sorted(private):
+    # as root it stays uid 0: without capabilities, and with the kernel's switches out of its reach
+    arguments += ["--cap-drop", "ALL", "--ro-bind", "/proc/sys", "/proc/sys"]
+    if Path("/proc/sysrq-trigger").exists():  # (some kernels and containers have none)
+        arguments += ["--ro-bind", "/dev/null", "/proc/sysrq-trigger"]
+    # its own /tmp over the grader's; an empty folder over each other folder it must not see, made read-only
+    # once what it needs is put back inside
+    temporary = sorted(f for f in {Path("/tmp"), Path(tempfile.gettempdir())} if real_folder(f))
+    for folder in temporary:
+        arguments += ["--bind", str(private_tmp), str(folder)]
+    emptied = sorted(f for f in {Path.home(), *RUNTIME_FOLDERS} if real_folder(f))
+    for folder in emptied:
         arguments += ["--tmpfs", str(folder)]
-    # Python, its packages and nnlab, where they lie under a folder made private above; the adapter's folder too,
-    # which it may read files from
-    needed = {Path(p) for p in [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path] if Path(p).is_absolute()}
-    if adapter is not None:
-        needed.add(adapter.parent)
-    put_back = sorted(p for p in needed if p.exists() and any(p.is_relative_to(f) for f in private))
+    private = temporary + emptied
+    put_back = sorted(path for path in python_folders(adapter) if any(path.is_relative_to(f) for f in private))
     for path in put_back:
         arguments += ["--ro-bind", str(path), str(path)]
 
     def visible(path: Path) -> bool:
         return not any(path.is_relative_to(f) for f in private) or any(path.is_relative_to(p) for p in put_back)
 
-    for path in filter(visible, hidden):  # after the above: a submission inside the repository stays hidden
-        arguments += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+    # after the above: a submission inside a folder put back stays hidden; a link is hidden where it leads
+    for path in sorted(filter(visible, {p.resolve() for p in hidden})):
+        if path.is_dir():
+            arguments += ["--tmpfs", str(path)]
+            emptied.append(path)
+        else:
+            arguments += ["--ro-bind", "/dev/null", str(path)]
+    for folder in emptied:
+        arguments += ["--remount-ro", str(folder)]
     return [*arguments, "--bind", str(work), str(work), "--chdir", str(work)]
+
+
+def real_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+# where services listen on Unix sockets (D-Bus, databases, Docker): a socket file crosses network namespaces
+RUNTIME_FOLDERS = (Path("/run"), Path("/var/run"))
+
+
+def python_folders(adapter: Path | None) -> set[Path]:
+    """What the worker needs to run: Python, its standard library and packages, nnlab, the adapter's folder (an
+    adapter may read files beside it), and nothing else on the supervisor's path (its working folder)."""
+    import nnlab
+
+    prefixes = {Path(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    folders = {*prefixes, *map(Path, site.getsitepackages()), Path(nnlab.__file__).parent}
+    folders |= {Path(p) for p in sys.path if p and any(Path(p).is_relative_to(prefix) for prefix in prefixes)}
+    if adapter is not None:
+        folders.add(adapter.parent)
+    return {folder for folder in folders if folder.exists()}
 
 
 @functools.cache
 def unavailable() -> str | None:
-    """Why bwrap cannot sandbox a worker on this machine, or None where it can (tried once per process)."""
+    """Why bwrap cannot sandbox a worker on this machine, or None where it can: tried once per process, by
+    importing nnlab inside it with the mounts a worker gets."""
     if shutil.which("bwrap") is None:
         return "bwrap is not installed"
-    try:
-        tried = subprocess.run(
-            ["bwrap", *NAMESPACES, "--ro-bind", "/", "/", "--proc", "/proc", "--", "true"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return f"bwrap could not start ({error})"
+    with tempfile.TemporaryDirectory(prefix="nnlab-sandbox-") as work:
+        command = [*bwrap_arguments(Path(work), (), None), "--", sys.executable, "-c", "import nnlab"]
+        try:
+            tried = subprocess.run(command, capture_output=True, text=True, timeout=60, env=worker_environment())
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"bwrap could not start ({error})"
     if tried.returncode != 0:
-        return f"bwrap cannot make namespaces here ({' '.join(tried.stderr.split()) or tried.returncode})"
+        return f"bwrap cannot run a worker here ({' '.join(tried.stderr.split()[-12:]) or tried.returncode})"
     return None
+
+
+def worker_environment(**settings: str) -> dict[str, str]:
+    """The worker's environment: the locale, the paths, and ``settings``; no other variable of the grader's (a
+    token, a password) reaches the code under check."""
+    import nnlab
+
+    kept = {name: value for name, value in os.environ.items() if name in KEPT or name.startswith(KEPT_PREFIXES)}
+    # the worker imports the very nnlab this process runs, wherever its working folder is
+    package_root = str(Path(nnlab.__file__).resolve().parents[1])
+    python_path = os.pathsep.join([package_root, *filter(None, [os.environ.get("PYTHONPATH")])])
+    return kept | {"PYTHONPATH": python_path} | settings
+
+
+KEPT = {"PATH", "HOME", "LANG", "LANGUAGE", "TERM", "LD_LIBRARY_PATH", "NNLAB_HYPOTHESIS_PROFILE"}
+KEPT_PREFIXES = ("LC_", "COV_CORE_", "COVERAGE_")  # the locale; pytest-cov's, which measures workers in tests
 
 
 def choose(mode: str, hidden: list[Path]) -> Sandbox:

@@ -25,13 +25,12 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import nnlab
 from nnlab.checks import RESULTS, all_checks
 from nnlab.checks.run import Result
-from nnlab.grading.sandbox import Sandbox, choose
+from nnlab.grading.sandbox import Sandbox, choose, worker_environment
 
 # how Python and torch's CPU allocator say an allocation was refused (by the memory cap, RLIMIT_DATA)
-OUT_OF_MEMORY = re.compile(r"\bMemoryError\b|can't allocate memory")
+OUT_OF_MEMORY = re.compile(r"(^|: )MemoryError\b|DefaultCPUAllocator: can't allocate memory")
 OUTPUT_KEPT = 1 << 20  # the first MiB of a submission's output is saved beside its report
 # the worker's command after the interpreter (tests/grading/test_supervise.py puts a scripted worker in its place)
 WORKER = ["-m", "nnlab.grading.worker"]
@@ -120,15 +119,25 @@ def attempt_ends_submission(attempt: Attempt, checked: Checked, limits: Limits) 
     """Record what the attempt came to; False when a fresh worker should go on after a lost check."""
     if attempt.finished:
         return True
+    if not attempt.loaded and attempt.error is None and checked.output.startswith(b"bwrap: "):
+        first = checked.output.decode(errors="replace").splitlines()[0]
+        checked.status, checked.error = "error", f"the sandbox could not start ({first}): try --sandbox off"
+        return True
     if attempt.tampered:  # no result it gave counts, those before the evidence included
         checked.status = "tampered"
         checked.error = f"tampered with the checks after loading: {'; '.join(attempt.tampered)}"
         checked.results.clear()
         return True
-    if attempt.out_of_memory:
-        where = f"in {attempt.running}" if attempt.running else "while loading"
-        checked.status, checked.error = "memory", f"ran out of its {limits.memory_gib:g} GiB of memory {where}"
+    if attempt.out_of_memory and not attempt.loaded:
+        checked.status, checked.error = "memory", f"ran out of its {limits.memory_gib:g} GiB of memory while loading"
         return True
+    if attempt.out_of_memory:  # that check fails; a fresh worker, its memory back, goes on with the rest
+        check = next(c for c in all_checks() if c.id == attempt.running)
+        ran_out = f"ran out of its {limits.memory_gib:g} GiB of memory"
+        checked.results[check.id] = Result(check.id, check.claim, "fail", f"{check.title.rstrip('.')}: {ran_out}")
+        if checked.status == "checked":  # the first check it happened in names the submission's status
+            checked.status, checked.error = "memory", f"{ran_out} in {check.id}"
+        return False
     if attempt.stopped_for == "output":
         checked.status, checked.error = "error", f"runaway output: printed more than {limits.output_mib:g} MiB"
         return True
@@ -207,18 +216,16 @@ def run_worker(
         "memory_bytes": int(limits.memory_gib * 2**30),
         "threads": limits.threads,
     }
-    # the worker imports the very nnlab this process runs, wherever its working folder is
-    package_root = str(Path(nnlab.__file__).resolve().parents[1])
-    python_path = os.pathsep.join([package_root, *filter(None, [os.environ.get("PYTHONPATH")])])
-    environment = os.environ | {
-        "PYTHONPATH": python_path,
-        "OMP_NUM_THREADS": str(limits.threads),
-        "MKL_NUM_THREADS": str(limits.threads),
-        "TMPDIR": str(work),
-        "CUDA_VISIBLE_DEVICES": "",  # the checks run on the CPU; a submission has no business with a GPU
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "MPLBACKEND": "Agg",
-    }
+    environment = worker_environment(
+        OMP_NUM_THREADS=str(limits.threads),
+        MKL_NUM_THREADS=str(limits.threads),
+        TMPDIR=str(work),
+        HOME=str(work),  # its home is its own folder: what it (or matplotlib) keeps there stays there
+        CUDA_VISIBLE_DEVICES="",  # the checks run on the CPU; a submission has no business with a GPU
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONUNBUFFERED="1",  # what it prints is read as it prints it, not lost in a buffer when it is stopped
+        MPLBACKEND="Agg",
+    )
     worker = subprocess.Popen(
         sandbox.command([sys.executable, *WORKER], work, adapter),
         cwd=work,
@@ -301,7 +308,8 @@ def handle(event: dict, attempt: Attempt, checked: Checked, limits: Limits, toke
     if kind == "loading" and not attempt.loaded:
         return time.monotonic() + limits.check_timeout
     if kind == "error" and not attempt.loaded:
-        attempt.error, attempt.out_of_memory = str(event["error"]), event.get("memory") is True
+        attempt.error = str(event["error"])
+        attempt.out_of_memory = event.get("memory") is True or bool(OUT_OF_MEMORY.search(attempt.error))
         return None
     if kind == "loaded" and not attempt.loaded:
         attempt.loaded = True

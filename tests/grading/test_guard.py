@@ -2,12 +2,14 @@
 
 import json
 import shutil
+import sys
+import threading
 
 import torch
 
 from nnlab.checks import CHECKS, all_checks, load_lab, run_check
 from nnlab.cli import main
-from nnlab.grading.guard import Snapshot, warm_up
+from nnlab.grading.guard import Snapshot, tampering, warm_up, watched_by_the_checks
 from tests.grading.conftest import EXAMPLES
 
 ORIGINALS = (torch.allclose, torch.equal, torch.Tensor.equal, torch.testing.assert_close)
@@ -73,3 +75,23 @@ def test_warming_up_leaves_torchs_random_generator_as_it_was():
     before = torch.random.get_rng_state()
     warm_up()
     assert torch.equal(torch.random.get_rng_state(), before)
+
+
+def test_tampering_names_a_thread_a_profile_function_and_a_change_since_the_snapshot():
+    snapshot = Snapshot(watched=watched_by_the_checks)
+    already = tampering(snapshot)  # only what the rest of this process left running (tqdm's monitor thread)
+    assert all(item.startswith("threads of its own still running: ") for item in already), already
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, name="patcher")
+    thread.start()
+    original, torch.allclose = torch.allclose, lambda *args, **kwargs: True
+    sys.setprofile(lambda frame, event, arg: None)
+    try:
+        found = tampering(snapshot)
+    finally:
+        sys.setprofile(None)
+        stop.set()
+        thread.join()
+    assert found[0].startswith("a profile function (sys.setprofile)")
+    assert "patcher" in found[1].split(": ")[1].split(", ") and found[2:] == ["torch.allclose"]
+    assert torch.allclose is original  # put back

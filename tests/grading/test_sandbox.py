@@ -6,6 +6,7 @@ which installs Debian's bubblewrap).
 
 import json
 import os
+import shutil
 import socket
 import tempfile
 import uuid
@@ -61,8 +62,18 @@ def test_a_submission_reaches_no_listener_on_the_graders_loopback(mode, kept, tm
     assert report["status"] == "checked"
 
 
+@pytest.fixture
+def outside_tmp():
+    """A folder outside /tmp and the home, which the sandbox hides whole: there only the hiding of the other
+    submissions and of the reports keeps them out of sight."""
+    folder = Path(tempfile.mkdtemp(dir="/var/tmp", prefix="nnlab-test-"))
+    yield folder
+    shutil.rmtree(folder)
+
+
 @pytest.mark.parametrize(("mode", "kept"), MODES)
-def test_a_submission_sees_no_classmates_lab_no_reports_and_no_home_and_writes_only_its_copy(mode, kept, tmp_path):
+def test_a_submission_sees_no_classmates_lab_no_reports_and_no_home_and_writes_only_its_copy(mode, kept, outside_tmp):
+    tmp_path = outside_tmp
     classmate = tmp_path / "classmate"
     classmate.mkdir()
     (classmate / "blocks.py").write_text("SECRET = 'the classmate's answer'\n")
@@ -157,3 +168,30 @@ def test_without_bwrap_auto_says_so_and_on_refuses_naming_the_package(tmp_path, 
     error = capsys.readouterr().err
     assert "--sandbox on, but bwrap is not installed: install Debian's bubblewrap (apt-get install bubblewrap)" in error
     assert not (tmp_path / "out" / "lab").exists()  # refused before anything ran
+
+
+@pytest.mark.parametrize(("mode", "kept"), MODES)
+def test_a_submission_sees_none_of_the_graders_environment(mode, kept, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_SECRET_TOKEN", "s3cret")
+    _, printed = checked(tmp_path, "import os\nprint(os.environ.get('GRADER_SECRET_TOKEN'))\n", mode)
+    assert printed == "None\n"  # in both modes: the worker's environment is chosen, not inherited
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the grader runs as root here only (as on Gradescope)")
+def test_run_as_root_a_submission_can_neither_remount_nor_touch_the_kernels_switches(tmp_path):
+    source = (
+        "import json, subprocess\n"
+        "tried = {'remount': subprocess.run(['mount', '-o', 'remount,rw', '/'], capture_output=True).returncode}\n"
+        "for name in ('/proc/sys/kernel/core_pattern', '/proc/sysrq-trigger'):\n"
+        "    try:\n"
+        "        open(name, 'w').close()\n"
+        "        tried[name] = 'written'\n"
+        "    except OSError as error:\n"
+        "        tried[name] = type(error).__name__\n"
+        "print(json.dumps(tried))\n"
+    )
+    before = Path("/proc/sys/kernel/core_pattern").read_text()
+    _, printed = checked(tmp_path, source, "on")
+    tried = json.loads(printed)
+    assert tried["remount"] != 0 and "written" not in tried.values(), tried
+    assert Path("/proc/sys/kernel/core_pattern").read_text() == before

@@ -78,12 +78,11 @@ GOING_WRONG = {
         "error",
         "could not be loaded: ImportError: x",
     ),
-    # the memory cap reached inside a check (torch's allocator refusing): the rest is not run, and says why
-    "runs out of memory in a check": (
-        Script(results={SECOND: ["fail", f"{SECOND}: {ALLOCATOR_REFUSED}"]}),
+    "runs out of memory loading": (
+        Script(error=f"could not be loaded: {ALLOCATOR_REFUSED}"),
         LIMITS,
         "memory",
-        f"ran out of its 4 GiB of memory in {SECOND}",
+        "ran out of its 4 GiB of memory while loading",
     ),
     "hangs loading": (
         Script(at={"loading": "hang"}),
@@ -149,6 +148,25 @@ def test_a_worker_that_goes_wrong_ends_its_submission_with_a_reason_and_every_ot
     # what was reported before it went wrong stands, and nothing is reported twice or lost
     assert sorted(outcome.results) == sorted(check for check, _ in CHECKS)
     assert all(r.result == "pass" for r in outcome.results.values() if r not in not_run)
+
+
+def test_memory_run_out_in_a_check_fails_that_check_and_a_fresh_worker_goes_on_with_the_rest(tmp_path):
+    refused = {check: ["fail", f"{check}: {ALLOCATOR_REFUSED}"] for check in (SECOND, LAST)}
+    outcome = checked(tmp_path, Script(results=refused))
+    assert (outcome.status, outcome.error) == ("memory", f"ran out of its 4 GiB of memory in {SECOND}")
+    failed = {check: r.detail for check, r in outcome.results.items() if r.result != "pass"}
+    assert sorted(failed) == sorted([SECOND, LAST])
+    assert all(detail.endswith(": ran out of its 4 GiB of memory") for detail in failed.values())
+    assert len(outcome.results) == len(CHECKS)
+
+
+@pytest.mark.parametrize(
+    "detail",
+    ["ValueError at lab.py:3: not enough MemoryErrors", "AssertionError: outputs differ (can allocate memory)"],
+)
+def test_a_failure_that_only_mentions_memory_is_that_checks_failure(tmp_path, detail):
+    outcome = checked(tmp_path, Script(results={SECOND: ["fail", detail]}))
+    assert (outcome.status, outcome.results[SECOND].detail) == ("checked", detail)
 
 
 def test_a_check_that_hangs_fails_alone_and_the_later_checks_of_its_role_fail_without_running(tmp_path):
