@@ -139,7 +139,7 @@ def worker_environment(**settings: str) -> dict[str, str]:
 
 
 KEPT = {"PATH", "HOME", "LANG", "LANGUAGE", "TERM", "LD_LIBRARY_PATH", "NNLAB_HYPOTHESIS_PROFILE"}
-KEPT_PREFIXES = ("LC_", "COV_CORE_", "COVERAGE_")  # the locale; pytest-cov's, which measures workers in tests
+KEPT_PREFIXES = ("LC_",)  # the locale
 
 
 def choose(mode: str, hidden: list[Path]) -> Sandbox:

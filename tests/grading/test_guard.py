@@ -79,8 +79,8 @@ def test_warming_up_leaves_torchs_random_generator_as_it_was():
 
 def test_tampering_names_a_thread_a_profile_function_and_a_change_since_the_snapshot():
     snapshot = Snapshot(watched=watched_by_the_checks)
-    already = tampering(snapshot)  # only what the rest of this process left running (tqdm's monitor thread)
-    assert all(item.startswith("threads of its own still running: ") for item in already), already
+    # what this test process has anyway (coverage's trace function under --cov, tqdm's monitor thread) is
+    # in the evidence too: a worker has neither
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait, name="patcher")
     thread.start()
@@ -92,6 +92,8 @@ def test_tampering_names_a_thread_a_profile_function_and_a_change_since_the_snap
         sys.setprofile(None)
         stop.set()
         thread.join()
-    assert found[0].startswith("a profile function (sys.setprofile)")
-    assert "patcher" in found[1].split(": ")[1].split(", ") and found[2:] == ["torch.allclose"]
-    assert torch.allclose is original  # put back
+    assert any(item.startswith("a profile function (sys.setprofile)") for item in found), found
+    threads = [item for item in found if item.startswith("threads of its own still running: ")]
+    assert len(threads) == 1 and "patcher" in threads[0].split(": ")[1].split(", "), found
+    assert found[-1] == "torch.allclose" and torch.allclose is original  # named, and put back
+    assert "torch.allclose" not in tampering(snapshot)
