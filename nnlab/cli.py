@@ -21,6 +21,7 @@ from nnlab.experiment import (
     seeds_from,
     summarize,
 )
+from nnlab.grading import sandbox
 from nnlab.plots import write_figures
 from nnlab.stats import analyse
 from nnlab.training import Recipe, pick_device
@@ -63,7 +64,6 @@ def lab(args: argparse.Namespace) -> int:
 def check(args: argparse.Namespace) -> int:
     from nnlab.grading.batch import all_passed, check_batch
     from nnlab.grading.gradescope import write_gradescope
-    from nnlab.grading.sandbox import SandboxUnavailable
     from nnlab.grading.supervise import Limits
 
     jobs = args.jobs or os.cpu_count() or 1
@@ -77,7 +77,7 @@ def check(args: argparse.Namespace) -> int:
     paths, adapter = [Path(p) for p in args.paths], args.adapter and Path(args.adapter)
     try:
         reports = check_batch(paths, out, limits, jobs, adapter, sandbox=args.sandbox)
-    except SandboxUnavailable as error:
+    except sandbox.SandboxUnavailable as error:
         print(f"nnlab: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -171,7 +171,7 @@ def parser() -> argparse.ArgumentParser:
     )
     check_parser.add_argument(
         "--sandbox",
-        choices=("auto", "on", "off"),
+        choices=sandbox.MODES,
         default="auto",
         help="run each submission in bwrap's sandbox: auto where bwrap works, on or refuse, off (default: auto)",
     )

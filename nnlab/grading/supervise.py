@@ -327,7 +327,7 @@ def handle(event: dict, attempt: Attempt, checked: Checked, limits: Limits, toke
         result = Result(**event)
         if result.check != attempt.running or result.result not in RESULTS:
             raise Forged(f"a result for {result.check!r} while {attempt.running!r} ran")
-        if OUT_OF_MEMORY.search(result.detail):  # decided here: the rest of the submission is not run
+        if OUT_OF_MEMORY.search(result.detail):  # decided here: this worker stops, a fresh one goes on
             attempt.out_of_memory = True
             return None
         checked.results[result.check] = result
