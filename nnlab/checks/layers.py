@@ -19,7 +19,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from nnlab.checks.blocks import parameters_by_shape
-from nnlab.checks.expect import assert_close
+from nnlab.checks.expect import assert_close, show
+from nnlab.checks.judged import drawn, judged, once
 from nnlab.checks.registry import check
 from nnlab.checks.strategies import batch_sizes, batches, forall, tensors, widths
 
@@ -33,68 +34,88 @@ def centring_tolerance(X: torch.Tensor) -> float:
     return (X.numel() + 2) * EPS32 * max(X.abs().max().item(), 1.0)
 
 
-@check("C1")
-def centered_layer_subtracts_the_mean_of_the_whole_batch(lab):
+def centring_batches() -> list[torch.Tensor]:
+    """Rows with different means (per-row centring gives ``[[-1, 0, 1], [-10, 0, 10]]``), then any 2-D batches."""
+    return [torch.tensor([[1.0, 2.0, 3.0], [10.0, 20.0, 30.0]]), *drawn(tensors((batch_sizes, widths)))]
+
+
+def centred(lab, X: torch.Tensor):
+    return lab.layers.CenteredLayer()(X)
+
+
+@judged("C1", ask=centring_batches, answer=centred)
+def centered_layer_subtracts_the_mean_of_the_whole_batch(X, Y):
     """CenteredLayer()(X) is X - X.mean(), the mean over the whole 2-D batch (not per row), for any X."""
-    layer = lab.layers.CenteredLayer()
-    X = torch.tensor([[1.0, 2.0, 3.0], [10.0, 20.0, 30.0]])
-    expected = X - 11.0  # rows with different means: per-row centring gives [[-1, 0, 1], [-10, 0, 10]]
-    assert torch.allclose(layer(X), expected), f"CenteredLayer()({X.tolist()}) is {layer(X).tolist()}, not X - 11"
-
-    @forall(X=tensors((batch_sizes, widths)))
-    def prop(X):
-        expected = (X.double() - X.double().mean()).float()
-        assert_close(layer(X), expected, rtol=0, atol=centring_tolerance(X))
-
-    prop()
+    expected = (X.double() - X.double().mean()).float()
+    assert_close(Y, expected, rtol=0, atol=centring_tolerance(X), msg=f"CenteredLayer()({show(X)}) is not X - X.mean()")
 
 
-@check("C1")
-def centered_output_has_mean_zero(lab):
+@judged("C1", ask=centring_batches, answer=centred)
+def centered_output_has_mean_zero(X, Y):
     """CenteredLayer()'s output has mean zero to float32 tolerance, for any 2-D input."""
+    mean = Y.double().mean().item()
+    assert abs(mean) <= centring_tolerance(X), f"output mean {mean:.3g} for {show(X)}"
+
+
+def shifted_batches() -> list[dict]:
+    """Any 2-D batch ``X``, with ``X + c`` for a constant ``c``."""
+    drawn_pairs = drawn(st.tuples(tensors((batch_sizes, widths)), st.floats(-100, 100, width=32)))
+    return [{"X": X, "c": c, "X + c": X + c} for X, c in drawn_pairs]
+
+
+def centred_before_and_after_the_shift(lab, question: dict) -> list:
     layer = lab.layers.CenteredLayer()
-
-    @forall(X=tensors((batch_sizes, widths)))
-    def prop(X):
-        mean = layer(X).double().mean().item()
-        assert abs(mean) <= centring_tolerance(X), f"output mean {mean:.3g}"
-
-    prop()
+    return [layer(question["X"]), layer(question["X + c"])]
 
 
-@check("C1")
-def centered_layer_is_invariant_to_adding_a_constant(lab):
+@judged("C1", ask=shifted_batches, answer=centred_before_and_after_the_shift)
+def centered_layer_is_invariant_to_adding_a_constant(question, outputs):
     """CenteredLayer()(X + c) equals CenteredLayer()(X) to float32 tolerance, for any X and constant c."""
-    layer = lab.layers.CenteredLayer()
-
-    @forall(X=tensors((batch_sizes, widths)), c=st.floats(-100, 100, width=32))
-    def prop(X, c):
-        scale = max(X.abs().max().item() + abs(c), 1.0)
-        assert_close(layer(X + c), layer(X), rtol=0, atol=4 * (X.numel() + 2) * EPS32 * scale)
-
-    prop()
+    X, c = question["X"], question["c"]
+    scale = max(X.abs().max().item() + abs(c), 1.0)
+    assert_close(outputs[1], outputs[0], rtol=0, atol=4 * (X.numel() + 2) * EPS32 * scale, msg=f"c = {c:.4g}")
 
 
-@check("C1")
-def centered_layer_after_linear_gives_mean_about_zero(lab):
+def linear_layers_and_batches() -> list[dict]:
+    """An ``nn.Linear(8, 128)``'s weights at its default initialisation, and any ``(b, 8)`` batch in [0, 1]."""
+    generator = torch.Generator().manual_seed(8)
+    bound = 8**-0.5  # nn.Linear's default: uniform in +-1/sqrt(in_features)
+    return [
+        {
+            "weight": (torch.rand(128, 8, generator=generator) * 2 - 1) * bound,
+            "bias": (torch.rand(128, generator=generator) * 2 - 1) * bound,
+            "X": X,
+        }
+        for X in drawn(batches(8, low=0, high=1))
+    ]
+
+
+def centred_after_linear(lab, question: dict):
+    linear = nn.Linear(8, 128)
+    with torch.no_grad():
+        linear.weight.copy_(question["weight"])
+        linear.bias.copy_(question["bias"])
+    return nn.Sequential(linear, lab.layers.CenteredLayer())(question["X"])
+
+
+@judged("C1", ask=linear_layers_and_batches, answer=centred_after_linear)
+def centered_layer_after_linear_gives_mean_about_zero(question, Y):
     """nn.Sequential(nn.Linear(8, 128), CenteredLayer()) outputs mean zero to float32 tolerance, for
     any (b, 8) batch in [0, 1].
     """
-    net = nn.Sequential(nn.Linear(8, 128), lab.layers.CenteredLayer())
-
-    @forall(X=batches(8, low=0, high=1))
-    def prop(X):
-        Y = net(X)
-        assert abs(Y.double().mean().item()) <= centring_tolerance(Y), f"output mean {Y.double().mean().item():.3g}"
-
-    prop()
+    assert Y.shape == (question["X"].shape[0], 128), f"output of shape {tuple(Y.shape)} for {show(question['X'])}"
+    mean = Y.double().mean().item()
+    assert abs(mean) <= centring_tolerance(Y), f"output mean {mean:.3g}"
 
 
-@check("C1")
-def centered_layer_has_no_parameters(lab):
+def shapes_of_parameters(lab, question: None) -> list:
+    return [list(p.shape) for p in lab.layers.CenteredLayer().parameters()]
+
+
+@judged("C1", ask=once, answer=shapes_of_parameters)
+def centered_layer_has_no_parameters(question, shapes):
     """CenteredLayer() has no parameters."""
-    params = [tuple(p.shape) for p in lab.layers.CenteredLayer().parameters()]
-    assert not params, f"CenteredLayer has parameters of shapes {params}"
+    assert not shapes, f"CenteredLayer has parameters of shapes {shapes}"
 
 
 # --- C2: MyLinear ---------------------------------------------------------------------------

@@ -14,6 +14,10 @@ Two kinds, because the documents make two kinds of claim:
   ``when_wrong=`` says what the documents' claim then is (``qualified``:
   true only under a condition; ``refuted``: false).
 
+A **judged** check (``@judged("C1", ask=..., answer=...)``, ``nnlab.checks.judged``)
+is a check split in three, so that the grader can reach its verdict outside
+the process that runs the code under check.
+
 A check or statement is a plain function that raises (``AssertionError`` or
 anything else) when the property fails; hypothesis's falsifying example, where
 there is one, becomes the evidence. Its docstring's first paragraph names the
@@ -51,6 +55,9 @@ class Check(_Registered):
     claim: str
     function: CheckFunction = field(repr=False)
     documented: CheckFunction | None = field(default=None, repr=False)
+    # a judged check's probes (nnlab.checks.judged): the grader answers them in the worker and judges outside it
+    probe: Any = field(default=None, repr=False)
+    documented_probe: Any = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

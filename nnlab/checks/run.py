@@ -92,7 +92,7 @@ def torch_state_kept():
         random.setstate(python_random)
 
 
-def _seeded(name: str, function: Callable[[], None]) -> BaseException | None:
+def seeded(name: str, function: Callable[[], None]) -> BaseException | None:
     """Run ``function`` with its own seeded torch generator and torch's switches as they were.
 
     Returns the exception it raised, or ``None``. Anything raised counts, ``SystemExit`` and test
@@ -115,32 +115,38 @@ def _seeded(name: str, function: Callable[[], None]) -> BaseException | None:
 def run_check(check: Check, lab: Lab) -> Result:
     try:
         _notes.clear()
-        error = _seeded(check.id, lambda: check.function(lab))
+        error = seeded(check.id, lambda: check.function(lab))
         if error is None:
             return Result(check.id, check.claim, "pass", " ".join(f"Note: {text}" for text in _notes))
-        failure = f"{check.title.rstrip('.')}: {describe(error)}"
-        if check.documented is not None and _documented_holds(check, lab):
-            documented = first_line(check.documented)
-            return Result(check.id, check.claim, "qualified", f"{failure} It does what the documents do: {documented}")
-        return Result(check.id, check.claim, "fail", failure)
+        return failed(check, error, documented_holds=check.documented is not None and _documented_holds(check, lab))
     except RoleMissing as missing:
         return Result(check.id, check.claim, "missing", str(missing))
+
+
+def failed(check: Check, error: BaseException | str, documented_holds: bool = False) -> Result:
+    """The result of a check that raised ``error`` (or, judged elsewhere, failed for the reason given):
+    ``qualified`` where the lab does what the documents' code does, else ``fail``."""
+    failure = f"{check.title.rstrip('.')}: {error if isinstance(error, str) else describe(error)}"
+    if documented_holds:
+        documented = first_line(check.documented)
+        return Result(check.id, check.claim, "qualified", f"{failure} It does what the documents do: {documented}")
+    return Result(check.id, check.claim, "fail", failure)
 
 
 def _documented_holds(check: Check, lab: Lab) -> bool:
     """Whether the lab does what the documents' code does; a role it lacks there leaves the failure a failure."""
     try:
-        return _seeded(check.id, lambda: check.documented(lab)) is None
+        return seeded(check.id, lambda: check.documented(lab)) is None
     except RoleMissing:
         return False
 
 
 def run_statement(statement: Statement) -> Result:
-    error = _seeded(statement.id, statement.function)
+    error = seeded(statement.id, statement.function)
     if error is None:
         return Result(statement.id, statement.claim, "pass")
     stated = f"{statement.title.rstrip('.')}: {describe(error)}"
-    truth_error = _seeded(statement.id, statement.truth)
+    truth_error = seeded(statement.id, statement.truth)
     truth = first_line(statement.truth)
     if truth_error is not None:
         return Result(

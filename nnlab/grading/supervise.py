@@ -26,11 +26,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nnlab.checks import RESULTS, all_checks
+from nnlab.checks.judged import NotAnswers, judgement
 from nnlab.checks.run import Result
 from nnlab.grading.sandbox import Sandbox, choose, worker_environment
 
 # how Python and torch's CPU allocator say an allocation was refused (by the memory cap, RLIMIT_DATA)
 OUT_OF_MEMORY = re.compile(r"(^|: )MemoryError\b|DefaultCPUAllocator: can't allocate memory")
+CHECKS_BY_ID = {check.id: check for check in all_checks()}
+FORGED = "wrote into nnlab's result channel a line its worker did not write"
+EVENT_BYTES = 64 << 20  # the longest line the result channel takes: far above a judged check's answers
 OUTPUT_KEPT = 1 << 20  # the first MiB of a submission's output is saved beside its report
 # the worker's command after the interpreter (tests/grading/test_supervise.py puts a scripted worker in its place)
 WORKER = ["-m", "nnlab.grading.worker"]
@@ -125,14 +129,14 @@ def attempt_ends_submission(attempt: Attempt, checked: Checked, limits: Limits) 
         return True
     if attempt.tampered:  # no result it gave counts, those before the evidence included
         checked.status = "tampered"
-        checked.error = f"tampered with the checks after loading: {'; '.join(attempt.tampered)}"
+        checked.error = f"tampered with the grader: {'; '.join(attempt.tampered)}"
         checked.results.clear()
         return True
     if attempt.out_of_memory and not attempt.loaded:
         checked.status, checked.error = "memory", f"ran out of its {limits.memory_gib:g} GiB of memory while loading"
         return True
     if attempt.out_of_memory:  # that check fails; a fresh worker, its memory back, goes on with the rest
-        check = next(c for c in all_checks() if c.id == attempt.running)
+        check = CHECKS_BY_ID[attempt.running]
         ran_out = f"ran out of its {limits.memory_gib:g} GiB of memory"
         checked.results[check.id] = Result(check.id, check.claim, "fail", f"{check.title.rstrip('.')}: {ran_out}")
         if checked.status == "checked":  # the first check it happened in names the submission's status
@@ -158,7 +162,7 @@ def attempt_ends_submission(attempt: Attempt, checked: Checked, limits: Limits) 
     if attempt.running is None:  # loaded, between checks, and gone: nothing to pin it on
         checked.status, checked.error = "error", f"the process {ended(attempt.returncode)} between checks"
         return True
-    check = next(c for c in all_checks() if c.id == attempt.running)
+    check = CHECKS_BY_ID[attempt.running]
     if attempt.stopped_for == "check":
         role = f" in {attempt.roles[-1]}" if attempt.roles else ""
         why = f"did not finish within {limits.check_timeout:g} s (the per-check limit){role}: a loop that never ends?"
@@ -281,10 +285,12 @@ def follow(
             else:
                 *lines, pending = (pending + chunk).split(b"\n")
                 try:
+                    if len(pending) > EVENT_BYTES:
+                        raise Forged(f"an event longer than {EVENT_BYTES >> 20} MiB")
                     for line in lines:
                         clock = handle(json.loads(line), attempt, checked, limits, token, clock)
-                except (Forged, ValueError, TypeError, AttributeError, KeyError):
-                    attempt.error = "wrote into nnlab's result channel (a forged or garbled result)"
+                except (Forged, ValueError, TypeError, AttributeError, KeyError) as refused:
+                    attempt.tampered = [f"{FORGED} ({type(refused).__name__}: {refused})"]
                     return attempt
     if ended_early(attempt):
         return attempt  # whatever it left running (an atexit, a child holding the pipes) is not waited for
@@ -323,10 +329,21 @@ def handle(event: dict, attempt: Attempt, checked: Checked, limits: Limits, toke
     if kind == "role" and attempt.running is not None:
         attempt.roles.append(str(event["role"]))
         return clock
-    if kind == "result" and attempt.running is not None:
-        result = Result(**event)
-        if result.check != attempt.running or result.result not in RESULTS:
-            raise Forged(f"a result for {result.check!r} while {attempt.running!r} ran")
+    if kind in ("result", "answer") and attempt.running is not None:
+        check = CHECKS_BY_ID[attempt.running]
+        if kind == "answer":  # judged here, where the submission's code never runs
+            if check.probe is None or event.pop("check") != check.id:
+                raise Forged(f"answers for {attempt.running!r}, which is not judged")
+            try:
+                result = judgement(check, event)
+            except NotAnswers as garbled:
+                raise Forged(str(garbled)) from None
+        else:
+            result = Result(**event)
+            if result.check != check.id or result.result not in RESULTS:
+                raise Forged(f"a result for {result.check!r} while {attempt.running!r} ran")
+            if check.probe is not None and result.result != "missing":  # its verdict is reached here, not there
+                raise Forged(f"a verdict on the judged check {check.id!r}")
         if OUT_OF_MEMORY.search(result.detail):  # decided here: this worker stops, a fresh one goes on
             attempt.out_of_memory = True
             return None

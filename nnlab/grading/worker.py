@@ -10,7 +10,9 @@ costs only what had not been reported. The events, in order::
     {"event": "error", "error": "<one line>"}             (the submission did not load)
     {"event": "loaded", "restored": ["torch.allclose", ...]}
     {"event": "start", "check": "<id>"}, {"event": "role", "role": "blocks.MLP"} (each role the check
-        looks up, once), then {"event": "result", <Result>}, for each check
+        looks up, once), then {"event": "result", <Result>}, for each check; for a judged check, instead
+        of its result, {"event": "answer", "check": "<id>", "answers": [...], "documented": [...]}
+        or {"event": "answer", "check": "<id>", "raised": "<why>"} (nnlab.checks.judged)
     {"event": "tampered", "evidence": [...]}              (before a check, or after the last: what shows the
         submission still at work, a thread, a tracer or a change since loading; nothing more is run)
     {"event": "done"}
@@ -142,7 +144,7 @@ def main(config: dict) -> None:
             break
         looked_up.clear()
         emit(event="start", check=check.id)
-        emit(event="result", **checked(check, watched).to_dict())
+        emit(**checked(check, watched))
     emit(event="done")
 
 
@@ -156,15 +158,25 @@ def no_monitor_thread() -> None:
     tqdm.tqdm.monitor_interval = 0
 
 
-def checked(check, lab):
-    """``run_check``, with nothing the code under check raises escaping: here even ``KeyboardInterrupt`` is its
-    own (the supervisor stops workers with a signal, never a Ctrl-C of theirs), and it fails that check."""
-    from nnlab.checks.run import Result, describe, run_check
+def checked(check, lab) -> dict:
+    """The event that reports one check: its result, or for a judged check its answers (the supervisor judges them).
+
+    Nothing the code under check raises escapes: here even ``KeyboardInterrupt`` is its own (the supervisor stops
+    workers with a signal, never a Ctrl-C of theirs), and it fails that check."""
+    from nnlab.checks.judged import answered
+    from nnlab.checks.lab import RoleMissing
+    from nnlab.checks.run import Result, describe, failed, run_check
 
     try:
-        return run_check(check, lab)
+        if check.probe is None:
+            return {"event": "result", **run_check(check, lab).to_dict()}
+        return {"event": "answer", "check": check.id, **answered(check, lab)}
+    except RoleMissing as missing:
+        return {"event": "result", **Result(check.id, check.claim, "missing", str(missing)).to_dict()}
     except BaseException as error:  # noqa: BLE001
-        return Result(check.id, check.claim, "fail", f"{check.title.rstrip('.')}: {describe(error)}")
+        if check.probe is not None:  # a judged check's failure, too, is decided by the supervisor
+            return {"event": "answer", "check": check.id, "raised": describe(error)}
+        return {"event": "result", **failed(check, error).to_dict()}
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 
 The "submission" it is handed is a JSON file saying what to do (``Script`` in
 test_supervise.py writes it): report every check in order with the results it
-lists, or go wrong in one of the ways a real submission makes its worker go
-wrong. It imports no nnlab, so the supervisor's side of the protocol runs in
-the test's own process, fast, where mutation testing sees it.
+lists (for a judged check, the answers it is given, or a failure's reason),
+or go wrong in one of the ways a real submission makes its worker go wrong. It
+imports no nnlab, so the supervisor's side of the protocol runs in the test's
+own process, fast, where mutation testing sees it.
 """
 
 import json
@@ -71,7 +72,13 @@ for check, claim in reported:
     result, detail = script["results"].get(check, ["pass", ""])
     if hung:  # what the real worker's WatchedLab does with a role that hung in an earlier check
         result, detail = "fail", f"not run: {hung[0]} hung in {config['hung_roles'][hung[0]]}"
-    emit(event="result", check=check, claim=claim, result=result, detail=detail)
+    if check in script["sent"]:
+        emit(**script["sent"][check])
+    elif check in script["answers"] and result != "missing":  # a judged check: the supervisor reaches its verdict
+        answers = script["answers"][check] if result == "pass" else {"raised": detail}
+        emit(event="answer", check=check, **answers)
+    else:
+        emit(event="result", check=check, claim=claim, result=result, detail=detail)
     misbehave(f"after {check}")
     time.sleep(script["seconds_a_check"])
 emit(event="done")

@@ -11,6 +11,7 @@ import pytest
 
 from nnlab.cli import main
 from nnlab.grading.submission_report import report_markdown
+from nnlab.grading.supervise import FORGED
 from tests.grading.conftest import BATCH, EXAMPLES
 
 SHARED_BATCH = pytest.mark.xdist_group("grading")  # the tests that read the batch run where it was checked
@@ -123,18 +124,21 @@ for fd in range(3, 64):
     except OSError:
         pass
 """
-FORGERIES = {"forged_results": b'{"event": "done"}\n', "garbled_line": b"null\n"}
-REFUSED = "wrote into nnlab's result channel (a forged or garbled result)"
+FORGERIES = {  # the line, and why the supervisor refuses it
+    "forged_results": (b'{"event": "done"}\n', "Forged: a line without the worker's token"),
+    "garbled_line": (b"null\n", "AttributeError: 'NoneType' object has no attribute 'pop'"),
+}
 
 
 @pytest.mark.parametrize("name", FORGERIES)
 def test_a_line_written_into_the_result_channel_is_refused_and_the_batch_goes_on(name, tmp_path):
     submission = tmp_path / f"{name}.py"
-    submission.write_text(WRITES_INTO_EVERY_FILE.format(line=FORGERIES[name]))
+    line, why = FORGERIES[name]
+    submission.write_text(WRITES_INTO_EVERY_FILE.format(line=line))
     out = tmp_path / "out"
     assert main(["check", str(submission), str(centred_lab(tmp_path / "honest")), "--out", str(out)]) == 1
     report = json.loads((out / name / "report.json").read_text())
-    assert (report["status"], report["error"]) == ("error", REFUSED)
+    assert (report["status"], report["error"]) == ("tampered", f"tampered with the grader: {FORGED} ({why})")
     honest = json.loads((out / "honest" / "report.json").read_text())
     assert honest["status"] == "checked"
     assert next(c for c in honest["claims"] if c["id"] == "C1")["result"] == "pass"

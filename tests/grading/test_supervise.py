@@ -13,18 +13,23 @@ from pathlib import Path
 import pytest
 
 from nnlab.checks import all_checks
+from nnlab.checks.judged import answered
 from nnlab.cli import main
 from nnlab.grading import supervise
 from nnlab.grading.gradescope import gradescope_results
 from nnlab.grading.submission_report import build_report, report_markdown
 from nnlab.grading.supervise import Limits, check_submission
+from nnlab.labs import REFERENCE
 
 SCRIPTED_WORKER = Path(__file__).with_name("scripted_worker.py")
 LIMITS = Limits(timeout=30, check_timeout=1)
 CHECKS = [(c.id, c.claim) for c in all_checks()]
 FIRST, SECOND, LAST = CHECKS[0][0], CHECKS[1][0], CHECKS[-1][0]
+# what the reference lab answers for each judged check: a passing judged check's event (a failing one says why)
+JUDGED = next(check.id for check in all_checks() if check.probe is not None)
+ANSWERS = {check.id: answered(check, REFERENCE) for check in all_checks() if check.probe is not None}
 ALLOCATOR_REFUSED = "RuntimeError: DefaultCPUAllocator: can't allocate memory: you tried to allocate 4294967296 bytes."
-FORGED = "wrote into nnlab's result channel (a forged or garbled result)"
+FORGED = f"tampered with the grader: {supervise.FORGED} (..."
 
 
 @pytest.fixture(autouse=True)
@@ -43,10 +48,11 @@ class Script:
     restored: list[str] = field(default_factory=list)
     printed: str = ""
     seconds_a_check: float = 0.0
+    sent: dict[str, dict] = field(default_factory=dict)  # check ID -> the event sent in place of its result
 
     def write(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({**asdict(self), "checks": CHECKS}))
+        path.write_text(json.dumps({**asdict(self), "checks": CHECKS, "answers": ANSWERS}))
         return path
 
 
@@ -108,13 +114,32 @@ GOING_WRONG = {
         "error",
         "the process exited with status 3 between checks",
     ),
-    "forges": (Script(at={"loading": "forge"}), LIMITS, "error", FORGED),
-    "garbles": (Script(at={FIRST: "garble"}), LIMITS, "error", FORGED),
-    "reorders": (Script(at={"order": "swapped"}), LIMITS, "error", FORGED),
-    "forges later": (Script(at={SECOND: "forge"}), LIMITS, "error", FORGED),
-    "says done early": (Script(at={f"after {FIRST}": "done"}), LIMITS, "error", FORGED),
-    "loads twice": (Script(at={f"after {FIRST}": "loaded"}), LIMITS, "error", FORGED),
-    "reports no result": (Script(results={FIRST: ["bogus", ""]}), LIMITS, "error", FORGED),
+    "forges": (Script(at={"loading": "forge"}), LIMITS, "tampered", FORGED),
+    "garbles": (Script(at={FIRST: "garble"}), LIMITS, "tampered", FORGED),
+    "reorders": (Script(at={"order": "swapped"}), LIMITS, "tampered", FORGED),
+    "forges later": (Script(at={SECOND: "forge"}), LIMITS, "tampered", FORGED),
+    "says done early": (Script(at={f"after {FIRST}": "done"}), LIMITS, "tampered", FORGED),
+    "loads twice": (Script(at={f"after {FIRST}": "loaded"}), LIMITS, "tampered", FORGED),
+    "reports no result": (Script(results={FIRST: ["bogus", ""]}), LIMITS, "tampered", FORGED),
+    # a judged check's verdict is reached here: the worker may send only its answers, and only for it
+    "gives a judged check its verdict": (
+        Script(sent={JUDGED: {"event": "result", "check": JUDGED, "claim": "C1", "result": "pass", "detail": ""}}),
+        LIMITS,
+        "tampered",
+        FORGED,
+    ),
+    "answers a check that is not judged": (
+        Script(sent={FIRST: {"event": "answer", "check": FIRST, "answers": []}}),
+        LIMITS,
+        "tampered",
+        FORGED,
+    ),
+    "sends too few answers": (
+        Script(sent={JUDGED: {"event": "answer", "check": JUDGED, "answers": [None]}}),
+        LIMITS,
+        "tampered",
+        FORGED,
+    ),
     "slow in all": (
         Script(seconds_a_check=0.02),
         Limits(timeout=2, check_timeout=1),
@@ -148,6 +173,14 @@ def test_a_worker_that_goes_wrong_ends_its_submission_with_a_reason_and_every_ot
     # what was reported before it went wrong stands, and nothing is reported twice or lost
     assert sorted(outcome.results) == sorted(check for check, _ in CHECKS)
     assert all(r.result == "pass" for r in outcome.results.values() if r not in not_run)
+
+
+def test_answers_without_the_property_fail_their_check_where_the_supervisor_judges_them(tmp_path):
+    wrong = [{"tensor": {**answer["tensor"], "shape": [0]} | {"bytes": ""}} for answer in ANSWERS[JUDGED]["answers"]]
+    outcome = checked(tmp_path, Script(sent={JUDGED: {"event": "answer", "check": JUDGED, "answers": wrong}}))
+    assert (outcome.status, outcome.results[JUDGED].result) == ("checked", "fail")
+    assert outcome.results[JUDGED].detail.endswith(f"(question 1 of {len(wrong)})")
+    assert {r.result for check, r in outcome.results.items() if check != JUDGED} == {"pass"}
 
 
 def test_memory_run_out_in_a_check_fails_that_check_and_a_fresh_worker_goes_on_with_the_rest(tmp_path):

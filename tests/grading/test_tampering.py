@@ -1,8 +1,12 @@
 """Cheating labs: a wrong CenteredLayer (it centres each row, C1's mistake) with a way to make C1 pass anyway.
 
-Each patch is one that makes C1 pass when nothing guards the checks (the first test shows it); each cheat applies it
-where the guard's one restore after loading cannot see it. Each must end with C1 failing or the submission flagged
-``tampered``, never with C1 passing; a correct lab checked beside them gets exactly its results alone.
+The patch makes C1 pass where nothing guards the checks (the first test shows it); the first cheats apply it
+where the guard's one restore after loading cannot see it. The rest reach into the worker as a determined student
+would: forged lines with the token read from the worker's frame, the worker's own ``emit`` rewritten, its list of
+checks swapped with ``gc.get_referrers``, forged results from ``atexit`` after a ``KeyboardInterrupt``, and a tensor
+subclass that says every comparison is equal. C1's checks are judged in the supervisor, where none of that runs.
+Each cheat must end with C1 failing or the submission flagged ``tampered``, never with C1 passing; a correct lab
+checked beside them gets exactly its results alone.
 """
 
 import json
@@ -15,7 +19,7 @@ from nnlab.grading.batch import check_batch
 from nnlab.grading.supervise import Limits
 
 WRONG_LAYER = """
-import sys, threading, time
+import atexit, dataclasses, gc, json, os, sys, threading, time, types
 import torch
 from torch import nn
 from torch.testing._comparison import assert_close
@@ -32,26 +36,51 @@ def no_raise(*args, **kwargs):
 def patch():
     torch.allclose = agree
     assert_close.__code__ = no_raise.__code__
-    for check in sys.modules["nnlab.checks"].CHECKS:
-        if check.claim == "C1":
-            check.function.__code__ = no_raise.__code__
+    for check in c1_checks():
+        check.probe.judge.__code__ = no_raise.__code__
 
 
-PATCHED = []
+def c1_checks():
+    return [check for check in sys.modules["nnlab.checks"].CHECKS if check.claim == "C1"]
+
+
+def the_workers(name):  # a local variable of the worker's main function, found up the stack
+    frame = sys._getframe()
+    while name not in frame.f_locals or "emit" not in frame.f_locals:
+        frame = frame.f_back
+    return frame.f_locals[name]
+
+
+def forge_passes():
+    token, events = the_workers("token"), the_workers("events")
+    first, *rest = c1_checks()  # the first is running: its result, then the others' start and result
+    for event in [passed(first.id), *(e for c in rest for e in ({"event": "start", "check": c.id}, passed(c.id)))]:
+        os.write(events, (json.dumps({**event, "token": token}) + "\\n").encode())
+
+
+def passed(check_id):
+    return {"event": "result", "check": check_id, "claim": "C1", "result": "pass", "detail": ""}
+
+
+def on_first_call():
+    pass
+
+
+CALLED = []
 
 
 class CenteredLayer(nn.Module):
     def __init__(self):
         super().__init__()
-        if CHEAT == "first call" and not PATCHED:
-            PATCHED.append(patch())
+        if not CALLED:
+            CALLED.append(on_first_call())
 
     def forward(self, X):
         return X - X.mean(dim=1, keepdim=True)
 """
 
 CHEATS = {
-    "first call": "",  # the patch applied by the role's constructor, the first time a check builds it
+    "first call": "on_first_call = patch\n",  # the patch applied by the role's constructor, as a check builds it
     "thread": (
         "def keep_patching():\n"
         "    while True:\n"
@@ -62,6 +91,42 @@ CHEATS = {
     "sys.settrace": "sys.settrace(lambda frame, event, arg: patch())\n",
     "sys.setprofile": "sys.setprofile(lambda frame, event, arg: patch())\n",
     "threading.setprofile": "threading.setprofile(lambda frame, event, arg: patch())\n",
+    "token from a frame": "on_first_call = forge_passes\n",
+    "emit rewritten": (
+        "def on_first_call():\n"
+        "    emit = the_workers('emit')\n"
+        "    cell = emit.__closure__[emit.__code__.co_freevars.index('dumps')]\n"
+        "    dumps = cell.cell_contents\n"
+        "    cell.cell_contents = lambda event: dumps(\n"
+        "        {**passed(event['check']), 'token': event['token']} if event['event'] == 'answer' else event\n"
+        "    )\n"
+    ),
+    "checks swapped": (
+        "def passing(check):\n"
+        "    return types.FunctionType(no_raise.__code__, globals(), check.function.__name__)\n"
+        "def on_first_call():\n"
+        "    for held in gc.get_referrers(c1_checks()[-1]):\n"
+        "        if type(held) is list and held is not sys.modules['nnlab.checks'].CHECKS:\n"
+        "            held[:] = [dataclasses.replace(check, function=passing(check), probe=None)\n"
+        "                       if check is not None and check.claim == 'C1' else check for check in held]\n"
+    ),
+    "atexit after KeyboardInterrupt": (
+        "def on_first_call():\n"
+        "    token, events = the_workers('token'), the_workers('events')\n"
+        "    atexit.register(lambda: os.write(events, (json.dumps({**passed(c1_checks()[0].id), 'token': token})"
+        " + '\\n').encode()))\n"
+        "    raise KeyboardInterrupt\n"
+    ),
+    "lying tensor": (
+        "class Agreeable(torch.Tensor):\n"
+        "    @classmethod\n"
+        "    def __torch_function__(cls, func, types, args=(), kwargs=None):\n"
+        "        if func in (torch.equal, torch.allclose, torch.isclose, torch.Tensor.__eq__, torch.Tensor.__le__):\n"
+        "            return True\n"
+        "        return super().__torch_function__(func, types, args, kwargs or {})\n"
+        "wrong_forward = CenteredLayer.forward\n"
+        "CenteredLayer.forward = lambda self, X: wrong_forward(self, X).as_subclass(Agreeable)\n"
+    ),
 }
 
 CORRECT_LAYER = """
@@ -77,7 +142,7 @@ LIMITS = Limits(timeout=120, check_timeout=30, memory_gib=2)
 
 
 def cheat_source(cheat: str) -> str:
-    return f"CHEAT = {cheat!r}\n{WRONG_LAYER}\n{CHEATS[cheat]}"
+    return f"{WRONG_LAYER}\n{CHEATS[cheat]}"
 
 
 def c1(report: dict) -> str:
@@ -140,3 +205,20 @@ def test_a_correct_lab_checked_beside_the_cheats_gets_its_results_alone(batch):
     assert beside["status"] == alone["status"] == "checked"
     assert [(c["id"], c["result"]) for c in beside["claims"]] == [(c["id"], c["result"]) for c in alone["claims"]]
     assert c1(beside) == "pass"
+
+
+# where each cheat that reaches into the worker is caught: the report's error, or C1's detail
+CAUGHT = {
+    "token from a frame": "(Forged: a verdict on the judged check 'C1:",
+    "emit rewritten": "(Forged: a verdict on the judged check 'C1:",
+    "checks swapped": "(Forged: a verdict on the judged check 'C1:",
+    "atexit after KeyboardInterrupt": "KeyboardInterrupt at atexit_after_KeyboardInterrupt.py:",
+    "lying tensor": "a Agreeable, a subclass of torch.Tensor",
+}
+
+
+@pytest.mark.parametrize("cheat", CAUGHT)
+def test_a_cheat_that_reaches_into_the_worker_is_caught_where_the_supervisor_judges(batch, cheat):
+    report = batch["reports"][cheat]
+    c1_detail = next(claim["detail"] for claim in report["claims"] if claim["id"] == "C1")
+    assert CAUGHT[cheat] in f"{report['error']} {c1_detail}", json.dumps(report)[:2000]

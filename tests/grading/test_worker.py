@@ -5,6 +5,8 @@ from types import SimpleNamespace
 import pytest
 
 from nnlab.checks import Lab, RoleMissing, all_checks
+from nnlab.checks.judged import judgement
+from nnlab.checks.run import Result
 from nnlab.grading.worker import RoleHung, WatchedLab, checked, load, one_line
 
 
@@ -52,11 +54,13 @@ def test_a_watched_lab_reports_each_role_a_check_looks_up_and_refuses_a_hung_one
 
 
 @pytest.mark.parametrize("raised", [KeyboardInterrupt, SystemExit, GeneratorExit])
-def test_nothing_a_role_raises_escapes_the_worker_its_check_fails(raised):
+@pytest.mark.parametrize(("claim", "section", "name"), [("L1", "blocks", "MLP"), ("C1", "layers", "CenteredLayer")])
+def test_nothing_a_role_raises_escapes_the_worker_its_check_fails(raised, claim, section, name):
     def role():
         raise raised("raised by the submission")
 
-    check = next(c for c in all_checks() if c.claim == "L1")
-    result = checked(check, Lab("mine", blocks=SimpleNamespace(MLP=role)))
+    check = next(c for c in all_checks() if c.claim == claim)
+    event = checked(check, Lab("mine", **{section: SimpleNamespace(**{name: role})}))
+    result = judgement(check, event) if event.pop("event") == "answer" else Result(**event)
     assert (result.check, result.result) == (check.id, "fail")
     assert f"{raised.__name__} at test_worker.py:" in result.detail and result.detail.endswith("by the submission")

@@ -1,0 +1,186 @@
+"""Judged checks: the lab's code answers questions, and the verdict is reached where that code never runs.
+
+A judged check is three plain functions (a ``Probe``):
+
+- ``ask()`` draws the questions: the inputs, and the weights of any module the check hands the lab, as plain
+  data (``nnlab.checks.plain``);
+- ``answer(lab, question)`` runs the lab's code on one question and returns what it did, as plain data:
+  outputs, gradients, parameter values;
+- ``judge(question, answer)`` raises when that answer lacks the property, computing what the property needs
+  from the question alone.
+
+In one process (the ledger, the suite, ``run_check``) the check is the three in a row, each question and answer
+sent through the conversion the grader's channel makes. Under ``nnlab check`` the worker, in the submission's
+process, runs only ``answer``; the supervisor asks and judges. Nothing the submission does inside the worker
+(patching torch or the checks, tracing, forging the result channel, tensors that lie about comparisons) reaches
+a verdict: to pass, its answers must have the property, on questions it did not choose.
+"""
+
+import threading
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.internal.conjecture import providers
+
+from nnlab.checks import plain
+from nnlab.checks.lab import RoleMissing
+from nnlab.checks.registry import CHECKS, Check
+from nnlab.checks.run import Result, describe, failed, seeded
+
+ASKED = 40  # questions hypothesis draws for one probe (after the probe's fixed ones)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What one judged property asks, how the lab's code answers, and how an answer is judged."""
+
+    ask: Callable[[], list]
+    answer: Callable[[Any, Any], Any]
+    judge: Callable[[Any, Any], None]
+
+
+def once() -> list:
+    """One empty question: for a property of the role itself, such as what parameters it holds."""
+    return [None]
+
+
+def drawn(strategy, count: int = ASKED) -> list:
+    """``count`` values of a hypothesis strategy, the same ones in every process: the questions of a property."""
+    found = []
+
+    @settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(value):
+        found.append(value)
+
+    with without_local_constants():
+        collect()
+    return found
+
+
+@contextmanager
+def without_local_constants():
+    """Hypothesis draws now and then a constant it found in the source of the modules imported so far (6.131 on):
+    the grader's supervisor, its worker (the submission imported) and the suite import different modules, and
+    must draw the same questions. Only its own constants are drawn here."""
+    get_local_constants = getattr(providers, "_get_local_constants", None)
+    if get_local_constants is None:  # a hypothesis that draws no local constants
+        yield
+        return
+    providers.CONSTANTS_CACHE.cache.clear()  # it holds the constants it allowed, local ones included
+    providers._get_local_constants = providers.Constants
+    try:
+        yield
+    finally:
+        providers._get_local_constants = get_local_constants
+        providers.CONSTANTS_CACHE.cache.clear()
+
+
+_asked: dict[Probe, list] = {}
+_asking = threading.Lock()  # the grader's supervisor asks from one thread per submission, hypothesis from one
+
+
+def questions(probe: Probe) -> list:
+    """The probe's questions as plain data, drawn once per process."""
+    with _asking:
+        if probe not in _asked:
+            _asked[probe] = [plain.encode(question) for question in probe.ask()]
+        return _asked[probe]
+
+
+def answers(probe: Probe, lab) -> list:
+    """The lab's answers to the probe's questions, as plain data: what the worker sends."""
+    return [plain.encode(probe.answer(lab, plain.decode(question))) for question in questions(probe)]
+
+
+class NotAnswers(ValueError):
+    """What came back is not plain data, or not one answer per question: written by no worker of nnlab's."""
+
+
+def decide(probe: Probe, answered: list) -> None:
+    """Raise unless every answer has the property; ``NotAnswers`` for what cannot be the probe's answers."""
+    asked = [plain.decode(question) for question in questions(probe)]
+    if type(answered) is not list or len(answered) != len(asked):
+        raise NotAnswers(f"{len(asked)} questions, and not as many answers")
+    try:
+        received = [plain.decode(answer) for answer in answered]
+    except ValueError as garbled:
+        raise NotAnswers(str(garbled)) from None
+    for number, (question, answer) in enumerate(zip(asked, received), 1):
+        try:
+            probe.judge(question, answer)
+        except AssertionError as failure:
+            raise AssertionError(f"{failure} (question {number} of {len(asked)})") from None
+
+
+def judged(claim: str, *, ask: Callable[[], list], answer: Callable[[Any, Any], Any], documented: Probe | None = None):
+    """Register ``judge(question, answer)`` as a judged check of ``claim``; ``documented`` is the probe whose
+    judge says the lab does what the documents' code does."""
+
+    def register(judge: Callable[[Any, Any], None]):
+        probe = Probe(ask, answer, judge)
+        CHECKS.append(Check(claim, in_one_process(probe), in_one_process(documented), probe, documented))
+        return judge
+
+    return register
+
+
+def in_one_process(probe: Probe | None):
+    """The probe as a check function, ``check(lab)``: asked, answered and judged here, in that order."""
+    if probe is None:
+        return None
+
+    def function(lab) -> None:
+        decide(probe, answers(probe, lab))
+
+    function.__name__ = function.__qualname__ = probe.judge.__name__
+    function.__module__, function.__doc__ = probe.judge.__module__, probe.judge.__doc__
+    return function
+
+
+def answered(check: Check, lab) -> dict:
+    """What the worker sends for a judged check: ``{"answers": [...], "documented": [...] or None}``, with
+    ``"raised": "<why>"`` in place of the answers when the lab's code raised (``RoleMissing`` goes through: the
+    check is ``missing``). Seeded as ``run_check`` seeds the check, so the answers are the ones it judges in one
+    process."""
+    found: dict = {}
+    error = seeded(check.id, lambda: found.update(answers=answers(check.probe, lab)))
+    if check.documented_probe is not None:
+        try:
+            seeded(check.id, lambda: found.update(documented=answers(check.documented_probe, lab)))
+        except RoleMissing:  # a role only the documents' behaviour needs: the failure stays a failure
+            pass
+    if error is not None:
+        return {"raised": describe(error), "documented": found.get("documented")}
+    return {"answers": found["answers"], "documented": found.get("documented")}
+
+
+def judgement(check: Check, event: dict) -> Result:
+    """The result of a judged check, from what the worker sent for it (``answered``), reached here."""
+    error = str(event["raised"]) if "raised" in event else _judged(check.probe, event["answers"])
+    if error is None:
+        return Result(check.id, check.claim, "pass")
+    documented = event.get("documented")
+    holds = check.documented_probe is not None and documented is not None
+    return failed(check, error, documented_holds=holds and _judged(check.documented_probe, documented) is None)
+
+
+def _judged(probe: Probe, answered) -> Exception | None:
+    """What ``decide`` raised, or ``None``; ``NotAnswers`` goes through, for the caller to refuse."""
+    try:
+        decide(probe, answered)
+    except NotAnswers:
+        raise
+    except Exception as error:  # noqa: BLE001  (any failure of the judge on an answer is the answer's failure)
+        return error
+    return None

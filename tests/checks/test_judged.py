@@ -1,0 +1,130 @@
+"""Judged checks (nnlab.checks.judged): the same questions everywhere, and the same verdict from the answers alone."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from nnlab.checks import all_checks, run_check
+from nnlab.checks.judged import NotAnswers, Probe, answered, decide, in_one_process, judgement, once, questions
+from nnlab.checks.registry import Check
+from nnlab.labs import REFERENCE
+from tests.checks.helpers import variant
+from tests.checks.wrong_labs import WRONG_LABS
+
+JUDGED = [check for check in all_checks() if check.probe is not None]
+PRINT_QUESTIONS = (
+    "import json, sys\n"
+    "for module in sys.argv[1:]:\n"
+    "    __import__(module)\n"
+    "from nnlab.checks import all_checks\n"
+    "from nnlab.checks.judged import questions\n"
+    "print(json.dumps({c.id: questions(c.probe) for c in all_checks() if c.probe is not None}))\n"
+)
+
+
+def test_every_process_draws_the_same_questions_whatever_it_imported(tmp_path):
+    # hypothesis draws constants from the source of imported modules: a submission's module is full of them
+    (tmp_path / "submission.py").write_text("SIZES = (3, 7, 11)\nSCALE = 6.5\nNAME = 'width'\n")
+
+    def drawn(*imported: str) -> dict:
+        command = [sys.executable, "-c", PRINT_QUESTIONS, *imported]
+        ran = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tmp_path)
+        return json.loads(ran.stdout)
+
+    assert drawn() == drawn("submission", "nnlab.grading.summary")
+
+
+@pytest.mark.parametrize("check", JUDGED, ids=lambda check: check.id)
+def test_the_verdict_from_the_references_answers_is_pass(check):
+    assert judgement(check, json.loads(json.dumps(answered(check, REFERENCE)))).result == "pass"
+
+
+TARGETED = [(wrong.name, wrong.lab, check) for wrong in WRONG_LABS for check in JUDGED if check.id in wrong.fails]
+
+
+@pytest.mark.parametrize(("name", "lab", "check"), TARGETED, ids=[f"{n}-{c.id}" for n, _, c in TARGETED])
+def test_a_wrong_labs_answers_are_judged_as_run_check_judges_the_lab(name, lab, check):
+    from_answers = judgement(check, json.loads(json.dumps(answered(check, lab))))
+    assert from_answers.result != "pass"
+    assert from_answers == run_check(check, lab)
+
+
+def identity(lab, question):
+    return question
+
+
+def must_be_positive(question, answer):
+    """The answer is positive."""
+    assert answer > 0, f"{answer} is not positive"
+
+
+def must_be_an_int(question, answer):
+    """The answer is an int."""
+    assert type(answer) is int, f"{answer!r}"
+
+
+def asked(*values):
+    return lambda: list(values)
+
+
+POSITIVE = Probe(asked(1, 2, -3), identity, must_be_positive)
+DOCUMENTED = Probe(asked(1, 2, -3), identity, must_be_an_int)
+CHECK = Check("C1", in_one_process(POSITIVE), in_one_process(DOCUMENTED), POSITIVE, DOCUMENTED)
+
+
+def test_an_answer_without_the_property_fails_naming_its_question():
+    with pytest.raises(AssertionError, match=r"(?s)^-3 is not positive.*\(question 3 of 3\)$"):
+        decide(POSITIVE, [1, 2, -3])
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [[1, 2], [1, 2, 3, 4], "1, 2, 3", [1, 2, {"tensor": {"dtype": "float32", "shape": [1], "bytes": ""}}]],
+    ids=["too few", "too many", "not a list", "garbled tensor"],
+)
+def test_what_cannot_be_the_answers_is_refused_not_judged(answers):
+    with pytest.raises(NotAnswers):
+        decide(POSITIVE, answers)
+
+
+@pytest.mark.parametrize(
+    ("event", "result"),
+    [
+        ({"answers": [1, 2, 3], "documented": [1, 2, 3]}, "pass"),
+        ({"answers": [1, 2, -3], "documented": [1, 2, -3]}, "qualified"),
+        ({"answers": [1, 2, -3], "documented": [1, 2, 3.5]}, "fail"),
+        ({"answers": [1, 2, -3], "documented": None}, "fail"),
+        ({"raised": "ValueError: no", "documented": [1, 2, -3]}, "qualified"),
+        ({"raised": "ValueError: no", "documented": None}, "fail"),
+    ],
+    ids=["pass", "what the documents do", "not what they do", "no documented answers", "raised", "raised alone"],
+)
+def test_qualified_comes_from_the_documented_probes_answers(event, result):
+    assert judgement(CHECK, event).result == result
+
+
+def test_the_reason_of_a_lab_that_raised_is_its_failure():
+    assert judgement(CHECK, {"raised": "ValueError: no", "documented": None}).detail.endswith(": ValueError: no")
+
+
+def test_a_probe_of_the_role_itself_asks_one_empty_question():
+    assert questions(Probe(once, identity, must_be_positive)) == [None]
+
+
+class Agreeable(torch.Tensor):
+    """A tensor that could say, through ``__torch_function__``, that every comparison is equal."""
+
+
+class CenteredAgreeably(REFERENCE.layers.CenteredLayer):
+    def forward(self, X):
+        return super().forward(X).as_subclass(Agreeable)
+
+
+def test_an_answer_that_is_a_tensor_subclass_fails_the_check_where_it_is_answered():
+    check = JUDGED[0]
+    event = answered(check, variant("layers", CenteredLayer=CenteredAgreeably))
+    assert "subclass of torch.Tensor" in event["raised"]
+    assert judgement(check, event).result == "fail"
