@@ -48,7 +48,8 @@ def _tensor(value: torch.Tensor) -> dict:
     dtype = str(value.dtype).removeprefix("torch.")
     if dtype not in DTYPES:
         raise NotPlain(f"a tensor of dtype {dtype}, where the checks compare {', '.join(DTYPES)}")
-    data = value.detach().cpu().contiguous().reshape(-1).view(torch.uint8)
+    # A fresh copy in row-major order: ``contiguous()`` keeps an empty tensor's zero strides, which ``view`` refuses.
+    data = value.detach().cpu().clone(memory_format=torch.contiguous_format).reshape(-1).view(torch.uint8)
     return {
         "dtype": dtype,
         "shape": list(value.shape),

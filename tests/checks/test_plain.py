@@ -28,6 +28,22 @@ def test_a_tensor_arrives_bit_for_bit_with_its_dtype_and_shape(tensor):
     assert torch.equal(bits(arrived), bits(tensor))
 
 
+@pytest.mark.parametrize(
+    "tensor",
+    [
+        torch.empty_strided((0,), (0,), dtype=torch.int32),
+        torch.empty_strided((2, 0, 3), (0, 0, 0)),
+        torch.arange(6.0).reshape(2, 3).t(),
+        torch.tensor([1.0, 2.0]).expand(3, 2),
+    ],
+    ids=["empty, stride 0", "empty, all strides 0", "transposed", "expanded"],
+)
+def test_a_tensor_of_any_strides_arrives_in_row_major_order(tensor):
+    arrived = plain.round_trip(tensor)
+    assert arrived.shape == tensor.shape
+    assert torch.equal(arrived, tensor)
+
+
 @given(
     value=st.recursive(
         st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text() | plain_tensors,
@@ -41,7 +57,8 @@ def test_nested_lists_and_dicts_arrive_as_they_were_sent(value):
 
 
 def bits(tensor: torch.Tensor) -> torch.Tensor:
-    return tensor.detach().contiguous().reshape(-1).view(torch.uint8)
+    row_major = torch.empty(tensor.shape, dtype=tensor.dtype).copy_(tensor.detach())
+    return row_major.reshape(-1).view(torch.uint8)
 
 
 def same(arrived, sent) -> bool:
