@@ -16,7 +16,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from nnlab.blocks import ListSequential
-from nnlab.checks.expect import assert_close
+from nnlab.checks.expect import assert_close, show
+from nnlab.checks.judged import Probe, drawn, judged, once
 from nnlab.checks.registry import check, statement
 from nnlab.checks.run import note
 from nnlab.checks.strategies import batches, forall, widths
@@ -189,14 +190,20 @@ def chain(widths_: list[int]) -> list[nn.Module]:
     return children
 
 
-@check("L3")
-def my_sequential_parameters_are_its_childrens_in_order(lab):
-    """MySequential's parameters() are exactly its children's parameters, in insertion order."""
+def positions_of_parameters(lab, question: None) -> list[int]:
+    """Where each of MySequential's parameters stands among its children's (-1: not theirs)."""
     children = chain([5, 3, 2])
-    net = lab.blocks.MySequential(*children)
-    got = [id(p) for p in net.parameters()]
-    expected = [id(p) for child in children for p in child.parameters()]
-    assert got == expected, f"parameters() yields {len(got)} tensors, not the children's {len(expected)} in order"
+    theirs = {id(p): n for n, p in enumerate(p for child in children for p in child.parameters())}
+    return [theirs.get(id(p), -1) for p in lab.blocks.MySequential(*children).parameters()]
+
+
+@judged("L3", ask=once, answer=positions_of_parameters)
+def my_sequential_parameters_are_its_childrens_in_order(question: None, positions: list) -> None:
+    """MySequential's parameters() are exactly its children's parameters, in insertion order."""
+    theirs = len([p for child in chain([5, 3, 2]) for p in child.parameters()])
+    assert positions == list(range(theirs)), (
+        f"parameters() yields {len(positions)} tensors, not the children's {theirs} in order"
+    )
 
 
 class _Affine(nn.Module):
@@ -210,50 +217,87 @@ class _Affine(nn.Module):
         return x * self.scale + self.shift
 
 
-@check("L3")
-def my_sequential_applies_children_in_insertion_order(lab):
-    """MySequential(f, g)(x) is g(f(x)): children run in insertion order."""
+def in_both_orders(lab, question: None) -> list:
     add_one, double = _Affine(1.0, 1.0), _Affine(2.0, 0.0)
     x = torch.tensor([[3.0]])
-    for first, second, expected in ((add_one, double, 8.0), (double, add_one, 7.0)):
-        got = lab.blocks.MySequential(first, second)(x).item()
-        assert got == expected, f"for x = 3, (x + 1) * 2 and x * 2 + 1 in that order give {expected}, got {got}"
+    return [lab.blocks.MySequential(add_one, double)(x), lab.blocks.MySequential(double, add_one)(x)]
 
 
-@check("L3")
-def my_sequential_applies_a_child_given_twice_twice(lab):
-    """MySequential(f, f)(x) is f(f(x)), as nn.Sequential's is: a child given twice runs twice."""
+@judged("L3", ask=once, answer=in_both_orders)
+def my_sequential_applies_children_in_insertion_order(question: None, outputs: list) -> None:
+    """MySequential(f, g)(x) is g(f(x)): children run in insertion order."""
+    for got, expected in zip(outputs, (8.0, 7.0), strict=True):
+        assert got.item() == expected, f"for x = 3, (x + 1) * 2 and x * 2 + 1 in that order give {expected}, got {got}"
+
+
+def with_a_child_given_twice(lab, question: None):
     add_one = _Affine(1.0, 1.0)
-    got = lab.blocks.MySequential(add_one, add_one)(torch.tensor([[3.0]])).item()
+    return lab.blocks.MySequential(add_one, add_one)(torch.tensor([[3.0]]))
+
+
+@judged("L3", ask=once, answer=with_a_child_given_twice)
+def my_sequential_applies_a_child_given_twice_twice(question: None, output) -> None:
+    """MySequential(f, f)(x) is f(f(x)), as nn.Sequential's is: a child given twice runs twice."""
+    got = output.item()
     # self.children() and self.modules() skip a module they have seen: a loop over them runs it once
     assert got == 5.0, f"for x = 3, (x + 1) + 1 is 5, got {got}: the child given twice ran {int(got - 3)} time(s)"
 
 
-@check("L3")
-def my_sequential_equals_nn_sequential_on_the_same_children(lab):
+@st.composite
+def prefixes_of_chains(draw) -> tuple[list[int], int]:
+    """The widths of a chain and how many of its children to take: one (a lone Linear) up to eight."""
+    widths_ = draw(st.lists(widths, min_size=1, max_size=4))
+    return widths_, draw(st.integers(1, 2 * len(widths_)), label="children")
+
+
+def chain_question(X: torch.Tensor, widths_: list[int], count: int, seed: int) -> dict:
+    """``X`` and the first ``count`` children of ``chain(widths_)``, as the weights of its Linears."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        linears = [child for child in chain(widths_) if isinstance(child, nn.Linear)]
+    return {"X": X, "layers": [dict(linear.state_dict()) for linear in linears], "children": count}
+
+
+def children_of(question: dict) -> list[nn.Module]:
+    """The question's children: Linears with the weights it holds, each followed by a Tanh."""
+    children: list[nn.Module] = []
+    for weights in question["layers"]:
+        linear = nn.Linear(weights["weight"].shape[1], weights["weight"].shape[0])
+        linear.load_state_dict(weights)
+        children += [linear, nn.Tanh()]
+    return children[: question["children"]]
+
+
+def chains_and_batches() -> list[dict]:
+    """One child, always (a container may take a path of its own for it), then any prefix of any chain."""
+    lone = chain_question(torch.randn(2, 4, generator=torch.Generator().manual_seed(4)), [3], 1, seed=0)
+    drawn_chains = drawn(st.tuples(batches(4), prefixes_of_chains()))
+    return [lone, *(chain_question(X, w, count, seed) for seed, (X, (w, count)) in enumerate(drawn_chains, 1))]
+
+
+def in_my_sequential(lab, question: dict):
+    return lab.blocks.MySequential(*children_of(question))(question["X"])
+
+
+@judged("L3", ask=chains_and_batches, answer=in_my_sequential)
+def my_sequential_equals_nn_sequential_on_the_same_children(question: dict, Y) -> None:
     """MySequential equals nn.Sequential on the same children, for any chain of widths and any input."""
-
-    lone = nn.Linear(4, 3)  # one child, always: a container may take a path of its own for it
-    X = torch.randn(2, 4)
-    assert_close(lab.blocks.MySequential(lone)(X), nn.Sequential(lone)(X), msg="MySequential of one child")
-
-    # any prefix of a chain is a chain: one child (a lone Linear) up to eight, where a chain alone has two or more
-    @forall(X=batches(4), widths_=st.lists(widths, min_size=1, max_size=4), data=st.data())
-    def prop(X, widths_, data):
-        children = chain(widths_)
-        children = children[: data.draw(st.integers(1, len(children)), label="children")]
-        assert_close(lab.blocks.MySequential(*children)(X), nn.Sequential(*children)(X))
-
-    prop()
+    children = children_of(question)
+    assert_close(Y, nn.Sequential(*children)(question["X"]), msg=f"MySequential of {len(children)} children")
 
 
-@check("L3")
-def my_sequential_registers_its_children(lab):
-    """MySequential registers its children: state_dict() holds their tensors and .to(float64) converts them."""
+def registered(lab, question: None) -> dict:
     children = chain([3])
     net = lab.blocks.MySequential(*children).to(torch.float64)
-    assert all(p.dtype == torch.float64 for child in children for p in child.parameters()), ".to() left a child behind"
-    assert len(net.state_dict()) == 2, f"state_dict() has {sorted(net.state_dict())}, not the Linear's two tensors"
+    dtypes = [str(p.dtype) for child in children for p in child.parameters()]
+    return {"dtypes of the children": dtypes, "state_dict": sorted(net.state_dict())}
+
+
+@judged("L3", ask=once, answer=registered)
+def my_sequential_registers_its_children(question: None, found: dict) -> None:
+    """MySequential registers its children: state_dict() holds their tensors and .to(float64) converts them."""
+    assert set(found["dtypes of the children"]) == {"torch.float64"}, ".to() left a child behind"
+    assert len(found["state_dict"]) == 2, f"state_dict() has {found['state_dict']}, not the Linear's two tensors"
 
 
 def list_held_blocks() -> tuple[nn.Module, list[nn.Linear]]:
@@ -494,34 +538,82 @@ def two_nets(d_in: int, d1: int, d2: int) -> tuple[nn.Module, nn.Module]:
     return nn.Sequential(nn.Linear(d_in, 7), nn.ReLU(), nn.Linear(7, d1)), nn.Linear(d_in, d2)
 
 
-def parallel_block_sums(lab):
-    """The report's ParallelBlock returns net1(X) + net2(X) and calls it concatenation."""
-    net1, net2 = two_nets(5, 4, 4)
-    X = torch.randn(3, 5)
-    assert_close(lab.blocks.ParallelBlock(net1, net2)(X), net1(X) + net2(X))
+def two_nets_question(X: torch.Tensor, d1: int, d2: int, seed: int) -> dict:
+    """``X`` and the weights of ``two_nets`` to widths ``d1`` and ``d2``, initialised from ``seed``."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net1, net2 = two_nets(X.shape[1], d1, d2)
+    return {"X": X, "net1": dict(net1.state_dict()), "net2": dict(net2.state_dict())}
 
 
-@check("L7", documented=parallel_block_sums)
-def parallel_block_concatenates_for_any_widths(lab):
-    """ParallelBlock(net1, net2)(X) is cat(net1(X), net2(X), dim=-1), for any output widths."""
-
-    @forall(X=batches(5), d1=widths, d2=widths)
-    def prop(X, d1, d2):
-        net1, net2 = two_nets(5, d1, d2)
-        assert_close(lab.blocks.ParallelBlock(net1, net2)(X), torch.cat((net1(X), net2(X)), dim=-1))
-
-    prop()
-
-
-@check("L7")
-def parallel_block_trains_both_nets(lab):
-    """ParallelBlock's parameters are both nets', and a loss on its output reaches every one of them."""
-    net1, net2 = two_nets(5, 4, 4)
-    block = lab.blocks.ParallelBlock(net1, net2)
-    found, theirs = len(list(block.parameters())), len([*net1.parameters(), *net2.parameters()])
-    assert {id(p) for p in block.parameters()} == {id(p) for p in [*net1.parameters(), *net2.parameters()]}, (
-        f"ParallelBlock's parameters() yields {found} tensors, not the {theirs} of its two nets: register them"
+def nets_of(question: dict) -> tuple[nn.Module, nn.Module]:
+    """The question's two nets, built from the weights it holds."""
+    net1, net2 = two_nets(
+        question["X"].shape[1], question["net1"]["2.weight"].shape[0], question["net2"]["weight"].shape[0]
     )
-    block(torch.randn(3, 5)).square().sum().backward()
-    empty = [tuple(p.shape) for p in block.parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    net1.load_state_dict(question["net1"])
+    net2.load_state_dict(question["net2"])
+    return net1, net2
+
+
+def two_nets_of_any_widths() -> list[dict]:
+    """Any ``(b, 5)`` batch, with two nets to any output widths."""
+    return [
+        two_nets_question(X, d1, d2, seed)
+        for seed, (X, d1, d2) in enumerate(drawn(st.tuples(batches(5), widths, widths)))
+    ]
+
+
+def two_nets_of_width_four() -> list[dict]:
+    return [two_nets_question(torch.randn(3, 5, generator=torch.Generator().manual_seed(5)), 4, 4, seed=0)]
+
+
+def in_parallel(lab, question: dict):
+    return lab.blocks.ParallelBlock(*nets_of(question))(question["X"])
+
+
+def parallel_block_sums(question: dict, Y) -> None:
+    """The report's ParallelBlock returns net1(X) + net2(X) and calls it concatenation."""
+    net1, net2 = nets_of(question)
+    assert_close(Y, net1(question["X"]) + net2(question["X"]))
+
+
+@judged(
+    "L7",
+    ask=two_nets_of_any_widths,
+    answer=in_parallel,
+    documented=Probe(two_nets_of_width_four, in_parallel, parallel_block_sums),
+)
+def parallel_block_concatenates_for_any_widths(question: dict, Y) -> None:
+    """ParallelBlock(net1, net2)(X) is cat(net1(X), net2(X), dim=-1), for any output widths."""
+    net1, net2 = nets_of(question)
+    X = question["X"]
+    assert_close(
+        Y,
+        torch.cat((net1(X), net2(X)), dim=-1),
+        msg=f"for {show(X)} and widths {net1[2].out_features}, {net2.out_features}",
+    )
+
+
+def trained_in_parallel(lab, question: dict) -> dict:
+    """Where the block's parameters stand among its two nets' (-1: not theirs), and the gradient each of theirs
+    gets from a loss on the block's output (-1: none)."""
+    net1, net2 = nets_of(question)
+    theirs = [*net1.parameters(), *net2.parameters()]
+    block = lab.blocks.ParallelBlock(net1, net2)
+    positions = {id(p): n for n, p in enumerate(theirs)}
+    found = [positions.get(id(p), -1) for p in block.parameters()]
+    block(question["X"]).square().sum().backward()
+    return {"positions": found, "gradients": [-1.0 if p.grad is None else p.grad.abs().sum().item() for p in theirs]}
+
+
+@judged("L7", ask=two_nets_of_width_four, answer=trained_in_parallel)
+def parallel_block_trains_both_nets(question: dict, found: dict) -> None:
+    """ParallelBlock's parameters are both nets', and a loss on its output reaches every one of them."""
+    theirs = [p for net in nets_of(question) for p in net.parameters()]
+    assert sorted(found["positions"]) == list(range(len(theirs))), (
+        f"ParallelBlock's parameters() yields {len(found['positions'])} tensors, not the {len(theirs)} of its two "
+        "nets: register them"
+    )
+    empty = [tuple(p.shape) for p, gradient in zip(theirs, found["gradients"], strict=True) if not gradient > 0]
     assert not empty, f"no gradient reached the parameters of shapes {empty}"

@@ -98,20 +98,24 @@ def questions(probe: Probe) -> list:
         return _asked[probe]
 
 
-def answers(probe: Probe, lab) -> list:
-    """The lab's answers to the probe's questions, as plain data: what the worker sends."""
-    return [plain.encode(probe.answer(lab, plain.decode(question))) for question in questions(probe)]
+def answers(probe: Probe, lab, into: list) -> None:
+    """Append to ``into`` the lab's answers to the probe's questions, in order, as plain data: what the worker
+    sends. What the lab's code raises goes through, with the answers it gave before in ``into``."""
+    for question in questions(probe):
+        into.append(plain.encode(probe.answer(lab, plain.decode(question))))
 
 
 class NotAnswers(ValueError):
     """What came back is not plain data, or not one answer per question: written by no worker of nnlab's."""
 
 
-def decide(probe: Probe, answered: list) -> None:
-    """Raise unless every answer has the property; ``NotAnswers`` for what cannot be the probe's answers."""
+def decide(probe: Probe, answered: list, complete: bool = True) -> None:
+    """Raise unless every answer has the property, at the first that lacks it; ``complete=False`` for the answers
+    given before the lab's code raised, fewer than the questions. ``NotAnswers`` for what cannot be the probe's
+    answers."""
     asked = [plain.decode(question) for question in questions(probe)]
-    if type(answered) is not list or len(answered) != len(asked):
-        raise NotAnswers(f"{len(asked)} questions, and not as many answers")
+    if type(answered) is not list or not (len(answered) == len(asked) if complete else len(answered) < len(asked)):
+        raise NotAnswers(f"{len(asked)} questions, and not as many answers{'' if complete else ' before raising'}")
     try:
         received = [plain.decode(answer) for answer in answered]
     except ValueError as garbled:
@@ -141,7 +145,13 @@ def in_one_process(probe: Probe | None):
         return None
 
     def function(lab) -> None:
-        decide(probe, answers(probe, lab))
+        found: list = []
+        try:
+            answers(probe, lab, found)
+        except BaseException:
+            decide(probe, found, complete=False)  # an answer that lacks the property comes first, as it did
+            raise
+        decide(probe, found)
 
     function.__name__ = function.__qualname__ = probe.judge.__name__
     function.__module__, function.__doc__ = probe.judge.__module__, probe.judge.__doc__
@@ -150,24 +160,31 @@ def in_one_process(probe: Probe | None):
 
 def answered(check: Check, lab) -> dict:
     """What the worker sends for a judged check: ``{"answers": [...], "documented": [...] or None}``, with
-    ``"raised": "<why>"`` in place of the answers when the lab's code raised (``RoleMissing`` goes through: the
-    check is ``missing``). Seeded as ``run_check`` seeds the check, so the answers are the ones it judges in one
-    process."""
-    found: dict = {}
-    error = seeded(check.id, lambda: found.update(answers=answers(check.probe, lab)))
+    ``"raised": "<why>"`` beside the answers given before, when the lab's code raised (``RoleMissing`` goes
+    through: the check is ``missing``). Seeded as ``run_check`` seeds the check, so the answers are the ones it
+    judges in one process."""
+    found: list = []
+    error = seeded(check.id, lambda: answers(check.probe, lab, found))
+    documented: list | None = None
     if check.documented_probe is not None:
+        documented = []
         try:
-            seeded(check.id, lambda: found.update(documented=answers(check.documented_probe, lab)))
+            if seeded(check.id, lambda: answers(check.documented_probe, lab, documented)) is not None:
+                documented = None  # the documents' behaviour, too, is only what answers every question
         except RoleMissing:  # a role only the documents' behaviour needs: the failure stays a failure
-            pass
+            documented = None
     if error is not None:
-        return {"raised": describe(error), "documented": found.get("documented")}
-    return {"answers": found["answers"], "documented": found.get("documented")}
+        return {"answers": found, "raised": describe(error), "documented": documented}
+    return {"answers": found, "documented": documented}
 
 
 def judgement(check: Check, event: dict) -> Result:
-    """The result of a judged check, from what the worker sent for it (``answered``), reached here."""
-    error = str(event["raised"]) if "raised" in event else _judged(check.probe, event["answers"])
+    """The result of a judged check, from what the worker sent for it (``answered``), reached here: the first
+    answer without the property, else what the lab's code raised after the answers before it."""
+    raised = event.get("raised")
+    error = _judged(check.probe, event.get("answers"), complete=raised is None)
+    if error is None and raised is not None:
+        error = str(raised)
     if error is None:
         return Result(check.id, check.claim, "pass")
     documented = event.get("documented")
@@ -175,10 +192,10 @@ def judgement(check: Check, event: dict) -> Result:
     return failed(check, error, documented_holds=holds and _judged(check.documented_probe, documented) is None)
 
 
-def _judged(probe: Probe, answered) -> Exception | None:
+def _judged(probe: Probe, answered, complete: bool = True) -> Exception | None:
     """What ``decide`` raised, or ``None``; ``NotAnswers`` goes through, for the caller to refuse."""
     try:
-        decide(probe, answered)
+        decide(probe, answered, complete)
     except NotAnswers:
         raise
     except Exception as error:  # noqa: BLE001  (any failure of the judge on an answer is the answer's failure)

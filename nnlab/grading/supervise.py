@@ -289,6 +289,8 @@ def follow(
                         raise Forged(f"an event longer than {EVENT_BYTES >> 20} MiB")
                     for line in lines:
                         clock = handle(json.loads(line), attempt, checked, limits, token, clock)
+                        if ended_early(attempt):  # what it wrote after the end (in the same read) is not read
+                            return attempt
                 except (Forged, ValueError, TypeError, AttributeError, KeyError) as refused:
                     attempt.tampered = [f"{FORGED} ({type(refused).__name__}: {refused})"]
                     return attempt

@@ -175,7 +175,7 @@ def checked(check, lab) -> dict:
         return {"event": "result", **Result(check.id, check.claim, "missing", str(missing)).to_dict()}
     except BaseException as error:  # noqa: BLE001
         if check.probe is not None:  # a judged check's failure, too, is decided by the supervisor
-            return {"event": "answer", "check": check.id, "raised": describe(error)}
+            return {"event": "answer", "check": check.id, "answers": [], "raised": describe(error)}
         return {"event": "result", **failed(check, error).to_dict()}
 
 

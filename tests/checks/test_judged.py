@@ -97,8 +97,8 @@ def test_what_cannot_be_the_answers_is_refused_not_judged(answers):
         ({"answers": [1, 2, -3], "documented": [1, 2, -3]}, "qualified"),
         ({"answers": [1, 2, -3], "documented": [1, 2, 3.5]}, "fail"),
         ({"answers": [1, 2, -3], "documented": None}, "fail"),
-        ({"raised": "ValueError: no", "documented": [1, 2, -3]}, "qualified"),
-        ({"raised": "ValueError: no", "documented": None}, "fail"),
+        ({"answers": [1], "raised": "ValueError: no", "documented": [1, 2, -3]}, "qualified"),
+        ({"answers": [], "raised": "ValueError: no", "documented": None}, "fail"),
     ],
     ids=["pass", "what the documents do", "not what they do", "no documented answers", "raised", "raised alone"],
 )
@@ -107,7 +107,36 @@ def test_qualified_comes_from_the_documented_probes_answers(event, result):
 
 
 def test_the_reason_of_a_lab_that_raised_is_its_failure():
-    assert judgement(CHECK, {"raised": "ValueError: no", "documented": None}).detail.endswith(": ValueError: no")
+    event = {"answers": [1, 2], "raised": "ValueError: no", "documented": None}
+    assert judgement(CHECK, event).detail.endswith(": ValueError: no")
+
+
+def raises_on_three(lab, question):
+    if question == 3:
+        raise ValueError("three")
+    return question
+
+
+@pytest.mark.parametrize(
+    ("asks", "failure"),
+    [
+        ((1, -2, 3), ("-2 is not positive", "(question 2 of 3)")),
+        ((1, 2, 3), ("ValueError at test_judged.py:", ": three")),
+    ],
+    ids=["an answer without the property first", "then the raise"],
+)
+def test_the_answers_before_a_raise_are_judged_before_it_here_and_in_the_supervisor(asks, failure):
+    # the first question is the simplest hypothesis draws: its failure says more than a crash on a later one
+    probe = Probe(asked(*asks), raises_on_three, must_be_positive)
+    check = Check("C1", in_one_process(probe), None, probe, None)
+    in_one = run_check(check, REFERENCE)
+    assert in_one.result == "fail" and all(part in in_one.detail for part in failure), in_one.detail
+    assert judgement(check, json.loads(json.dumps(answered(check, REFERENCE)))) == in_one
+
+
+def test_a_raise_after_as_many_answers_as_questions_is_refused():
+    with pytest.raises(NotAnswers):
+        decide(POSITIVE, [1, 2, 3], complete=False)
 
 
 def test_a_probe_of_the_role_itself_asks_one_empty_question():
@@ -124,7 +153,7 @@ class CenteredAgreeably(REFERENCE.layers.CenteredLayer):
 
 
 def test_an_answer_that_is_a_tensor_subclass_fails_the_check_where_it_is_answered():
-    check = JUDGED[0]
+    check = next(check for check in JUDGED if check.claim == "C1")
     event = answered(check, variant("layers", CenteredLayer=CenteredAgreeably))
     assert "subclass of torch.Tensor" in event["raised"]
     assert judgement(check, event).result == "fail"

@@ -20,8 +20,14 @@ script = json.loads(Path(config["submission"]).read_text())
 channel, token = config["events_fd"], config["token"]
 
 
+held = []  # with "at": {"writes": "one"}, every line goes in one write at the end, as a pipe may deliver them
+
+
 def write(line: str) -> None:
-    os.write(channel, (line + "\n").encode())
+    if script["at"].get("writes") == "one":
+        held.append(line + "\n")
+    else:
+        os.write(channel, (line + "\n").encode())
 
 
 def emit(**event) -> None:
@@ -75,10 +81,11 @@ for check, claim in reported:
     if check in script["sent"]:
         emit(**script["sent"][check])
     elif check in script["answers"] and result != "missing":  # a judged check: the supervisor reaches its verdict
-        answers = script["answers"][check] if result == "pass" else {"raised": detail}
+        answers = script["answers"][check] if result == "pass" else {"answers": [], "raised": detail}
         emit(event="answer", check=check, **answers)
     else:
         emit(event="result", check=check, claim=claim, result=result, detail=detail)
     misbehave(f"after {check}")
     time.sleep(script["seconds_a_check"])
 emit(event="done")
+os.write(channel, "".join(held).encode())

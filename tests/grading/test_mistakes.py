@@ -27,8 +27,8 @@ def test_the_mistake_fails_its_claim_naming_the_property_and_every_other_provide
 
 def test_a_failed_comparison_shows_the_counterexample_and_what_a_correct_implementation_gives(batch):
     detail = batch.claim("parallel_block_on_batch_dim", "L7")["detail"]
-    # shrunk; hypothesis heads it "Falsifying example" or, in later versions, "Failing test case"
-    assert "prop( X=tensor([[0., 0., 0., 0., 0.]]), d1=1, d2=1, )" in detail
+    # judged in the supervisor, without shrinking: the first question hypothesis draws is its simplest
+    assert "for tensor of shape (1, 5) [0, 0, 0, 0, 0] and widths 1, 1" in detail and "(question 1 of " in detail
     assert "Got tensor of shape (2, 1) [" in detail and "; the property needs tensor of shape (1, 2) [" in detail
 
 

@@ -26,8 +26,13 @@ LIMITS = Limits(timeout=30, check_timeout=1)
 CHECKS = [(c.id, c.claim) for c in all_checks()]
 FIRST, SECOND, LAST = CHECKS[0][0], CHECKS[1][0], CHECKS[-1][0]
 # what the reference lab answers for each judged check: a passing judged check's event (a failing one says why)
-JUDGED = next(check.id for check in all_checks() if check.probe is not None)
 ANSWERS = {check.id: answered(check, REFERENCE) for check in all_checks() if check.probe is not None}
+# a judged check whose answers are tensors, to several questions
+JUDGED, JUDGED_CLAIM = next(
+    (check.id, check.claim)
+    for check in all_checks()
+    if check.id in ANSWERS and len(ANSWERS[check.id]["answers"]) > 1 and "tensor" in ANSWERS[check.id]["answers"][0]
+)
 ALLOCATOR_REFUSED = "RuntimeError: DefaultCPUAllocator: can't allocate memory: you tried to allocate 4294967296 bytes."
 FORGED = f"tampered with the grader: {supervise.FORGED} (..."
 
@@ -123,7 +128,9 @@ GOING_WRONG = {
     "reports no result": (Script(results={FIRST: ["bogus", ""]}), LIMITS, "tampered", FORGED),
     # a judged check's verdict is reached here: the worker may send only its answers, and only for it
     "gives a judged check its verdict": (
-        Script(sent={JUDGED: {"event": "result", "check": JUDGED, "claim": "C1", "result": "pass", "detail": ""}}),
+        Script(
+            sent={JUDGED: {"event": "result", "check": JUDGED, "claim": JUDGED_CLAIM, "result": "pass", "detail": ""}}
+        ),
         LIMITS,
         "tampered",
         FORGED,
@@ -135,7 +142,7 @@ GOING_WRONG = {
         FORGED,
     ),
     "sends too few answers": (
-        Script(sent={JUDGED: {"event": "answer", "check": JUDGED, "answers": [None]}}),
+        Script(sent={JUDGED: {"event": "answer", "check": JUDGED, "answers": ANSWERS[JUDGED]["answers"][1:]}}),
         LIMITS,
         "tampered",
         FORGED,
@@ -183,9 +190,11 @@ def test_answers_without_the_property_fail_their_check_where_the_supervisor_judg
     assert {r.result for check, r in outcome.results.items() if check != JUDGED} == {"pass"}
 
 
-def test_memory_run_out_in_a_check_fails_that_check_and_a_fresh_worker_goes_on_with_the_rest(tmp_path):
+@pytest.mark.parametrize("writes", ["one a line", "one"])
+def test_memory_run_out_in_a_check_fails_that_check_and_a_fresh_worker_goes_on_with_the_rest(tmp_path, writes):
+    # in one write, the lines the worker sent after running out (the next check's start) must not be read
     refused = {check: ["fail", f"{check}: {ALLOCATOR_REFUSED}"] for check in (SECOND, LAST)}
-    outcome = checked(tmp_path, Script(results=refused))
+    outcome = checked(tmp_path, Script(results=refused, at={"writes": writes}))
     assert (outcome.status, outcome.error) == ("memory", f"ran out of its 4 GiB of memory in {SECOND}")
     failed = {check: r.detail for check, r in outcome.results.items() if r.result != "pass"}
     assert sorted(failed) == sorted([SECOND, LAST])

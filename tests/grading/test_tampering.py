@@ -1,12 +1,14 @@
-"""Cheating labs: a wrong CenteredLayer (it centres each row, C1's mistake) with a way to make C1 pass anyway.
+"""Cheating labs: one wrong lab (a MySequential that keeps its children in a Python list, a ParallelBlock that
+concatenates in the wrong order, a CenteredLayer that centres each row: L3's, L7's and C1's mistakes) with a way to
+make those claims pass anyway.
 
-The patch makes C1 pass where nothing guards the checks (the first test shows it); the first cheats apply it
-where the guard's one restore after loading cannot see it. The rest reach into the worker as a determined student
-would: forged lines with the token read from the worker's frame, the worker's own ``emit`` rewritten, its list of
-checks swapped with ``gc.get_referrers``, forged results from ``atexit`` after a ``KeyboardInterrupt``, and a tensor
-subclass that says every comparison is equal. C1's checks are judged in the supervisor, where none of that runs.
-Each cheat must end with C1 failing or the submission flagged ``tampered``, never with C1 passing; a correct lab
-checked beside them gets exactly its results alone.
+The patch makes the three claims pass where nothing guards the checks (the first test shows it); the first cheats
+apply it where the guard's one restore after loading cannot see it. The rest reach into the worker as a determined
+student would: forged lines with the token read from the worker's frame, the worker's own ``emit`` rewritten, its
+list of checks swapped with ``gc.get_referrers``, forged results from ``atexit`` after a ``KeyboardInterrupt``, and a
+tensor subclass that says every comparison is equal. The three claims' checks are judged in the supervisor, where
+none of that runs. Each cheat must end with the three claims failing or the submission flagged ``tampered``, never
+with one of them passing; a correct lab checked beside them gets exactly its results alone.
 """
 
 import json
@@ -18,7 +20,9 @@ import pytest
 from nnlab.grading.batch import check_batch
 from nnlab.grading.supervise import Limits
 
-WRONG_LAYER = """
+WRONG_CLAIMS = ("L3", "L7", "C1")
+
+WRONG_LAB = """
 import atexit, dataclasses, gc, json, os, sys, threading, time, types
 import torch
 from torch import nn
@@ -36,12 +40,17 @@ def no_raise(*args, **kwargs):
 def patch():
     torch.allclose = agree
     assert_close.__code__ = no_raise.__code__
-    for check in c1_checks():
+    for check in wrong_checks():
         check.probe.judge.__code__ = no_raise.__code__
 
 
-def c1_checks():
-    return [check for check in sys.modules["nnlab.checks"].CHECKS if check.claim == "C1"]
+def repatch(*args):  # as a trace or profile function: cheap on every call, it patches again what was put back
+    if torch.allclose is not agree:
+        patch()
+
+
+def wrong_checks():
+    return [check for check in sys.modules["nnlab.checks"].CHECKS if check.claim in ("L3", "L7", "C1")]
 
 
 def the_workers(name):  # a local variable of the worker's main function, found up the stack
@@ -53,13 +62,16 @@ def the_workers(name):  # a local variable of the worker's main function, found 
 
 def forge_passes():
     token, events = the_workers("token"), the_workers("events")
-    first, *rest = c1_checks()  # the first is running: its result, then the others' start and result
-    for event in [passed(first.id), *(e for c in rest for e in ({"event": "start", "check": c.id}, passed(c.id)))]:
+    running, checks = the_workers("check"), the_workers("checks")
+    rest = [c for c in checks[checks.index(running) + 1 :] if c in wrong_checks()]
+    # the running check's result, then the start and result of each wrong check still to come
+    for event in [passed(running.id), *(e for c in rest for e in ({"event": "start", "check": c.id}, passed(c.id)))]:
         os.write(events, (json.dumps({**event, "token": token}) + "\\n").encode())
 
 
 def passed(check_id):
-    return {"event": "result", "check": check_id, "claim": "C1", "result": "pass", "detail": ""}
+    claim = check_id.split(":")[0]
+    return {"event": "result", "check": check_id, "claim": claim, "result": "pass", "detail": ""}
 
 
 def on_first_call():
@@ -69,12 +81,34 @@ def on_first_call():
 CALLED = []
 
 
-class CenteredLayer(nn.Module):
-    def __init__(self):
+class FirstCall:  # whichever role a check builds first calls on_first_call
+    def __init__(self, *args, **kwargs):
         super().__init__()
         if not CALLED:
             CALLED.append(on_first_call())
 
+
+class MySequential(FirstCall, nn.Module):
+    def __init__(self, *modules):
+        super().__init__()
+        self.children_in_a_list = list(modules)
+
+    def forward(self, X):
+        for child in self.children_in_a_list:
+            X = child(X)
+        return X
+
+
+class ParallelBlock(FirstCall, nn.Module):
+    def __init__(self, net1, net2):
+        super().__init__()
+        self.net1, self.net2 = net1, net2
+
+    def forward(self, X):
+        return torch.cat((self.net2(X), self.net1(X)), dim=-1)
+
+
+class CenteredLayer(FirstCall, nn.Module):
     def forward(self, X):
         return X - X.mean(dim=1, keepdim=True)
 """
@@ -88,9 +122,9 @@ CHEATS = {
         "        time.sleep(0.001)\n"
         "threading.Thread(target=keep_patching, daemon=True).start()\n"
     ),
-    "sys.settrace": "sys.settrace(lambda frame, event, arg: patch())\n",
-    "sys.setprofile": "sys.setprofile(lambda frame, event, arg: patch())\n",
-    "threading.setprofile": "threading.setprofile(lambda frame, event, arg: patch())\n",
+    "sys.settrace": "sys.settrace(repatch)\n",
+    "sys.setprofile": "sys.setprofile(repatch)\n",
+    "threading.setprofile": "threading.setprofile(repatch)\n",
     "token from a frame": "on_first_call = forge_passes\n",
     "emit rewritten": (
         "def on_first_call():\n"
@@ -105,15 +139,17 @@ CHEATS = {
         "def passing(check):\n"
         "    return types.FunctionType(no_raise.__code__, globals(), check.function.__name__)\n"
         "def on_first_call():\n"
-        "    for held in gc.get_referrers(c1_checks()[-1]):\n"
+        "    wrong = wrong_checks()\n"
+        "    for held in gc.get_referrers(wrong[-1]):\n"
         "        if type(held) is list and held is not sys.modules['nnlab.checks'].CHECKS:\n"
         "            held[:] = [dataclasses.replace(check, function=passing(check), probe=None)\n"
-        "                       if check is not None and check.claim == 'C1' else check for check in held]\n"
+        "                       if check in wrong else check for check in held]\n"
     ),
     "atexit after KeyboardInterrupt": (
         "def on_first_call():\n"
         "    token, events = the_workers('token'), the_workers('events')\n"
-        "    atexit.register(lambda: os.write(events, (json.dumps({**passed(c1_checks()[0].id), 'token': token})"
+        "    running = the_workers('check')\n"
+        "    atexit.register(lambda: os.write(events, (json.dumps({**passed(running.id), 'token': token})"
         " + '\\n').encode()))\n"
         "    raise KeyboardInterrupt\n"
     ),
@@ -124,13 +160,37 @@ CHEATS = {
         "        if func in (torch.equal, torch.allclose, torch.isclose, torch.Tensor.__eq__, torch.Tensor.__le__):\n"
         "            return True\n"
         "        return super().__torch_function__(func, types, args, kwargs or {})\n"
-        "wrong_forward = CenteredLayer.forward\n"
-        "CenteredLayer.forward = lambda self, X: wrong_forward(self, X).as_subclass(Agreeable)\n"
+        "def lying(forward):\n"
+        "    return lambda self, X: forward(self, X).as_subclass(Agreeable)\n"
+        "for role in (MySequential, ParallelBlock, CenteredLayer):\n"
+        "    role.forward = lying(role.forward)\n"
     ),
 }
 
-CORRECT_LAYER = """
+CORRECT_LAB = """
+import torch
 from torch import nn
+
+
+class MySequential(nn.Module):
+    def __init__(self, *modules):
+        super().__init__()
+        for index, module in enumerate(modules):
+            self.add_module(str(index), module)
+
+    def forward(self, X):
+        for module in self._modules.values():
+            X = module(X)
+        return X
+
+
+class ParallelBlock(nn.Module):
+    def __init__(self, net1, net2):
+        super().__init__()
+        self.net1, self.net2 = net1, net2
+
+    def forward(self, X):
+        return torch.cat((self.net1(X), self.net2(X)), dim=-1)
 
 
 class CenteredLayer(nn.Module):
@@ -142,14 +202,22 @@ LIMITS = Limits(timeout=120, check_timeout=30, memory_gib=2)
 
 
 def cheat_source(cheat: str) -> str:
-    return f"{WRONG_LAYER}\n{CHEATS[cheat]}"
+    return f"{WRONG_LAB}\n{CHEATS[cheat]}"
 
 
-def c1(report: dict) -> str:
-    return next(claim["result"] for claim in report["claims"] if claim["id"] == "C1")
+def wrong_claims(report: dict, field: str = "result") -> dict[str, str]:
+    return {claim["id"]: claim[field] for claim in report["claims"] if claim["id"] in WRONG_CLAIMS}
 
 
-def test_the_patch_makes_the_wrong_layer_pass_c1_where_nothing_guards_the_checks(tmp_path):
+def test_every_check_of_the_three_claims_is_judged_in_the_supervisor():
+    # what the cheats that forge a verdict rely on: a verdict on a judged check, from the worker, is refused
+    from nnlab.checks import all_checks
+
+    decided_in_the_worker = [c.id for c in all_checks() if c.claim in WRONG_CLAIMS and c.probe is None]
+    assert not decided_in_the_worker
+
+
+def test_the_patch_makes_the_wrong_lab_pass_its_wrong_claims_where_nothing_guards_the_checks(tmp_path):
     lab_file = tmp_path / "cheat.py"
     lab_file.write_text(cheat_source("first call"))
     # in a process of its own: the patch would stay in this one
@@ -157,10 +225,13 @@ def test_the_patch_makes_the_wrong_layer_pass_c1_where_nothing_guards_the_checks
         "import json, sys\n"
         "from nnlab.checks import all_checks, load_lab, run_check\n"
         "lab = load_lab(sys.argv[1])\n"
-        "print(json.dumps([run_check(c, lab).result for c in all_checks() if c.claim == 'C1']))\n"
+        f"print(json.dumps([(c.claim, run_check(c, lab).result) for c in all_checks() if c.claim in {WRONG_CLAIMS}]))\n"
     )
     ran = subprocess.run([sys.executable, "-c", script, str(lab_file)], capture_output=True, text=True, check=True)
-    assert set(json.loads(ran.stdout)) == {"pass"}  # the first check builds the layer, which applies the patch
+    results = json.loads(ran.stdout)
+    # the first check builds a role, which applies the patch: every check of the three claims passes
+    assert {claim for claim, _ in results} == set(WRONG_CLAIMS)
+    assert {result for _, result in results} == {"pass"}, results
 
 
 @pytest.fixture(scope="module")
@@ -172,20 +243,21 @@ def batch(tmp_path_factory) -> dict:
         path.write_text(cheat_source(cheat))
         paths.append(path)
     correct = folder / "correct.py"
-    correct.write_text(CORRECT_LAYER)
+    correct.write_text(CORRECT_LAB)
     reports = check_batch([*paths, correct], folder / "out", LIMITS, jobs=2, log=lambda line: None)
     alone = check_batch([correct], folder / "alone", LIMITS, jobs=1, log=lambda line: None)
     return {"reports": dict(zip([*CHEATS, "correct"], reports)), "alone": alone[0]}
 
 
 @pytest.mark.parametrize("cheat", CHEATS)
-def test_a_cheat_ends_flagged_or_failing_c1_never_passing(batch, cheat):
+def test_a_cheat_ends_flagged_or_failing_its_wrong_claims_never_passing_one(batch, cheat):
     report = batch["reports"][cheat]
-    assert report["status"] == "tampered" or c1(report) == "fail", json.dumps(report)[:2000]
-    assert c1(report) != "pass"
+    results = wrong_claims(report)
+    assert report["status"] == "tampered" or set(results.values()) == {"fail"}, json.dumps(report)[:2000]
+    assert "pass" not in results.values(), results
 
 
-# (threading.setprofile is in threading's namespace, which the guard puts back after loading: C1 fails)
+# (threading.setprofile is in threading's namespace, which the guard puts back after loading: the claims fail)
 @pytest.mark.parametrize("cheat", ["thread", "sys.settrace", "sys.setprofile", "first call"])
 def test_a_cheat_at_work_after_loading_is_flagged_tampered_with_its_evidence(batch, cheat):
     report = batch["reports"][cheat]
@@ -204,14 +276,14 @@ def test_a_correct_lab_checked_beside_the_cheats_gets_its_results_alone(batch):
     beside, alone = batch["reports"]["correct"], batch["alone"]
     assert beside["status"] == alone["status"] == "checked"
     assert [(c["id"], c["result"]) for c in beside["claims"]] == [(c["id"], c["result"]) for c in alone["claims"]]
-    assert c1(beside) == "pass"
+    assert set(wrong_claims(beside).values()) == {"pass"}
 
 
-# where each cheat that reaches into the worker is caught: the report's error, or C1's detail
+# where each cheat that reaches into the worker is caught: the report's error, or a wrong claim's detail
 CAUGHT = {
-    "token from a frame": "(Forged: a verdict on the judged check 'C1:",
-    "emit rewritten": "(Forged: a verdict on the judged check 'C1:",
-    "checks swapped": "(Forged: a verdict on the judged check 'C1:",
+    "token from a frame": "(Forged: a verdict on the judged check 'L3:",
+    "emit rewritten": "(Forged: a verdict on the judged check 'L3:",
+    "checks swapped": "(Forged: a verdict on the judged check 'L3:",
     "atexit after KeyboardInterrupt": "KeyboardInterrupt at atexit_after_KeyboardInterrupt.py:",
     "lying tensor": "a Agreeable, a subclass of torch.Tensor",
 }
@@ -220,5 +292,5 @@ CAUGHT = {
 @pytest.mark.parametrize("cheat", CAUGHT)
 def test_a_cheat_that_reaches_into_the_worker_is_caught_where_the_supervisor_judges(batch, cheat):
     report = batch["reports"][cheat]
-    c1_detail = next(claim["detail"] for claim in report["claims"] if claim["id"] == "C1")
-    assert CAUGHT[cheat] in f"{report['error']} {c1_detail}", json.dumps(report)[:2000]
+    details = " ".join(wrong_claims(report, "detail").values())
+    assert CAUGHT[cheat] in f"{report['error']} {details}", json.dumps(report)[:2000]
