@@ -61,6 +61,7 @@ def build_report(checked: Checked) -> dict:
         "seconds": round(checked.seconds, 1),
         "restored": checked.restored,
         "sandbox": checked.sandbox,
+        "outlived": checked.outlived,
         "nnlab": version("nnlab"),
         "torch": torch.__version__,
     }
@@ -98,6 +99,8 @@ def report_markdown(report: dict) -> str:
     ]
     if report["restored"]:
         lines += ["", f"Put back after loading (the submission had changed them): {', '.join(report['restored'])}."]
+    if report["outlived"]:
+        lines += ["", f"Still running after its worker, and killed: {'; '.join(report['outlived'])}."]
     lines += ["", "| claim | result | claim as the documents make it |", "|---|---|---|"]
     lines += [f"| {c['id']} | {shown_result(c)} | {one_paragraph(c['title'])} |" for c in report["claims"]]
     failing = [check for claim in report["claims"] for check in claim["checks"] if check["result"] in FAILED]

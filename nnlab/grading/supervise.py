@@ -28,6 +28,7 @@ from pathlib import Path
 from nnlab.checks import RESULTS, all_checks
 from nnlab.checks.judged import NotAnswers, judgement
 from nnlab.checks.run import Result
+from nnlab.grading import reaper
 from nnlab.grading.sandbox import Sandbox, choose, worker_environment
 
 # how Python and torch's CPU allocator say an allocation was refused (by the memory cap, RLIMIT_DATA)
@@ -67,6 +68,7 @@ class Checked:
     output: bytes = b""
     seconds: float = 0.0
     sandbox: str = ""  # whether it ran in the sandbox, in words
+    outlived: list[str] = field(default_factory=list)  # processes it started still running after a worker: killed
 
 
 @dataclass
@@ -220,7 +222,9 @@ def run_worker(
         "memory_bytes": int(limits.memory_gib * 2**30),
         "threads": limits.threads,
     }
+    attempt_mark = secrets.token_hex(8)  # not secret: it names what this worker starts, to find what outlives it
     environment = worker_environment(
+        **{reaper.MARK: attempt_mark},
         OMP_NUM_THREADS=str(limits.threads),
         MKL_NUM_THREADS=str(limits.threads),
         TMPDIR=str(work),
@@ -230,6 +234,7 @@ def run_worker(
         PYTHONUNBUFFERED="1",  # what it prints is read as it prints it, not lost in a buffer when it is stopped
         MPLBACKEND="Agg",
     )
+    reaper.become_subreaper()  # what it starts and leaves behind comes back to this process, to be found
     worker = subprocess.Popen(
         sandbox.command([sys.executable, *WORKER], work, adapter),
         cwd=work,
@@ -250,6 +255,9 @@ def run_worker(
         return follow(worker, events_read, Attempt(expected), limits, deadline, checked, token)
     finally:
         stop(worker)
+        killed = reaper.reap(attempt_mark)
+        if not sandbox.used:  # sandboxed, what it leaves is bwrap's own init on its way out, ending all inside
+            checked.outlived += killed
         with _LIVE_LOCK:
             _LIVE.discard(worker)
         os.close(events_read)
