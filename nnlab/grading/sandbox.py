@@ -8,7 +8,9 @@ Inside it a submission has:
   submissions, the output folder and the grader's home are not there at all
   (Python and nnlab are put back, read-only, where they lie inside them);
 - a PID namespace of its own, whose every process dies with the worker: nothing
-  it starts outlives its check.
+  it starts outlives its check;
+- no capabilities (``--cap-drop ALL``) and ``/proc/sys`` read-only: run as root,
+  it can neither remount a folder writable nor change the kernel's settings.
 
 The time and memory limits stay the supervisor's, as without the sandbox.
 ``--sandbox auto`` (the default) uses it where ``bwrap`` works and says in each
