@@ -6,6 +6,7 @@ Roles (section ``blocks``): ``MLP()``, ``MySequential(*modules)``,
 ``ParallelBlock(net1, net2)``.
 """
 
+import functools
 import io
 import itertools
 from collections.abc import Callable
@@ -18,9 +19,10 @@ from torch.nn import functional as F
 from nnlab.blocks import ListSequential
 from nnlab.checks.expect import assert_close, show
 from nnlab.checks.judged import Probe, drawn, judged, once
-from nnlab.checks.registry import check, statement
+from nnlab.checks.recorded import WIDEST, Replayed, output_if_taken, probe_batch, record
+from nnlab.checks.registry import statement
 from nnlab.checks.run import note
-from nnlab.checks.strategies import batches, forall, widths
+from nnlab.checks.strategies import batches, widths
 
 
 def linear_sizes(*pairs: tuple[int, int]) -> int:
@@ -92,23 +94,10 @@ def computes_as(chain: Chain, X: torch.Tensor) -> torch.Tensor:
     return X
 
 
-def output_if_taken(module: nn.Module, X: torch.Tensor) -> torch.Tensor | None:
-    """``module(X)``, or None where the module refuses ``X``: another reading of its weights, not a failure.
-
-    Any exception is a refusal: torch's shape errors, or a student's own guard (an ``assert``, a ``ValueError``,
-    an exception class of their own). What the module does at its own width is the checks' to judge.
-    """
-    try:
-        with torch.no_grad():
-            return module(X)
-    except Exception:  # noqa: BLE001
-        return None
-
-
 def computes_output(module: nn.Module, chain: Chain, then: Callable = lambda X: X) -> bool:
     """Whether the chain's layers, ReLUs between them and ``then`` after the last, give the module's output on one
-    random batch of the chain's input width."""
-    X = torch.randn(3, chain[0][0].shape[1])
+    batch of the chain's input width, the one its record holds (``nnlab.checks.recorded``)."""
+    X = probe_batch(chain[0][0].shape[1])
     y = output_if_taken(module, X)
     expected = then(computes_as(chain, X))
     return isinstance(y, torch.Tensor) and y.shape == expected.shape and torch.allclose(y, expected)
@@ -124,25 +113,65 @@ def matching_chain(module: nn.Module, role: str, layers: int, then: Callable = l
     raise AssertionError(f"{role} computes otherwise than its layers, {arrow(sizes_of(chains[0]))}, with ReLUs between")
 
 
-@check("L1")
-def mlp_is_20_256_10_as_the_report_writes_it(lab):
+@functools.cache
+def batches_drawn(width: int, low: float = -10.0, high: float = 10.0) -> tuple[torch.Tensor, ...]:
+    """The questions' batches of ``width`` features, drawn once per process: several checks and every submission
+    ask at the same widths. Only up to the widest a record holds, as the width may come from the code under check."""
+    assert width <= WIDEST, f"an input width of {width} features: the grader asks at {WIDEST} at most"
+    return tuple(drawn(batches(width, low=low, high=high)))
+
+
+def mlp(lab) -> nn.Module:
+    return lab.blocks.MLP()
+
+
+def nest_mlp(lab) -> nn.Module:
+    return lab.blocks.NestMLP()
+
+
+def nothing(subject, question) -> None:
+    """No answer: the survey holds all the property needs."""
+
+
+def sizes_asked(recorded: dict, role: str, layers: int, report: tuple[tuple[int, int], ...]) -> list:
+    """One question: the role's own layer sizes, read from its record."""
+    return [own_sizes(Replayed(recorded), role, layers, report)]
+
+
+def batches_at_own_sizes(recorded: dict, role: str, layers: int, report: tuple[tuple[int, int], ...]) -> list[dict]:
+    """Any batch of the role's own input width, with the output width it must map it to."""
+    sizes = own_sizes(Replayed(recorded), role, layers, report)
+    return [{"X": X, "width": sizes[-1][1]} for X in batches_drawn(sizes[0][0])]
+
+
+def output_on(module: nn.Module, question: dict):
+    return module(question["X"])
+
+
+@judged(
+    "L1",
+    ask=functools.partial(sizes_asked, role="MLP", layers=2, report=MLP_SIZES),
+    answer=nothing,
+    subject=mlp,
+    survey=record,
+)
+def mlp_is_20_256_10_as_the_report_writes_it(sizes: list, _: None) -> None:
     """MLP's layers have the report's sizes, 20→256→10: one check, so other sizes cost this one and no property."""
-    sizes = own_sizes(lab.blocks.MLP(), "MLP", 2, MLP_SIZES)
+    sizes = tuple(map(tuple, sizes))
     assert sizes == MLP_SIZES, f"the report's MLP is {arrow(MLP_SIZES)}; yours is {arrow(sizes)}"
 
 
-@check("L1")
-def mlp_maps_any_batch_to_its_output_width(lab):
+@judged(
+    "L1",
+    ask=functools.partial(batches_at_own_sizes, role="MLP", layers=2, report=MLP_SIZES),
+    answer=output_on,
+    subject=mlp,
+    survey=record,
+)
+def mlp_maps_any_batch_to_its_output_width(question: dict, out) -> None:
     """MLP maps a (b, d_in) batch to (b, d_out) for any b, at its own sizes (the report's are 20 and 10)."""
-    mlp = lab.blocks.MLP()
-    sizes = own_sizes(mlp, "MLP", 2, MLP_SIZES)
-
-    @forall(X=batches(sizes[0][0]))
-    def prop(X):
-        out = mlp(X)
-        assert out.shape == (X.shape[0], sizes[-1][1]), f"MLP gave shape {tuple(out.shape)} for {tuple(X.shape)}"
-
-    prop()
+    X = question["X"]
+    assert out.shape == (X.shape[0], question["width"]), f"MLP gave shape {tuple(out.shape)} for {tuple(X.shape)}"
 
 
 def as_linear(weight: torch.Tensor, bias: torch.Tensor) -> nn.Linear:
@@ -168,18 +197,35 @@ def parameters_by_shape(module: nn.Module, shapes: list[tuple[int, ...]]) -> lis
     return found
 
 
-@check("L2")
-def torch_sequential_of_the_same_layers_computes_mlp(lab):
+def through_nn_sequential(chain: Chain) -> nn.Module:
+    """nn.Sequential(Linear, ReLU(), Linear) holding a two-layer chain's weights."""
+    (w1, b1), (w2, b2) = chain
+    return nn.Sequential(as_linear(w1, b1), nn.ReLU(), as_linear(w2, b2))
+
+
+def through_the_chain(chain: Chain) -> Callable:
+    return functools.partial(computes_as, chain)
+
+
+def outputs_expected(recorded: dict, role: str, layers: int, reference: Callable[[Chain], Callable]) -> list[dict]:
+    """Any batch of the role's own input width, with the output ``reference`` computes from the role's own layers
+    (those of its record that give its recorded output)."""
+    chain = matching_chain(Replayed(recorded), role, layers)
+    computed = reference(chain)
+    with torch.no_grad():
+        return [{"X": X, "expected": computed(X)} for X in batches_drawn(chain[0][0].shape[1])]
+
+
+@judged(
+    "L2",
+    ask=functools.partial(outputs_expected, role="MLP", layers=2, reference=through_nn_sequential),
+    answer=output_on,
+    subject=mlp,
+    survey=record,
+)
+def torch_sequential_of_the_same_layers_computes_mlp(question: dict, Y) -> None:
     """nn.Sequential(Linear, ReLU(), Linear) with MLP's weights computes what MLP computes, at MLP's own sizes."""
-    mlp = lab.blocks.MLP()
-    (w1, b1), (w2, b2) = matching_chain(mlp, "MLP", 2)
-    seq = nn.Sequential(as_linear(w1, b1), nn.ReLU(), as_linear(w2, b2))
-
-    @forall(X=batches(w1.shape[1]))
-    def prop(X):
-        assert_close(mlp(X), seq(X))
-
-    prop()
+    assert_close(Y, question["expected"])
 
 
 def chain(widths_: list[int]) -> list[nn.Module]:
@@ -363,10 +409,10 @@ def set_tensor(module: nn.Module, name: str, tensor: torch.Tensor) -> None:
     setattr(module.get_submodule(owner), attribute, tensor)
 
 
-def left_in_another_dtype(module: nn.Module, dtype: torch.dtype) -> list[str]:
-    """The floating-point parameters and buffers of ``module`` that are not in ``dtype``."""
+def dtypes_of(module: nn.Module) -> dict[str, str]:
+    """The dtype of each floating-point parameter and buffer of ``module``, by name."""
     tensors = [*module.named_parameters(), *module.named_buffers()]
-    return [name for name, t in tensors if t.is_floating_point() and t.dtype != dtype]
+    return {name: str(t.dtype) for name, t in tensors if t.is_floating_point()}
 
 
 def unsaved_constants(module: nn.Module) -> dict[str, torch.Tensor]:
@@ -375,35 +421,99 @@ def unsaved_constants(module: nn.Module) -> dict[str, torch.Tensor]:
     return {n: t for n, t in unsaved_tensors(module).items() if t.dim() == 2 and t.shape[0] == t.shape[1]}
 
 
-def fixed_hidden_reloads_once_its_constant_is_copied(lab):
+def fixed_hidden(lab) -> nn.Module:
+    return lab.blocks.FixedHiddenMLP()
+
+
+def wide_batches(low: float, high: float) -> list[dict]:
+    """Any batch of 20 features with entries in ``[low, high]``."""
+    return [{"X": X} for X in batches_drawn(20, low, high)]
+
+
+def reloaded_pair(lab) -> tuple[nn.Module, nn.Module]:
+    """A FixedHiddenMLP, and a fresh one loaded with its state_dict()."""
+    net = lab.blocks.FixedHiddenMLP()
+    return net, reloaded(net, lab.blocks.FixedHiddenMLP())
+
+
+def reloaded_pair_with_the_constant(lab) -> tuple[nn.Module, nn.Module]:
+    """The reloaded pair, the copy given the original's unsaved constant too, as a reader of the report must."""
+    net, copy = reloaded_pair(lab)
+    for name, tensor in unsaved_constants(net).items():
+        set_tensor(copy, name, tensor.clone())
+    return net, copy
+
+
+def constants_left_out(pair: tuple[nn.Module, nn.Module]) -> list[str]:
+    return sorted(unsaved_constants(pair[0]))
+
+
+def outputs_of_both(pair: tuple[nn.Module, nn.Module], question: dict) -> list:
+    """The copy's output and the original's, on the question's batch."""
+    net, copy = pair
+    return [copy(question["X"]), net(question["X"])]
+
+
+def batches_if_a_constant_is_left_out(left_out: list[str]) -> list[dict]:
+    assert left_out, "state_dict() holds its constant: the reload differs for a reason of its own, not the report's"
+    return wide_batches(-100, 100)
+
+
+def reproduces_once_its_constant_is_copied(question: dict, outputs: list) -> None:
     """FixedHiddenMLP keeps its constant out of state_dict(), as the report's plain tensor rand_weight: a reload
     draws a new one, and the reloaded copy given that matrix too computes the same outputs."""
-    net = lab.blocks.FixedHiddenMLP()
-    unsaved = unsaved_constants(net)
-    assert unsaved, "state_dict() holds its constant: the reload differs for a reason of its own, not the report's"
-    copy = reloaded(net, lab.blocks.FixedHiddenMLP())
-    for name, tensor in unsaved.items():
-        set_tensor(copy, name, tensor.clone())
-
-    @forall(X=batches(20, low=-100, high=100))
-    def prop(X):
-        assert_close(copy(X), net(X), rtol=0, atol=0)
-
-    prop()
+    copy_y, net_y = outputs
+    assert_close(copy_y, net_y, rtol=0, atol=0)
 
 
-def fixed_hidden_moves_to_float64_but_for_its_unsaved_constant(lab):
-    """.to(torch.float64) leaves FixedHiddenMLP's constant behind, as it does the report's plain tensor rand_weight
-    (it moves parameters and buffers only); cast that tensor too and the module computes in float64."""
+RELOADS_ONCE_ITS_CONSTANT_IS_COPIED = Probe(
+    batches_if_a_constant_is_left_out,
+    outputs_of_both,
+    reproduces_once_its_constant_is_copied,
+    subject=reloaded_pair_with_the_constant,
+    survey=constants_left_out,
+)
+
+
+def in_float64_with_its_constant_cast(lab) -> tuple[nn.Module, list[str]]:
+    """A FixedHiddenMLP after .to(torch.float64), its unsaved constants left in another dtype cast as well; and
+    their names."""
     net = lab.blocks.FixedHiddenMLP().to(torch.float64)
     behind = {n: t for n, t in unsaved_constants(net).items() if t.is_floating_point() and t.dtype != torch.float64}
-    assert behind, "its constant was not left behind: .to(torch.float64) fails for a reason of its own"
     for name, tensor in behind.items():
         set_tensor(net, name, tensor.double())
-    left = left_in_another_dtype(net, torch.float64)
+    return net, sorted(behind)
+
+
+def left_behind_and_dtypes(subject: tuple[nn.Module, list[str]]) -> dict:
+    net, behind = subject
+    return {"behind": behind, "dtypes": dtypes_of(net)}
+
+
+def a_float64_batch_if_only_the_constant_was_behind(found: dict) -> list[dict]:
+    assert found["behind"], "its constant was not left behind: .to(torch.float64) fails for a reason of its own"
+    left = [name for name, dtype in found["dtypes"].items() if dtype != str(torch.float64)]
     assert not left, f".to(torch.float64) left {left} behind"
-    y = net(torch.randn(4, 20, dtype=torch.float64))
+    return [{"X": torch.randn(4, 20, dtype=torch.float64, generator=torch.Generator().manual_seed(0))}]
+
+
+def output_of_the_cast(subject: tuple[nn.Module, list[str]], question: dict):
+    return subject[0](question["X"])
+
+
+def computes_in_float64_once_its_constant_is_cast(question: dict, y) -> None:
+    """.to(torch.float64) leaves FixedHiddenMLP's constant behind, as it does the report's plain tensor rand_weight
+    (it moves parameters and buffers only); cast that tensor too and the module computes in float64."""
     assert y.dtype == torch.float64, f"output in {y.dtype}"
+
+
+MOVES_TO_FLOAT64_BUT_FOR_ITS_UNSAVED_CONSTANT = Probe(
+    a_float64_batch_if_only_the_constant_was_behind,
+    output_of_the_cast,
+    computes_in_float64_once_its_constant_is_cast,
+    subject=in_float64_with_its_constant_cast,
+    survey=left_behind_and_dtypes,
+)
 
 
 def one_number(y: torch.Tensor) -> torch.Tensor:
@@ -415,23 +525,31 @@ def one_number(y: torch.Tensor) -> torch.Tensor:
     return y.reshape(())
 
 
-@check("L5", documented=fixed_hidden_reloads_once_its_constant_is_copied)
-def fixed_hidden_reloads_to_the_same_function(lab):
+@judged(
+    "L5",
+    ask=functools.partial(wide_batches, -100, 100),
+    answer=outputs_of_both,
+    subject=reloaded_pair,
+    documented=RELOADS_ONCE_ITS_CONSTANT_IS_COPIED,
+)
+def fixed_hidden_reloads_to_the_same_function(question: dict, outputs: list) -> None:
     """A FixedHiddenMLP reloaded from its state_dict() into a fresh instance computes the same outputs."""
-    net = lab.blocks.FixedHiddenMLP()
-    copy = reloaded(net, lab.blocks.FixedHiddenMLP())
-
-    @forall(X=batches(20, low=-100, high=100))
-    def prop(X):
-        assert_close(copy(X), net(X), rtol=0, atol=0)
-
-    prop()
+    copy_y, net_y = outputs
+    assert_close(copy_y, net_y, rtol=0, atol=0)
 
 
-@check("L5")
-def fixed_hidden_trains_only_its_linear_layer(lab):
+def parameters_of(module: nn.Module) -> list[torch.Tensor]:
+    return list(module.parameters())
+
+
+def trained_count(parameters: list[torch.Tensor]) -> list[int]:
+    """One question: how many scalars of the role's parameters are trained."""
+    return [sum(p.numel() for p in parameters if p.requires_grad)]
+
+
+@judged("L5", ask=trained_count, answer=nothing, subject=fixed_hidden, survey=parameters_of)
+def fixed_hidden_trains_only_its_linear_layer(count: int, _: None) -> None:
     """FixedHiddenMLP's only parameters are one Linear(20, 20): the constant is not trained."""
-    count = parameter_count(lab.blocks.FixedHiddenMLP())
     assert count == linear_sizes((20, 20)), f"{count} parameters; one Linear(20, 20) has {linear_sizes((20, 20))}"
 
 
@@ -453,84 +571,133 @@ def square_tensors(net: nn.Module, trainable: bool) -> list[torch.Tensor]:
     return [t for t in held if t.shape == (20, 20) and not (isinstance(t, nn.Parameter) and t.requires_grad)]
 
 
-@check("L5")
-def fixed_hidden_applies_one_linear_layer_twice_around_its_constant(lab):
-    """FixedHiddenMLP computes sum(z), z = L(relu(L(X) @ R + 1)) halved until sum |z| <= 1, one layer L used twice."""
-    net = lab.blocks.FixedHiddenMLP()
-    (bias,) = [p.detach() for p in net.parameters() if p.shape == (20,) and p.requires_grad]
-    X = torch.rand(3, 20)
+def first_batch() -> torch.Tensor:
+    """The batch FixedHiddenMLP's layout is read on (which weight, stored which way, multiplied from which side)."""
+    return torch.rand(3, 20, generator=torch.Generator().manual_seed(0))
+
+
+def weights_constants_and_output(net: nn.Module) -> dict:
+    """FixedHiddenMLP's (20, 20) weights and constants, its trainable biases of 20, and its output on one batch."""
+    biases = [p.detach() for p in net.parameters() if p.shape == (20,) and p.requires_grad]
+    return {
+        "weights": square_tensors(net, trainable=True),
+        "constants": square_tensors(net, trainable=False),
+        "biases": biases,
+        "output": net(first_batch()),
+    }
+
+
+def reports_function_of_its_own_layout(found: dict) -> list[dict]:
+    """Any batch, with what the report's function gives there computed from the role's own weight, bias and
+    constant: the layout of them that gives its output on the first batch."""
+    (bias,) = found["biases"]
     # the layer's weight may be stored (out, in) or (in, out), the constant multiplied from either side
     candidates = [
         (w, r)
-        for weight in square_tensors(net, trainable=True)
-        for constant in square_tensors(net, trainable=False)
+        for weight in found["weights"]
+        for constant in found["constants"]
         for w in (weight, weight.T)
         for r in (constant, constant.T)
     ]
     assert candidates, "no (20, 20) weight and (20, 20) constant to compute the report's function with"
-    y = one_number(net(X))
+    X, y = first_batch(), one_number(found["output"])
     matching = [c for c in candidates if torch.allclose(y, fixed_hidden_as_the_report_writes_it(X, c[0], bias, c[1]))]
     assert matching, f"output {y.item():.6g}; L(relu(L(X) @ R + 1)), halved, sums to another value for every layout"
     weight, constant = matching[0]
-
-    @forall(X=batches(20, low=-100, high=100))
-    def prop(X):
-        assert_close(one_number(net(X)), fixed_hidden_as_the_report_writes_it(X, weight, bias, constant))
-
-    prop()
+    questions = wide_batches(-100, 100)
+    for question in questions:
+        question["expected"] = fixed_hidden_as_the_report_writes_it(question["X"], weight, bias, constant)
+    return questions
 
 
-@check("L5")
-def fixed_hidden_output_is_at_most_one_in_magnitude(lab):
+@judged(
+    "L5",
+    ask=reports_function_of_its_own_layout,
+    answer=output_on,
+    subject=fixed_hidden,
+    survey=weights_constants_and_output,
+)
+def fixed_hidden_applies_one_linear_layer_twice_around_its_constant(question: dict, y) -> None:
+    """FixedHiddenMLP computes sum(z), z = L(relu(L(X) @ R + 1)) halved until sum |z| <= 1, one layer L used twice."""
+    assert_close(one_number(y), question["expected"])
+
+
+def bounded_at_most_one(question: dict, y) -> None:
+    """|y| <= 1 for the role's output ``y``, one number."""
+    y = one_number(y)
+    assert y.abs().item() <= 1.0, f"output {y.item()}: |y| is above 1"
+
+
+@judged("L5", ask=functools.partial(wide_batches, -1000, 1000), answer=output_on, subject=fixed_hidden)
+def fixed_hidden_output_is_at_most_one_in_magnitude(question: dict, y) -> None:
     """FixedHiddenMLP's while loop bounds its output: |y| <= 1 for any finite input."""
-    net = lab.blocks.FixedHiddenMLP()
-
-    @forall(X=batches(20, low=-1000, high=1000))
-    def prop(X):
-        y = one_number(net(X))
-        assert y.abs().item() <= 1.0, f"output {y.item()}: |y| is above 1"
-
-    prop()
+    bounded_at_most_one(question, y)
 
 
-@check("L6")
-def nest_mlp_is_20_64_32_16_as_the_report_writes_it(lab):
+@judged(
+    "L6",
+    ask=functools.partial(sizes_asked, role="NestMLP", layers=3, report=NEST_SIZES),
+    answer=nothing,
+    subject=nest_mlp,
+    survey=record,
+)
+def nest_mlp_is_20_64_32_16_as_the_report_writes_it(sizes: list, _: None) -> None:
     """NestMLP's three layers have the report's sizes, 20→64→32→16: one check, so other sizes cost this one."""
-    sizes = own_sizes(lab.blocks.NestMLP(), "NestMLP", 3, NEST_SIZES)
+    sizes = tuple(map(tuple, sizes))
     assert sizes == NEST_SIZES, f"the report's NestMLP is {arrow(NEST_SIZES)}; yours is {arrow(sizes)}"
 
 
-@check("L6")
-def nest_mlp_applies_relu_after_each_of_its_first_two_layers(lab):
+@judged(
+    "L6",
+    ask=functools.partial(outputs_expected, role="NestMLP", layers=3, reference=through_the_chain),
+    answer=output_on,
+    subject=nest_mlp,
+    survey=record,
+)
+def nest_mlp_applies_relu_after_each_of_its_first_two_layers(question: dict, Y) -> None:
     """NestMLP computes L3(relu(L2(relu(L1(X))))) with its own three layers, at its own sizes, for any batch."""
-    net = lab.blocks.NestMLP()
-    chain = matching_chain(net, "NestMLP", 3)
-
-    @forall(X=batches(chain[0][0].shape[1]))
-    def prop(X):
-        assert_close(net(X), computes_as(chain, X))
-
-    prop()
+    assert_close(Y, question["expected"])
 
 
-@check("L6")
-def chimera_runs_end_to_end_with_all_its_parts(lab):
+def chimera_and_its_parts(lab) -> dict:
+    return {"nest": lab.blocks.NestMLP(), "fixed": lab.blocks.FixedHiddenMLP(), "chimera": lab.blocks.chimera()}
+
+
+def parts_recorded(parts: dict) -> dict:
+    """NestMLP's record, and the parameters of FixedHiddenMLP and of the chimera."""
+    return {
+        "nest": record(parts["nest"]),
+        "fixed": parameters_of(parts["fixed"]),
+        "chimera": parameters_of(parts["chimera"]),
+    }
+
+
+def batches_if_all_parts_are_there(found: dict) -> list[dict]:
+    """Any batch of NestMLP's own input width, once the chimera is seen to hold all its parts' parameters."""
+    nest = own_sizes(Replayed(found["nest"]), "NestMLP", 3, NEST_SIZES)
+    (fixed,), (count,) = trained_count(found["fixed"]), trained_count(found["chimera"])
+    expected = linear_sizes(*nest, (nest[-1][1], 20)) + fixed
+    assert count == expected, f"{count} parameters; its three parts have {expected}"
+    return [{"X": X} for X in batches_drawn(nest[0][0])]
+
+
+def chimera_output(parts: dict, question: dict):
+    return parts["chimera"](question["X"])
+
+
+@judged(
+    "L6",
+    ask=batches_if_all_parts_are_there,
+    answer=chimera_output,
+    subject=chimera_and_its_parts,
+    survey=parts_recorded,
+)
+def chimera_runs_end_to_end_with_all_its_parts(question: dict, y) -> None:
     """The chimera (NestMLP, a Linear to 20, FixedHiddenMLP) has all its parts' parameters; maps (b, d) to |y| <= 1.
 
     Its parts are the lab's own, at their own sizes: the report's NestMLP ends at 16, so its Linear is (16, 20).
     """
-    nest = own_sizes(lab.blocks.NestMLP(), "NestMLP", 3, NEST_SIZES)
-    fixed = parameter_count(lab.blocks.FixedHiddenMLP())
-    net = lab.blocks.chimera()
-    expected = linear_sizes(*nest, (nest[-1][1], 20)) + fixed
-    assert parameter_count(net) == expected, f"{parameter_count(net)} parameters; its three parts have {expected}"
-
-    @forall(X=batches(nest[0][0]))
-    def prop(X):
-        y = one_number(net(X))
-        assert y.abs().item() <= 1.0, f"output {y.item()}: |y| is above 1"
-
-    prop()
+    bounded_at_most_one(question, y)
 
 
 def two_nets(d_in: int, d1: int, d2: int) -> tuple[nn.Module, nn.Module]:

@@ -9,6 +9,11 @@ A judged check is three plain functions (a ``Probe``):
 - ``judge(question, answer)`` raises when that answer lacks the property, computing what the property needs
   from the question alone.
 
+A property of one instance of a role, at the role's own sizes, adds two: ``subject(lab)`` builds the instance
+once, and ``answer`` is asked of it; ``survey(subject)`` is what it shows of itself first (its parameters, its
+outputs on fixed inputs: ``nnlab.checks.recorded``), as plain data, and ``ask(survey)`` draws the questions
+from that, computing there what the answers must be.
+
 In one process (the ledger, the suite, ``run_check``) the check is the three in a row, each question and answer
 sent through the conversion the grader's channel makes. Under ``nnlab check`` the worker, in the submission's
 process, runs only ``answer``; the supervisor asks and judges. Nothing the submission does inside the worker
@@ -28,7 +33,7 @@ from hypothesis.internal.conjecture import providers
 from nnlab.checks import plain
 from nnlab.checks.lab import RoleMissing
 from nnlab.checks.registry import CHECKS, Check
-from nnlab.checks.run import Result, describe, failed, seeded
+from nnlab.checks.run import Result, clear_notes, describe, failed, passed, seeded
 
 ASKED = 40  # questions hypothesis draws for one probe (after the probe's fixed ones)
 
@@ -37,9 +42,11 @@ ASKED = 40  # questions hypothesis draws for one probe (after the probe's fixed 
 class Probe:
     """What one judged property asks, how the lab's code answers, and how an answer is judged."""
 
-    ask: Callable[[], list]
+    ask: Callable[..., list]
     answer: Callable[[Any, Any], Any]
     judge: Callable[[Any, Any], None]
+    subject: Callable[[Any], Any] | None = None
+    survey: Callable[[Any], Any] | None = None
 
 
 def once() -> list:
@@ -90,9 +97,11 @@ _asked: dict[Probe, list] = {}
 _asking = threading.Lock()  # the grader's supervisor asks from one thread per submission, hypothesis from one
 
 
-def questions(probe: Probe) -> list:
-    """The probe's questions as plain data, drawn once per process."""
+def questions(probe: Probe, survey=None) -> list:
+    """The probe's questions as plain data: drawn once per process, or for a surveyed probe from its survey."""
     with _asking:
+        if probe.survey is not None:
+            return [plain.encode(question) for question in probe.ask(survey)]
         if probe not in _asked:
             _asked[probe] = [plain.encode(question) for question in probe.ask()]
         return _asked[probe]
@@ -100,9 +109,15 @@ def questions(probe: Probe) -> list:
 
 def answers(probe: Probe, lab, into: list) -> None:
     """Append to ``into`` the lab's answers to the probe's questions, in order, as plain data: what the worker
-    sends. What the lab's code raises goes through, with the answers it gave before in ``into``."""
-    for question in questions(probe):
-        into.append(plain.encode(probe.answer(lab, plain.decode(question))))
+    sends; a surveyed probe's survey comes first. What the lab's code raises goes through, with the answers it
+    gave before in ``into``."""
+    subject = lab if probe.subject is None else probe.subject(lab)
+    survey = None
+    if probe.survey is not None:
+        into.append(plain.encode(probe.survey(subject)))
+        survey = plain.decode(into[0])
+    for question in questions(probe, survey):
+        into.append(plain.encode(probe.answer(subject, plain.decode(question))))
 
 
 class NotAnswers(ValueError):
@@ -112,14 +127,24 @@ class NotAnswers(ValueError):
 def decide(probe: Probe, answered: list, complete: bool = True) -> None:
     """Raise unless every answer has the property, at the first that lacks it; ``complete=False`` for the answers
     given before the lab's code raised, fewer than the questions. ``NotAnswers`` for what cannot be the probe's
-    answers."""
-    asked = [plain.decode(question) for question in questions(probe)]
-    if type(answered) is not list or not (len(answered) == len(asked) if complete else len(answered) < len(asked)):
-        raise NotAnswers(f"{len(asked)} questions, and not as many answers{'' if complete else ' before raising'}")
+    answers. A surveyed probe's questions are drawn here from the survey that came first: where they cannot be
+    (the survey shows a role without what the property needs), that is the failure."""
+    if type(answered) is not list:
+        raise NotAnswers(f"answers in a {type(answered).__name__}, not a list")
     try:
         received = [plain.decode(answer) for answer in answered]
     except ValueError as garbled:
         raise NotAnswers(str(garbled)) from None
+    survey = None
+    if probe.survey is not None:
+        if not received:
+            if complete:
+                raise NotAnswers("no survey before the answers")
+            return  # the lab's code raised before it showed anything: what it raised is the result
+        survey, received = received[0], received[1:]
+    asked = [plain.decode(question) for question in questions(probe, survey)]
+    if not (len(received) == len(asked) if complete else len(received) < len(asked)):
+        raise NotAnswers(f"{len(asked)} questions, and not as many answers{'' if complete else ' before raising'}")
     for number, (question, answer) in enumerate(zip(asked, received), 1):
         try:
             probe.judge(question, answer)
@@ -127,12 +152,20 @@ def decide(probe: Probe, answered: list, complete: bool = True) -> None:
             raise AssertionError(f"{failure} (question {number} of {len(asked)})") from None
 
 
-def judged(claim: str, *, ask: Callable[[], list], answer: Callable[[Any, Any], Any], documented: Probe | None = None):
+def judged(
+    claim: str,
+    *,
+    ask: Callable[..., list],
+    answer: Callable[[Any, Any], Any],
+    subject: Callable[[Any], Any] | None = None,
+    survey: Callable[[Any], Any] | None = None,
+    documented: Probe | None = None,
+):
     """Register ``judge(question, answer)`` as a judged check of ``claim``; ``documented`` is the probe whose
     judge says the lab does what the documents' code does."""
 
     def register(judge: Callable[[Any, Any], None]):
-        probe = Probe(ask, answer, judge)
+        probe = Probe(ask, answer, judge, subject, survey)
         CHECKS.append(Check(claim, in_one_process(probe), in_one_process(documented), probe, documented))
         return judge
 
@@ -182,11 +215,12 @@ def judgement(check: Check, event: dict) -> Result:
     """The result of a judged check, from what the worker sent for it (``answered``), reached here: the first
     answer without the property, else what the lab's code raised after the answers before it."""
     raised = event.get("raised")
+    clear_notes()
     error = _judged(check.probe, event.get("answers"), complete=raised is None)
     if error is None and raised is not None:
         error = str(raised)
     if error is None:
-        return Result(check.id, check.claim, "pass")
+        return passed(check)
     documented = event.get("documented")
     holds = check.documented_probe is not None and documented is not None
     return failed(check, error, documented_holds=holds and _judged(check.documented_probe, documented) is None)

@@ -14,9 +14,11 @@ the table says it may have one (another edition's MLP takes 784 features, and is
 
 import torch
 
-from nnlab.checks.blocks import left_in_another_dtype, output_if_taken, reloaded
+from nnlab.checks.blocks import reloaded
 from nnlab.checks.expect import assert_close
-from nnlab.checks.registry import check, for_role
+from nnlab.checks.judged import judged, once
+from nnlab.checks.recorded import output_if_taken
+from nnlab.checks.registry import for_role
 from nnlab.checks.roles import MODULE_ROLES, ModuleRole
 
 
@@ -45,44 +47,72 @@ def input_for(spec: ModuleRole, module, dtype: torch.dtype = torch.float32) -> t
     return torch.randn(*spec.input_shape[:-1], input_width(spec, module), dtype=dtype)
 
 
-def every_parameter_gets_a_gradient(spec: ModuleRole, lab) -> None:
-    """A loss on {role}'s output gives every trainable parameter a finite gradient."""
+def gradients_after_a_loss(spec: ModuleRole, lab, question: None) -> dict:
+    """The trainable parameters' names and, for each, its gradient's sum of magnitudes after a loss on the output
+    (in float64: finite exactly when every entry is; None: no gradient)."""
     module = spec.make(lab)
     scalar_loss(module(input_for(spec, module))).backward()
     trainable = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
-    assert trainable, f"{spec.role} has no trainable parameter: every one has requires_grad=False"
-    stranded = [name for name, p in trainable if p.grad is None or not torch.isfinite(p.grad).all()]
+    sums = [None if p.grad is None else p.grad.double().abs().sum() for _, p in trainable]
+    return {"names": [name for name, _ in trainable], "gradients": sums}
+
+
+def every_parameter_gets_a_gradient(spec: ModuleRole, question: None, found: dict) -> None:
+    """A loss on {role}'s output gives every trainable parameter a finite gradient."""
+    assert found["names"], f"{spec.role} has no trainable parameter: every one has requires_grad=False"
+    stranded = [
+        name
+        for name, gradient in zip(found["names"], found["gradients"], strict=True)
+        if gradient is None or not torch.isfinite(gradient).all()
+    ]
     assert not stranded, f"{spec.role}: a loss on the output gave no finite gradient to {stranded}"
 
 
-def state_dict_round_trip_reproduces_outputs(spec: ModuleRole, lab) -> None:
-    """A fresh {role} loaded with another's state_dict() computes the same outputs."""
+def outputs_before_and_after_reloading(spec: ModuleRole, lab, question: None) -> list:
+    """A fresh instance's outputs after loading another's state_dict(), and the other's, on one input."""
     module = spec.make(lab)
     copy = reloaded(module, spec.make(lab)).eval()
     X = input_for(spec, module)
-    assert_close(copy(X), module(X), rtol=0, atol=0)
+    return [copy(X), module(X)]
 
 
-def to_float64_moves_everything(spec: ModuleRole, lab) -> None:
-    """{role}.to(torch.float64) moves every parameter and buffer, and computes in float64."""
+def state_dict_round_trip_reproduces_outputs(spec: ModuleRole, question: None, outputs: list) -> None:
+    """A fresh {role} loaded with another's state_dict() computes the same outputs."""
+    reloaded_outputs, original_outputs = outputs
+    assert_close(reloaded_outputs, original_outputs, rtol=0, atol=0)
+
+
+def dtypes_after_to_float64(spec: ModuleRole, lab, question: None) -> dict:
+    """After ``.to(torch.float64)``: the dtype of each floating-point parameter and buffer, and the outputs."""
     module = spec.make(lab).to(torch.float64)
-    left = left_in_another_dtype(module, torch.float64)
-    assert not left, f"{spec.role}.to(torch.float64) left {left} behind"
+    tensors = [*module.named_parameters(), *module.named_buffers()]
+    dtypes = {name: str(t.dtype) for name, t in tensors if t.is_floating_point()}
     outputs = module(input_for(spec, module, torch.float64))
-    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    return {"dtypes": dtypes, "outputs": list(outputs) if isinstance(outputs, tuple) else [outputs]}
+
+
+def to_float64_moves_everything(spec: ModuleRole, question: None, found: dict) -> None:
+    """{role}.to(torch.float64) moves every parameter and buffer, and computes in float64."""
+    left = [name for name, dtype in found["dtypes"].items() if dtype != str(torch.float64)]
+    assert not left, f"{spec.role}.to(torch.float64) left {left} behind"
+    outputs = found["outputs"]
     assert all(o.dtype == torch.float64 for o in outputs), f"outputs in {[o.dtype for o in outputs]}"
 
 
+# (answer, judge): what the worker runs on the role, and the property the answer must have
 GENERAL_PROPERTIES = (
-    every_parameter_gets_a_gradient,
-    state_dict_round_trip_reproduces_outputs,
-    to_float64_moves_everything,
+    (gradients_after_a_loss, every_parameter_gets_a_gradient),
+    (outputs_before_and_after_reloading, state_dict_round_trip_reproduces_outputs),
+    (dtypes_after_to_float64, to_float64_moves_everything),
 )
 
 for _spec in MODULE_ROLES:
     if _spec.claim is None:
         continue
-    for _prop in GENERAL_PROPERTIES:
-        check(_spec.claim, documented=_spec.documented_function(_prop.__name__))(
-            for_role(_prop, _spec, role=_spec.role, prefix=_spec.label)
-        )
+    for _answer, _judge in GENERAL_PROPERTIES:
+        judged(
+            _spec.claim,
+            ask=once,
+            answer=for_role(_answer, _spec, role=_spec.role, prefix=_spec.label),
+            documented=_spec.documented_probe(_judge.__name__),
+        )(for_role(_judge, _spec, role=_spec.role, prefix=_spec.label))

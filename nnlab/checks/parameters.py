@@ -38,11 +38,11 @@ from nnlab.checks.blocks import (
     computes_as,
     linear_sizes,
     matching_chain,
-    output_if_taken,
     own_sizes,
     parameter_count,
 )
 from nnlab.checks.expect import assert_close
+from nnlab.checks.recorded import output_if_taken
 from nnlab.checks.registry import check, for_role, statement
 from nnlab.checks.run import note
 from nnlab.checks.sampling import assert_distributed_as, bonferroni, dkw_radius

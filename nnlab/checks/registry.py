@@ -88,16 +88,17 @@ def check(claim: str, documented: CheckFunction | None = None) -> Callable[[Chec
     return register
 
 
-def for_role(prop: Callable[..., None], subject, *, role: str, prefix: str) -> CheckFunction:
-    """``prop(subject, lab)`` as a check named ``{prefix}_{prop's name}``, its docstring's ``{role}`` filled in.
+def for_role(prop: Callable[..., Any], subject, *, role: str, prefix: str) -> Callable[..., Any]:
+    """``prop(subject, *args)`` as a function named ``{prefix}_{prop's name}``, its docstring's ``{role}`` filled
+    in: a check, ``check(lab)``, or a judged check's answer or judge.
 
-    One property, many roles. The check only forwards to ``prop``, so the property's body runs when the check does.
+    One property, many roles. The function only forwards to ``prop``, so the property's body runs when it does.
     Mutation testing (mutmut, ``make mutation``) picks a function's mutant when the function is called, in a process
     that imported nnlab before: a check built here, at import, from a body inside a factory would never run a mutant.
     """
 
-    def function(lab) -> None:
-        prop(subject, lab)
+    def function(*args):
+        return prop(subject, *args)
 
     function.__name__ = function.__qualname__ = f"{prefix}_{prop.__name__}"
     function.__module__ = prop.__module__  # the file that declares the property: all_checks orders by it

@@ -25,8 +25,8 @@ class ModuleRole:
     fixed_input: bool = False  # the input has this shape whatever the arguments: lazy layers can be materialised
     own_width: bool = False  # the input's width is the module's own (another edition's sizes), read from its weights
     claim: str | None = None  # the claim the general properties are filed under; None where they are not checked
-    # {general property: "file.function" in nnlab.checks}: that property as the documents' version has it,
-    # where the documents are wrong about it; the other properties have no excuse
+    # {general property: "file.PROBE" in nnlab.checks}: the judged probe of that property as the documents' version
+    # has it, where the documents are wrong about it; the other properties have no excuse
     documented: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -37,7 +37,7 @@ class ModuleRole:
         module = self.build(getattr(getattr(lab, self.section), self.role))
         return module.eval()  # dropout and batch statistics off: the same input must give the same output
 
-    def documented_function(self, prop: str) -> Callable | None:
+    def documented_probe(self, prop: str):
         if prop not in self.documented:
             return None
         file, name = self.documented[prop].rsplit(".", 1)
@@ -62,8 +62,8 @@ MODULE_ROLES = [
         fixed_input=True,
         claim="L5",
         documented={
-            "state_dict_round_trip_reproduces_outputs": "blocks.fixed_hidden_reloads_once_its_constant_is_copied",
-            "to_float64_moves_everything": "blocks.fixed_hidden_moves_to_float64_but_for_its_unsaved_constant",
+            "state_dict_round_trip_reproduces_outputs": "blocks.RELOADS_ONCE_ITS_CONSTANT_IS_COPIED",
+            "to_float64_moves_everything": "blocks.MOVES_TO_FLOAT64_BUT_FOR_ITS_UNSAVED_CONSTANT",
         },
     ),
     ModuleRole("blocks", "NestMLP", lambda cls: cls(), (4, 20), fixed_input=True, own_width=True, claim="L6"),
@@ -96,7 +96,7 @@ MODULE_ROLES = [
         lambda cls: cls(),
         (2, 1000),
         claim="T17",
-        documented={"every_parameter_gets_a_gradient": "chapter.efficiency.checkpointed_layers_get_no_gradient"},
+        documented={"every_parameter_gets_a_gradient": "chapter.efficiency.CHECKPOINTED_LAYERS_GET_NO_GRADIENT"},
     ),
     ModuleRole("chapter", "OptimizedModel", lambda cls: cls(), (4, 100), claim="T18"),
     ModuleRole("chapter", "DebugModel", quiet_debug_model, (4, 10), claim="T19"),

@@ -22,6 +22,7 @@ check's name, so a result never depends on what ran before it.
 """
 
 import random
+import threading
 import traceback
 import warnings
 import zlib
@@ -39,7 +40,15 @@ from nnlab.checks.registry import Check, Statement, first_line
 RESULTS = ("pass", "missing", "qualified", "fail", "error")
 
 
-_notes: list[str] = []  # what the running check noted
+class _Notes(threading.local):
+    """What the running check noted: one list per thread, as the grader's supervisor judges from one thread per
+    submission."""
+
+    def __init__(self):
+        self.taken: list[str] = []
+
+
+_notes = _Notes()
 
 
 def note(text: str) -> None:
@@ -48,8 +57,12 @@ def note(text: str) -> None:
     A check asserts its claim's property and nothing incidental: a block named ``block0`` where the report
     says ``"block 0"`` nests its parameters just as well, so the check passes and says so.
     """
-    if text not in _notes:
-        _notes.append(text)
+    if text not in _notes.taken:
+        _notes.taken.append(text)
+
+
+def clear_notes() -> None:
+    _notes.taken.clear()
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,11 @@ class Result:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def passed(check: Check) -> Result:
+    """A pass, with what the check noted since ``clear_notes``."""
+    return Result(check.id, check.claim, "pass", " ".join(f"Note: {text}" for text in _notes.taken))
 
 
 def describe(error: BaseException) -> str:
@@ -114,10 +132,10 @@ def seeded(name: str, function: Callable[[], None]) -> BaseException | None:
 
 def run_check(check: Check, lab: Lab) -> Result:
     try:
-        _notes.clear()
+        clear_notes()
         error = seeded(check.id, lambda: check.function(lab))
         if error is None:
-            return Result(check.id, check.claim, "pass", " ".join(f"Note: {text}" for text in _notes))
+            return passed(check)
         return failed(check, error, documented_holds=check.documented is not None and _documented_holds(check, lab))
     except RoleMissing as missing:
         return Result(check.id, check.claim, "missing", str(missing))

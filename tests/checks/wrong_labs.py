@@ -86,7 +86,7 @@ def made_with(mistake, role):
 
 def in_every_role(spec: ModuleRole) -> list[WrongLab]:
     """Each mistake, made by the reference's ``spec`` role, with the general properties it breaks."""
-    gradient, round_trip, float64 = GENERAL_PROPERTIES
+    gradient, round_trip, float64 = (judge for _, judge in GENERAL_PROPERTIES)
     role = getattr(getattr(REFERENCE, spec.section), spec.role)
     return [
         wrong(

@@ -16,6 +16,7 @@ from torch.nn import functional as F
 
 from nnlab.checks.blocks import as_linear, linear_sizes, parameter_count
 from nnlab.checks.expect import assert_close
+from nnlab.checks.judged import Probe, in_one_process, once
 from nnlab.checks.registry import check, statement
 from nnlab.checks.strategies import batches, forall, tensors
 
@@ -69,12 +70,19 @@ def reused_layer_runs_num_layers_times(lab):
 CHECKPOINT_WIDTH = 1000
 
 
-def checkpointed_layers_get_no_gradient(lab):
-    """The chapter's checkpoint() is reentrant (torch's default): on an input needing no gradient only layer4 trains."""
+def shapes_given_a_gradient(lab, question: None) -> list[list[int]]:
+    """The shapes of CheckpointModel's parameters that a loss on its output gives a gradient."""
     model = lab.chapter.CheckpointModel()
     model(torch.randn(2, CHECKPOINT_WIDTH)).sum().backward()
-    trained = [tuple(p.shape) for p in model.parameters() if p.grad is not None]
-    assert sorted(trained) == [(1,), (1, CHECKPOINT_WIDTH)], f"gradients reached the parameters of shapes {trained}"
+    return [list(p.shape) for p in model.parameters() if p.grad is not None]
+
+
+def only_the_last_layer_is_given_a_gradient(question: None, trained: list) -> None:
+    """The chapter's checkpoint() is reentrant (torch's default): on an input needing no gradient only layer4 trains."""
+    assert sorted(trained) == [[1], [1, CHECKPOINT_WIDTH]], f"gradients reached the parameters of shapes {trained}"
+
+
+CHECKPOINTED_LAYERS_GET_NO_GRADIENT = Probe(once, shapes_given_a_gradient, only_the_last_layer_is_given_a_gradient)
 
 
 def loss_of(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -94,7 +102,7 @@ def checkpointing_gives_the_outputs_of_the_plain_forward(lab):
     assert_close(model(x.requires_grad_()), plain, rtol=0, atol=0)
 
 
-@check("T17", documented=checkpointed_layers_get_no_gradient)
+@check("T17", documented=in_one_process(CHECKPOINTED_LAYERS_GET_NO_GRADIENT))
 def checkpointing_gives_the_gradients_of_the_plain_forward(lab):
     """CheckpointModel's gradients on an input needing none (training data) match central differences."""
     model = lab.chapter.CheckpointModel().double()
