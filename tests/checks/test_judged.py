@@ -20,8 +20,13 @@ PRINT_QUESTIONS = (
     "for module in sys.argv[1:]:\n"
     "    __import__(module)\n"
     "from nnlab.checks import all_checks\n"
-    "from nnlab.checks.judged import questions\n"
-    "print(json.dumps({c.id: questions(c.probe) for c in all_checks() if c.probe is not None}))\n"
+    "from nnlab.checks.judged import answered, questions\n"
+    "from nnlab.labs import REFERENCE\n"
+    "judged = [c for c in all_checks() if c.probe is not None]\n"
+    "drawn = {c.id: questions(c.probe) for c in judged if c.probe.survey is None}\n"
+    "# a surveyed probe's questions are drawn from the survey: the reference's answers to them, then\n"
+    "drawn.update({c.id: answered(c, REFERENCE) for c in judged if c.probe.survey is not None})\n"
+    "print(json.dumps(drawn))\n"
 )
 
 
