@@ -133,9 +133,9 @@ def nothing(subject, question) -> None:
     """No answer: the survey holds all the property needs."""
 
 
-def sizes_asked(recorded: dict, role: str, layers: int, report: tuple[tuple[int, int], ...]) -> list:
-    """One question: the role's own layer sizes, read from its record."""
-    return [own_sizes(Replayed(recorded), role, layers, report)]
+def sizes_asked(recorded: dict, role: str, layers: int, report: tuple[tuple[int, int], ...], then=lambda X: X) -> list:
+    """One question: the role's own layer sizes, read from its record (``then`` after its last layer)."""
+    return [own_sizes(Replayed(recorded), role, layers, report, then)]
 
 
 def batches_at_own_sizes(recorded: dict, role: str, layers: int, report: tuple[tuple[int, int], ...]) -> list[dict]:
@@ -207,13 +207,15 @@ def through_the_chain(chain: Chain) -> Callable:
     return functools.partial(computes_as, chain)
 
 
-def outputs_expected(recorded: dict, role: str, layers: int, reference: Callable[[Chain], Callable]) -> list[dict]:
+def outputs_expected(
+    recorded: dict, role: str, layers: int, reference: Callable[[Chain], Callable], then: Callable = lambda X: X
+) -> list[dict]:
     """Any batch of the role's own input width, with the output ``reference`` computes from the role's own layers
-    (those of its record that give its recorded output)."""
-    chain = matching_chain(Replayed(recorded), role, layers)
+    (those of its record that give its recorded output), ``then`` applied after it."""
+    chain = matching_chain(Replayed(recorded), role, layers, then)
     computed = reference(chain)
     with torch.no_grad():
-        return [{"X": X, "expected": computed(X)} for X in batches_drawn(chain[0][0].shape[1])]
+        return [{"X": X, "expected": then(computed(X))} for X in batches_drawn(chain[0][0].shape[1])]
 
 
 @judged(

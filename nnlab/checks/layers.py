@@ -11,7 +11,9 @@ layer. ``W`` and ``W`` with ``i, j`` swapped give the same output, so either
 is accepted.
 """
 
+import functools
 import itertools
+import math
 
 import torch
 from hypothesis import strategies as st
@@ -123,63 +125,68 @@ def centered_layer_has_no_parameters(question, shapes):
 unequal_sizes = st.tuples(widths, widths).filter(lambda s: s[0] != s[1])
 
 
-@check("C2")
-def my_linear_weight_is_in_units_by_units_and_bias_units(lab):
+def parameter_shapes(lab, sizes: list) -> list:
+    in_units, units = sizes
+    return [list(p.shape) for p in lab.layers.MyLinear(in_units, units).parameters()]
+
+
+@judged("C2", ask=functools.partial(drawn, unequal_sizes), answer=parameter_shapes)
+def my_linear_weight_is_in_units_by_units_and_bias_units(sizes, shapes):
     """MyLinear(in_units, units) holds a weight of shape (in_units, units) and a bias of shape
     (units,), nothing else.
     """
-
-    @forall(sizes=unequal_sizes)
-    def prop(sizes):
-        in_units, units = sizes
-        shapes = sorted(tuple(p.shape) for p in lab.layers.MyLinear(in_units, units).parameters())
-        assert shapes == sorted([(in_units, units), (units,)]), (
-            f"MyLinear({in_units}, {units}) has parameters of shapes {shapes}"
-        )
-
-    prop()
+    in_units, units = sizes
+    assert sorted(shapes) == sorted([[in_units, units], [units]]), (
+        f"MyLinear({in_units}, {units}) has parameters of shapes {[tuple(shape) for shape in shapes]}"
+    )
 
 
-@check("C2")
-def my_linear_computes_relu_of_x_w_plus_b(lab):
+def sizes_and_batches() -> list[dict]:
+    """Any sizes ``(in_units, units)``, and any ``(b, in_units)`` batch."""
+    drawn_pairs = drawn(st.tuples(widths, widths).flatmap(lambda s: st.tuples(st.just(s), batches(s[0]))))
+    return [{"in_units": in_units, "units": units, "X": X} for (in_units, units), X in drawn_pairs]
+
+
+def parameters_and_output(lab, question: dict) -> dict:
+    layer = lab.layers.MyLinear(question["in_units"], question["units"])
+    return {"parameters": list(layer.parameters()), "Y": layer(question["X"])}
+
+
+@judged("C2", ask=sizes_and_batches, answer=parameters_and_output)
+def my_linear_computes_relu_of_x_w_plus_b(question, found):
     """MyLinear(in_units, units)(X) is relu(X @ W + b) with its own W and b, never negative, for any
     (b, in_units) batch.
     """
-
-    @forall(data=st.data(), units=widths)
-    def prop(data, units):
-        in_units = data.draw(widths, label="in_units")
-        X = data.draw(batches(in_units), label="X")
-        layer = lab.layers.MyLinear(in_units, units)
-        w, b = parameters_by_shape(layer, [(in_units, units), (units,)])
-        # the layout by shape; a square weight may be either way round (another layout computes the same function)
-        layouts = [w] if in_units != units else [w, w.T]
-        layouts = [v if v.shape == (in_units, units) else v.T for v in layouts]
-        Y = layer(X)
-        if in_units == units and not torch.allclose(Y, F.relu(X @ layouts[0] + b)):
-            layouts = layouts[1:]
-        assert_close(Y, F.relu(X @ layouts[0] + b))
-        assert (Y >= 0).all(), f"negative outputs {Y[Y < 0][:5].tolist()}"
-
-    prop()
+    in_units, units, X, Y = question["in_units"], question["units"], question["X"], found["Y"]
+    w, b = parameters_by_shape(nn.ParameterList(found["parameters"]), [(in_units, units), (units,)])
+    # the layout by shape; a square weight may be either way round (another layout computes the same function)
+    layouts = [w] if in_units != units else [w, w.T]
+    layouts = [v if v.shape == (in_units, units) else v.T for v in layouts]
+    if in_units == units and not torch.allclose(Y, F.relu(X @ layouts[0] + b)):
+        layouts = layouts[1:]
+    assert_close(Y, F.relu(X @ layouts[0] + b))
+    assert (Y >= 0).all(), f"negative outputs {Y[Y < 0][:5].tolist()}"
 
 
-@check("C2")
-def my_linear_works_inside_sequential_with_named_parameters(lab):
+def names_and_outputs_in_sequential(lab, batch: int) -> dict:
+    net = nn.Sequential(lab.layers.MyLinear(64, 8), lab.layers.MyLinear(8, 1))
+    named = list(net.named_parameters())
+    return {
+        "names": [name for name, _ in named],
+        "reachable": [net.get_parameter(name) is p for name, p in named],
+        "Y": net(torch.rand(batch, 64)),
+    }
+
+
+@judged("C2", ask=functools.partial(drawn, batch_sizes), answer=names_and_outputs_in_sequential)
+def my_linear_works_inside_sequential_with_named_parameters(batch, found):
     """nn.Sequential(MyLinear(64, 8), MyLinear(8, 1)) maps (b, 64) to (b, 1); named_parameters() names
     each layer's two tensors under 0. and 1.
     """
-    net = nn.Sequential(lab.layers.MyLinear(64, 8), lab.layers.MyLinear(8, 1))
-    named = list(net.named_parameters())
-    prefixes = [name.split(".", 1)[0] for name, _ in named]
-    assert prefixes == ["0", "0", "1", "1"], f"named_parameters() gives {[name for name, _ in named]}"
-    assert all(net.get_parameter(name) is p for name, p in named)
-
-    @forall(batch=batch_sizes)
-    def prop(batch):
-        assert net(torch.rand(batch, 64)).shape == (batch, 1)
-
-    prop()
+    names = found["names"]
+    assert [name.split(".", 1)[0] for name in names] == ["0", "0", "1", "1"], f"named_parameters() gives {names}"
+    assert all(found["reachable"]), f"net.get_parameter(name) is not the parameter named so: {names}"
+    assert found["Y"].shape == (batch, 1), f"output of shape {tuple(found['Y'].shape)} for a ({batch}, 64) batch"
 
 
 # --- C3: ParameterizedTensorDot ---------------------------------------------------------------
@@ -197,11 +204,11 @@ def loop_reference(W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return y
 
 
-def flat_weight(layer: nn.Module, n: int) -> list[nn.Parameter]:
-    params = list(layer.parameters())
+def flat_weight(params: list[torch.Tensor], n: int) -> torch.Tensor:
+    """The layer's parameters' entries in order, in float64: its ``n³`` weights, in some layout."""
     count = sum(p.numel() for p in params)
     assert count == n**3, f"ParameterizedTensorDot({n}) has {count} parameters; W_ijk with i, j, k < {n} has {n**3}"
-    return params
+    return torch.cat([p.detach().flatten() for p in params]).double()
 
 
 def orders(flat: torch.Tensor, n: int):
@@ -217,68 +224,83 @@ def term_bound(flat: torch.Tensor, x: torch.Tensor) -> float:
     return flat.abs().max().item() * x.double().abs().sum(1).square().max().item()
 
 
-@check("C3")
-def tensor_dot_maps_b_n_to_b_n(lab):
+def tensor_dot_batches(bound: float) -> list[torch.Tensor]:
+    """Any ``(b, n)`` batch in ``[-bound, bound]``, ``n`` from 1 to 5, for ``ParameterizedTensorDot(n)``."""
+    return drawn(in_features.flatmap(lambda n: batches(n, low=-bound, high=bound)))
+
+
+def tensor_dot(lab, x: torch.Tensor) -> torch.Tensor:
+    return lab.layers.ParameterizedTensorDot(x.shape[1])(x)
+
+
+@judged("C3", ask=functools.partial(tensor_dot_batches, 2), answer=tensor_dot)
+def tensor_dot_maps_b_n_to_b_n(X, y):
     """ParameterizedTensorDot(n) maps a (b, n) batch to (b, n), for any n and b."""
-
-    @forall(data=st.data(), n=in_features)
-    def prop(data, n):
-        X = data.draw(batches(n, low=-2, high=2), label="X")
-        y = lab.layers.ParameterizedTensorDot(n)(X)
-        assert y.shape == (X.shape[0], n), f"ParameterizedTensorDot({n}) gave {tuple(y.shape)} for {tuple(X.shape)}"
-
-    prop()
+    n = X.shape[1]
+    assert y.shape == (X.shape[0], n), f"ParameterizedTensorDot({n}) gave {tuple(y.shape)} for {tuple(X.shape)}"
 
 
-@check("C3")
-def tensor_dot_equals_the_triple_loop_over_its_weight_with_its_gradients(lab):
+def output_gradient(y_shape) -> torch.Tensor:
+    """The gradient the output is given: a fixed ramp, so each entry of ``y`` weighs differently."""
+    count = math.prod(y_shape)
+    return torch.linspace(-1, 1, count).view(*y_shape)
+
+
+def output_and_gradients(lab, x: torch.Tensor) -> dict:
+    layer = lab.layers.ParameterizedTensorDot(x.shape[1])
+    params = list(layer.parameters())
+    y = layer(x)
+    y.backward(output_gradient(y.shape))
+    gradients = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+    return {"parameters": params, "y": y, "gradients": gradients}
+
+
+@judged("C3", ask=functools.partial(tensor_dot_batches, 3), answer=output_and_gradients)
+def tensor_dot_equals_the_triple_loop_over_its_weight_with_its_gradients(x, found):
     """ParameterizedTensorDot(n)(x)_k = sum_ij W_ijk x_i x_j, W its n³ parameters in some axis order,
     and the gradients match the loop's.
     """
-
-    @forall(data=st.data(), n=in_features)
-    def prop(data, n):
-        x = data.draw(batches(n, low=-3, high=3), label="x")
-        layer = lab.layers.ParameterizedTensorDot(n)
-        params = flat_weight(layer, n)
-        flat = torch.cat([p.detach().flatten() for p in params]).double()
-        y = layer(x)
-        tolerance = 4 * (n * n + 2) * EPS32 * max(term_bound(flat, x), 1.0)
-        errors = {
-            order: (y.double() - loop_reference(W, x.double())).abs().max().item() for order, W in orders(flat, n)
-        }
-        order = min(errors, key=errors.get)
-        assert errors[order] <= tolerance, (
-            f"no axis order of the layer's {n}³ parameters makes the loop reproduce it: smallest difference "
-            f"{errors[order]:.3g} (tolerance {tolerance:.3g})"
-        )
-        grad_y = torch.linspace(-1, 1, y.numel()).view(y.shape)
-        y.backward(grad_y)
-        base = flat.clone().requires_grad_(True)
-        W = dict(orders(base, n))[order]
-        loop_reference(W, x.double()).backward(grad_y.double())
-        got = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten() for p in params]).double()
-        grad_bound = loop_reference(torch.ones(n, n, n, dtype=torch.float64), x.double().abs()).abs().max().item()
-        assert_close(got, base.grad, rtol=1e-4, atol=8 * EPS32 * max(grad_bound, 1.0))
-
-    prop()
+    n, y = x.shape[1], found["y"]
+    flat = flat_weight(found["parameters"], n)
+    tolerance = 4 * (n * n + 2) * EPS32 * max(term_bound(flat, x), 1.0)
+    errors = {}
+    for order, W in orders(flat, n):
+        expected = loop_reference(W, x.double())
+        errors[order] = (y.double() - expected).abs().max().item() if y.shape == expected.shape else math.inf
+    order = min(errors, key=errors.get)
+    assert errors[order] <= tolerance, (
+        f"no axis order of the layer's {n}³ parameters makes the loop reproduce it: smallest difference "
+        f"{errors[order]:.3g} (tolerance {tolerance:.3g})"
+    )
+    grad_y = output_gradient(y.shape)
+    base = flat.clone().requires_grad_(True)
+    W = dict(orders(base, n))[order]
+    loop_reference(W, x.double()).backward(grad_y.double())
+    got = torch.cat([gradient.flatten() for gradient in found["gradients"]]).double()
+    grad_bound = loop_reference(torch.ones(n, n, n, dtype=torch.float64), x.double().abs()).abs().max().item()
+    assert_close(got, base.grad, rtol=1e-4, atol=8 * EPS32 * max(grad_bound, 1.0))
 
 
-@check("C3")
-def tensor_dot_is_homogeneous_of_degree_two(lab):
+def scaled_batches() -> list[dict]:
+    """Any ``(b, n)`` batch ``x`` in [-3, 3], ``n`` from 1 to 5, with a scale ``c`` and ``c x``."""
+    drawn_pairs = drawn(st.tuples(in_features.flatmap(lambda n: batches(n, low=-3, high=3)), st.floats(-4, 4)))
+    return [{"x": x, "c": c, "c x": c * x} for x, c in drawn_pairs]
+
+
+def outputs_before_and_after_scaling(lab, question: dict) -> dict:
+    layer = lab.layers.ParameterizedTensorDot(question["x"].shape[1])
+    return {"parameters": list(layer.parameters()), "y": layer(question["x"]), "y_scaled": layer(question["c x"])}
+
+
+@judged("C3", ask=scaled_batches, answer=outputs_before_and_after_scaling)
+def tensor_dot_is_homogeneous_of_degree_two(question, found):
     """ParameterizedTensorDot(n)(c x) = c² ParameterizedTensorDot(n)(x), for any x and c."""
-
-    @forall(data=st.data(), n=in_features, c=st.floats(-4, 4))
-    def prop(data, n, c):
-        x = data.draw(batches(n, low=-3, high=3), label="x")
-        layer = lab.layers.ParameterizedTensorDot(n)
-        flat = torch.cat([p.detach().flatten() for p in layer.parameters()])
-        y, y_scaled = layer(x).double(), layer(c * x).double()
-        # each side carries the float32 error of n² terms, the scaled one c² times larger, plus c x's rounding
-        tolerance = 8 * (n * n + 2) * EPS32 * max(term_bound(flat, x), 1.0) * max(c * c, 1.0)
-        assert_close(y_scaled, c * c * y, rtol=0, atol=tolerance)
-
-    prop()
+    x, c, n = question["x"], question["c"], question["x"].shape[1]
+    flat = torch.cat([p.detach().flatten() for p in found["parameters"]])
+    y, y_scaled = found["y"].double(), found["y_scaled"].double()
+    # each side carries the float32 error of n² terms, the scaled one c² times larger, plus c x's rounding
+    tolerance = 8 * (n * n + 2) * EPS32 * max(term_bound(flat, x), 1.0) * max(c * c, 1.0)
+    assert_close(y_scaled, c * c * y, rtol=0, atol=tolerance)
 
 
 @check("C3")

@@ -20,10 +20,10 @@ check makes several tests), whatever its random-number stream.
 """
 
 import copy
+import functools
 import itertools
 import math
 import types
-from functools import reduce
 
 import torch
 from hypothesis import strategies as st
@@ -33,20 +33,25 @@ from torch.nn import functional as F
 
 from nnlab.checks.blocks import (
     MLP_SIZES,
-    Chain,
     arrow,
-    computes_as,
+    batches_drawn,
     linear_sizes,
-    matching_chain,
+    mlp,
+    nothing,
+    output_on,
+    outputs_expected,
     own_sizes,
     parameter_count,
+    sizes_asked,
+    through_the_chain,
 )
 from nnlab.checks.expect import assert_close
-from nnlab.checks.recorded import output_if_taken
+from nnlab.checks.judged import judged, once
+from nnlab.checks.recorded import Replayed, output_if_taken, record
 from nnlab.checks.registry import check, for_role, statement
 from nnlab.checks.run import note
 from nnlab.checks.sampling import assert_distributed_as, bonferroni, dkw_radius
-from nnlab.checks.strategies import batches, forall
+from nnlab.checks.strategies import forall
 
 # --- the network the initialisers are applied to ---------------------------------------
 
@@ -65,89 +70,98 @@ def probe_net() -> tuple[nn.Sequential, list[nn.Linear], nn.LayerNorm]:
     return nn.Sequential(first, nn.ReLU(), norm, second), [first, second], norm
 
 
-def initialised(lab, role: str) -> tuple[list[nn.Linear], list[torch.Tensor]]:
-    """The probe net's Linear layers after ``net.apply(role)``, and their biases from before."""
-    net, linears, _ = probe_net()
-    biases_before = [layer.bias.detach().clone() for layer in linears]
+def probe_parameters() -> list[dict[str, torch.Tensor]]:
+    """One question: the probe net's parameters before an initialiser, by ``state_dict()`` name, the same in every
+    process."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net, _, _ = probe_net()
+    return [{name: t.detach().clone() for name, t in net.state_dict().items()}]
+
+
+# the probe net's parameters by state_dict() name: its two Linear layers', and the LayerNorm's between them
+LINEARS = ("0", "3")
+NORM = ("2.weight", "2.bias")
+
+
+def initialised(role: str, lab, before: dict) -> dict[str, torch.Tensor]:
+    """The probe net's parameters after ``net.apply({role})``, the net loaded with ``before`` first."""
+    net, _, _ = probe_net()
+    net.load_state_dict(before)
     net.apply(getattr(lab.parameters, role))
-    return linears, biases_before
+    return {name: t.detach() for name, t in net.state_dict().items()}
 
 
-def assert_zero_biases(role: str, linears: list[nn.Linear]) -> None:
-    for layer in linears:
-        assert torch.equal(layer.bias, torch.zeros_like(layer.bias)), (
-            f"{role} left a nonzero bias in {layer}: largest |b| = {layer.bias.abs().max().item():.3g}"
+def linear_layers(after: dict) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+    """The probe net's Linear layers after an initialiser: a name such as ``Linear(200, 16)``, weight, bias."""
+    layers = []
+    for layer in LINEARS:
+        weight, bias = after[f"{layer}.weight"], after[f"{layer}.bias"]
+        layers.append((f"Linear({weight.shape[1]}, {weight.shape[0]})", weight, bias))
+    return layers
+
+
+def all_weights(after: dict) -> torch.Tensor:
+    return torch.cat([weight.flatten() for _, weight, _ in linear_layers(after)])
+
+
+def assert_zero_biases(role: str, after: dict) -> None:
+    for name, _, bias in linear_layers(after):
+        assert torch.equal(bias, torch.zeros_like(bias)), (
+            f"{role} left a nonzero bias in {name}: largest |b| = {bias.abs().max().item():.3g}"
         )
 
 
-@check("P3")
-def init_normal_draws_weights_from_normal_0_001_and_zeroes_biases(lab):
+def init_normal_draws_weights_from_normal_0_001_and_zeroes_biases(before, after):
     """net.apply(init_normal) draws every Linear weight from N(0, 0.01²) (DKW test, α = 1e-6) and sets
     every bias to 0.
     """
-    linears, _ = initialised(lab, "init_normal")
-    weights = torch.cat([layer.weight.detach().flatten() for layer in linears])
-    assert_distributed_as(weights, stats.norm(0, 0.01), "init_normal's weights against N(0, 0.01²)")
-    assert_zero_biases("init_normal", linears)
+    assert_distributed_as(all_weights(after), stats.norm(0, 0.01), "init_normal's weights against N(0, 0.01²)")
+    assert_zero_biases("init_normal", after)
 
 
-@check("P3")
-def init_constant_sets_weights_to_1_and_biases_to_0(lab):
+def init_constant_sets_weights_to_1_and_biases_to_0(before, after):
     """net.apply(init_constant) sets every Linear weight to exactly 1 and every bias to 0."""
-    linears, _ = initialised(lab, "init_constant")
-    for layer in linears:
-        assert torch.equal(layer.weight, torch.ones_like(layer.weight)), (
-            f"init_constant: weights of {layer} are not all 1"
-        )
-    assert_zero_biases("init_constant", linears)
+    for name, weight, _ in linear_layers(after):
+        assert torch.equal(weight, torch.ones_like(weight)), f"init_constant: weights of {name} are not all 1"
+    assert_zero_biases("init_constant", after)
 
 
-@check("P3")
-def xavier_draws_uniform_within_the_fan_bound_of_each_layer(lab):
+def xavier_draws_uniform_within_the_fan_bound_of_each_layer(before, after):
     """net.apply(xavier) draws each Linear weight from U(-a, a), a = sqrt(6 / (fan_in + fan_out)), on
     non-square layers (DKW test per layer, α = 1e-6 in all).
     """
-    linears, _ = initialised(lab, "xavier")
-    for layer in linears:
-        fan_out, fan_in = layer.weight.shape
+    layers = linear_layers(after)
+    for name, weight, _ in layers:
+        fan_out, fan_in = weight.shape
         bound = math.sqrt(6 / (fan_in + fan_out))
-        largest = layer.weight.abs().max().item()
-        assert largest <= bound * (1 + 1e-6), (
-            f"xavier on Linear({fan_in}, {fan_out}): |w| reaches {largest:.4f}, beyond a = {bound:.4f}"
-        )
-        what = f"xavier's weights of Linear({fan_in}, {fan_out}) against U(-{bound:.4f}, {bound:.4f})"
-        assert_distributed_as(layer.weight, stats.uniform(-bound, 2 * bound), what, bonferroni(len(linears)))
+        largest = weight.abs().max().item()
+        assert largest <= bound * (1 + 1e-6), f"xavier on {name}: |w| reaches {largest:.4f}, beyond a = {bound:.4f}"
+        what = f"xavier's weights of {name} against U(-{bound:.4f}, {bound:.4f})"
+        assert_distributed_as(weight, stats.uniform(-bound, 2 * bound), what, bonferroni(len(layers)))
 
 
-@check("P3")
-def init_42_sets_every_linear_weight_to_42(lab):
+def init_42_sets_every_linear_weight_to_42(before, after):
     """net.apply(init_42) sets every Linear weight to exactly 42."""
-    linears, _ = initialised(lab, "init_42")
-    for layer in linears:
-        assert torch.equal(layer.weight, torch.full_like(layer.weight, 42.0)), (
-            f"init_42: weights of {layer} are not all 42"
-        )
+    for name, weight, _ in linear_layers(after):
+        assert torch.equal(weight, torch.full_like(weight, 42.0)), f"init_42: weights of {name} are not all 42"
 
 
-@check("P3")
-def my_init_fills_weights_with_one_over_their_count_and_zeroes_biases(lab):
+def my_init_fills_weights_with_one_over_their_count_and_zeroes_biases(before, after):
     """net.apply(my_init) fills each Linear weight with 1 / (its number of entries), layer by layer,
     and sets biases to 0.
     """
-    linears, _ = initialised(lab, "my_init")
-    for layer in linears:
-        expected = torch.full(layer.weight.shape, 1 / layer.weight.numel())
-        assert_close(layer.weight.detach(), expected, msg=lambda m, layer=layer: f"my_init on {layer}: {m}")
-    assert_zero_biases("my_init", linears)
+    for name, weight, _ in linear_layers(after):
+        expected = torch.full(weight.shape, 1 / weight.numel())
+        assert_close(weight, expected, msg=lambda m, name=name: f"my_init on {name}: {m}")
+    assert_zero_biases("my_init", after)
 
 
-@check("P3")
-def textbook_init_keeps_uniform_weights_with_magnitude_5_to_10_and_zeroes_the_rest(lab):
+def textbook_init_keeps_uniform_weights_with_magnitude_5_to_10_and_zeroes_the_rest(before, after):
     """net.apply(textbook_init): w ~ U(-10, 10) with w set to 0 where |w| < 5: half the weights 0
     (Hoeffding), the rest uniform on ±[5, 10] (DKW); α = 1e-6 in all.
     """
-    linears, _ = initialised(lab, "textbook_init")
-    w = torch.cat([layer.weight.detach().flatten() for layer in linears]).double()
+    w = all_weights(after).double()
     kept = w[w != 0]
     outside = kept[(kept.abs() < 5) | (kept.abs() > 10)]
     assert outside.numel() == 0, f"textbook_init kept weights outside ±[5, 10]: {outside[:5].tolist()}"
@@ -163,18 +177,29 @@ def textbook_init_keeps_uniform_weights_with_magnitude_5_to_10_and_zeroes_the_re
     )
 
 
-def leaves_modules_other_than_linear_alone(role: str, lab) -> None:
+def leaves_modules_other_than_linear_alone(role: str, before: dict, after: dict) -> None:
     """net.apply({role}) initialises Linear layers only: a LayerNorm in the net keeps its parameters."""
-    net, _, norm = probe_net()
-    before = {name: t.detach().clone() for name, t in norm.named_parameters()}
-    net.apply(getattr(lab.parameters, role))
-    changed = [name for name, t in norm.named_parameters() if not torch.equal(t, before[name])]
+    changed = [name for name in NORM if not torch.equal(after[name], before[name])]
     assert not changed, f"net.apply({role}) changed the LayerNorm's {changed}"
 
 
-INITIALISERS = ("init_normal", "init_constant", "xavier", "init_42", "my_init", "textbook_init")
-for _role in INITIALISERS:
-    check("P3")(for_role(leaves_modules_other_than_linear_alone, _role, role=_role, prefix=_role))
+# (role, what it must do to the Linear layers): each initialiser's own property, then that it leaves the rest alone
+INITIALISERS = (
+    ("init_normal", init_normal_draws_weights_from_normal_0_001_and_zeroes_biases),
+    ("init_constant", init_constant_sets_weights_to_1_and_biases_to_0),
+    ("xavier", xavier_draws_uniform_within_the_fan_bound_of_each_layer),
+    ("init_42", init_42_sets_every_linear_weight_to_42),
+    ("my_init", my_init_fills_weights_with_one_over_their_count_and_zeroes_biases),
+    ("textbook_init", textbook_init_keeps_uniform_weights_with_magnitude_5_to_10_and_zeroes_the_rest),
+)
+for _role, _judge in INITIALISERS:
+    _answer = for_role(initialised, _role, role=_role, prefix=_role)
+    judged("P3", ask=probe_parameters, answer=_answer)(_judge)
+for _role, _ in INITIALISERS:
+    _answer = for_role(initialised, _role, role=_role, prefix=_role)
+    judged("P3", ask=probe_parameters, answer=_answer)(
+        for_role(leaves_modules_other_than_linear_alone, _role, role=_role, prefix=_role)
+    )
 
 
 # --- P1: access, on the report's single-hidden-layer net ---------------------------------
@@ -217,9 +242,8 @@ def first_layer_shapes_and_names_of_a_generator():
 BLOCK1_SIZES = ((4, 8), (8, 4))
 
 
-def block1_chain(net: nn.Module) -> Chain:
-    """block1's two layers, read from its parameters, that give its output, relu(L2(relu(L1(X))))."""
-    return matching_chain(net, "block1", 2, then=F.relu)
+def block1(lab) -> nn.Module:
+    return lab.parameters.block1()
 
 
 def block1_sizes(net: nn.Module) -> tuple[tuple[int, int], ...]:
@@ -227,62 +251,95 @@ def block1_sizes(net: nn.Module) -> tuple[tuple[int, int], ...]:
     return own_sizes(net, "block1", 2, BLOCK1_SIZES, then=F.relu)
 
 
-@check("P2")
-def block1_is_4_8_4_as_the_report_writes_it(lab):
+@judged(
+    "P2",
+    ask=functools.partial(sizes_asked, role="block1", layers=2, report=BLOCK1_SIZES, then=F.relu),
+    answer=nothing,
+    subject=block1,
+    survey=record,
+)
+def block1_is_4_8_4_as_the_report_writes_it(sizes: list, _: None) -> None:
     """block1()'s layers have the report's sizes, 4→8→4: one check, so other sizes cost this one and no property."""
-    sizes = block1_sizes(lab.parameters.block1())
+    sizes = tuple(map(tuple, sizes))
     assert sizes == BLOCK1_SIZES, f"the report's block1 is {arrow(BLOCK1_SIZES)}; yours is {arrow(sizes)}"
 
 
-@check("P2")
-def block1_is_linear_relu_linear_relu(lab):
+@judged(
+    "P2",
+    ask=functools.partial(outputs_expected, role="block1", layers=2, reference=through_the_chain, then=F.relu),
+    answer=output_on,
+    subject=block1,
+    survey=record,
+)
+def block1_is_linear_relu_linear_relu(question: dict, Y) -> None:
     """block1() computes relu(L2(relu(L1(X)))) with its own two layers, at its own sizes, for any batch."""
-    net = lab.parameters.block1()
-    chain = block1_chain(net)
-
-    @forall(X=batches(chain[0][0].shape[1]))
-    def prop(X):
-        assert_close(net(X), F.relu(computes_as(chain, X)))
-
-    prop()
+    assert_close(Y, question["expected"])
 
 
-def rgnet(lab) -> tuple[nn.Sequential, tuple[tuple[int, int], ...]]:
-    """The report's ``nn.Sequential(block2(), nn.Linear(4, 1))``, at block1's own width, and block1's sizes."""
+def rgnet(lab) -> nn.Sequential:
+    """The report's ``nn.Sequential(block2(), nn.Linear(4, 1))``, at block1's own width."""
     sizes = block1_sizes(lab.parameters.block1())
-    return nn.Sequential(lab.parameters.block2(), nn.Linear(sizes[-1][1], 1)), sizes
+    return nn.Sequential(lab.parameters.block2(), nn.Linear(sizes[-1][1], 1))
 
 
-@check("P2")
-def rgnet_has_18_named_parameters_those_of_four_block1_and_its_last_layer(lab):
+def rgnet_and_block1(lab) -> dict:
+    return {"rgnet": rgnet(lab), "block1": lab.parameters.block1()}
+
+
+def names_and_block1(subject: dict) -> dict:
+    """rgnet's parameter names and shapes, block2's children's names, and block1's record."""
+    net = subject["rgnet"]
+    return {
+        "names": [name for name, _ in net.named_parameters()],
+        "trainable": [list(p.shape) for p in net.parameters() if p.requires_grad],
+        "blocks": [name for name, _ in net[0].named_children()],
+        "block1": record(subject["block1"]),
+    }
+
+
+def rgnet_batches(found: dict) -> list[dict]:
+    """Any batch of block1's own input width, with rgnet's names and the count four block1 and its last layer have."""
+    sizes = block1_sizes(Replayed(found["block1"]))
+    expected = 4 * linear_sizes(*sizes) + linear_sizes((sizes[-1][1], 1))
+    count = sum(math.prod(shape) for shape in found["trainable"])
+    return [
+        {"X": X, "names": found["names"], "count": count, "expected": expected, "last": sizes[-1][1]}
+        for X in batches_drawn(sizes[0][0])
+    ]
+
+
+def rgnet_output(subject: dict, question: dict):
+    return subject["rgnet"](question["X"])
+
+
+@judged("P2", ask=rgnet_batches, answer=rgnet_output, subject=rgnet_and_block1, survey=names_and_block1)
+def rgnet_has_18_named_parameters_those_of_four_block1_and_its_last_layer(question: dict, y) -> None:
     """rgnet = Sequential(block2(), Linear(d, 1)) has 18 named parameters, those of four block1 and the last
     layer (the report's: 4 · 76 + 5 = 309 scalars), and maps (b, d) to (b, 1).
     """
-    net, sizes = rgnet(lab)
-    named = list(net.named_parameters())
-    assert len(named) == 18, f"rgnet has {len(named)} named parameters: {[n for n, _ in named]}"
-    expected = 4 * linear_sizes(*sizes) + linear_sizes((sizes[-1][1], 1))
-    assert parameter_count(net) == expected, (
-        f"rgnet has {parameter_count(net)} parameters, four block1 and Linear({sizes[-1][1]}, 1) have {expected}"
+    names = question["names"]
+    assert len(names) == 18, f"rgnet has {len(names)} named parameters: {names}"
+    assert question["count"] == question["expected"], (
+        f"rgnet has {question['count']} parameters, four block1 and Linear({question['last']}, 1) have "
+        f"{question['expected']}"
     )
-
-    @forall(X=batches(sizes[0][0]))
-    def prop(X):
-        assert net(X).shape == (X.shape[0], 1)
-
-    prop()
+    X = question["X"]
+    assert y.shape == (X.shape[0], 1), f"rgnet gave shape {tuple(y.shape)} for {tuple(X.shape)}"
 
 
-@check("P2")
-def rgnet_names_nest_four_blocks_named_block_0_to_3(lab):
+def names_nested(found: dict) -> list[dict]:
+    """One question: rgnet's parameter names and block2's children's names, as surveyed."""
+    return [{"names": found["names"], "blocks": found["blocks"]}]
+
+
+@judged("P2", ask=names_nested, answer=nothing, subject=rgnet_and_block1, survey=names_and_block1)
+def rgnet_names_nest_four_blocks_named_block_0_to_3(question: dict, _: None) -> None:
     """rgnet's parameter names nest block2's four blocks: 0.block 0.… to 0.block 3.…, four each
     (0.block 0.0.weight first), then 1.weight, 1.bias.
 
     The nesting is the property; the blocks' names are the report's choice, so other names are a note.
     """
-    net, _ = rgnet(lab)
-    names = [n for n, _ in net.named_parameters()]
-    blocks = [name for name, _ in net[0].named_children()]
+    names, blocks = question["names"], question["blocks"]
     groups = [[n for n in names if n.startswith(f"0.{block}.")] for block in blocks]
     assert [len(g) for g in groups] == [4] * 4, (
         f"block2's children {blocks} hold {[len(g) for g in groups]} of the parameter names {names}: "
@@ -323,29 +380,41 @@ def apply_visits_every_submodule_once_nested_ones_included():
     assert visited[-1] is net
 
 
-@check("P4")
-def init_constant_applied_to_rgnet_reaches_every_nested_linear(lab):
+def initialised_alone_and_in_rgnet(lab, question: None) -> dict:
+    """Each Linear of rgnet (in ``modules()`` order): its weight before, its weight and bias after init_constant on
+    a copy of it alone, and after ``rgnet.apply(init_constant)``."""
+    net = rgnet(lab)
+    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    before = [m.weight.detach().clone() for m in linears]
+    alone = [copy.deepcopy(m) for m in linears]
+    for layer in alone:
+        lab.parameters.init_constant(layer)
+    net.apply(lab.parameters.init_constant)
+    return {
+        "before": before,
+        "alone": [[m.weight, m.bias] for m in alone],
+        "applied": [[m.weight, m.bias] for m in linears],
+    }
+
+
+@judged("P4", ask=once, answer=initialised_alone_and_in_rgnet)
+def init_constant_applied_to_rgnet_reaches_every_nested_linear(question: None, found: dict) -> None:
     """rgnet.apply(init_constant) gives every Linear what init_constant gives it alone, the ones nested in
     block2's blocks included.
 
     The values themselves (weight 1, bias 0) are P3's.
     """
-    net, _ = rgnet(lab)
-    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
     # reached means "changed as init_constant changes that layer alone"; the values themselves are P3's
-    alone = [copy.deepcopy(m) for m in linears]
-    for layer in alone:
-        lab.parameters.init_constant(layer)
-    changed = [not torch.equal(a.weight, m.weight) for m, a in zip(linears, alone)]
+    before, alone, applied = found["before"], found["alone"], found["applied"]
+    changed = [not torch.equal(weight, start) for (weight, _), start in zip(alone, before, strict=True)]
     assert all(changed), "init_constant leaves a Linear layer's weight as it was: whether apply reaches it cannot show"
-    net.apply(lab.parameters.init_constant)
     missed = [
         i
-        for i, (m, a) in enumerate(zip(linears, alone))
-        if not (torch.equal(m.weight, a.weight) and (m.bias is None or torch.equal(m.bias, a.bias)))
+        for i, ((weight, bias), (weight_alone, bias_alone)) in enumerate(zip(applied, alone, strict=True))
+        if not (torch.equal(weight, weight_alone) and (bias is None or torch.equal(bias, bias_alone)))
     ]
     assert not missed, (
-        f"Linear layers {missed} of {len(linears)} (in modules() order) did not get what init_constant gives "
+        f"Linear layers {missed} of {len(applied)} (in modules() order) did not get what init_constant gives "
         "each of them alone"
     )
 
@@ -595,21 +664,37 @@ def tied_net_uses_stay_identical_while_it_trains(lab):
 # --- P7: section 1's MLP, by attribute and by name -----------------------------------------
 
 
-@check("P7")
-def mlp_parameters_are_reachable_by_attribute_and_name_and_get_gradients_of_their_shape(lab):
+def mlp_input(recorded: dict) -> list[dict]:
+    """One batch of MLP's own input width: reachability holds at any size."""
+    width = own_sizes(Replayed(recorded), "MLP", 2, MLP_SIZES)[0][0]
+    return [{"X": batches_drawn(width)[0]}]
+
+
+def reached_and_gradients(net: nn.Module, question: dict) -> dict:
+    """MLP's parameter names, whether each is the attribute its dotted name leads to, and after a backward()
+    the shape of each one and of its gradient."""
+    named = list(net.named_parameters())
+    reachable = [functools.reduce(getattr, name.split("."), net) is p for name, p in named]
+    net(question["X"]).sum().backward()
+    return {
+        "names": [name for name, _ in named],
+        "reachable": reachable,
+        "shapes": [list(p.shape) for _, p in named],
+        "gradients": [None if p.grad is None else list(p.grad.shape) for _, p in named],
+    }
+
+
+@judged("P7", ask=mlp_input, answer=reached_and_gradients, subject=mlp, survey=record)
+def mlp_parameters_are_reachable_by_attribute_and_name_and_get_gradients_of_their_shape(question, found) -> None:
     """Each of MLP's named parameters is the attribute its dotted name leads to, and after backward()
     each has a gradient of its own shape.
     """
-    net = lab.blocks.MLP()
-    named = list(net.named_parameters())
-    width = own_sizes(net, "MLP", 2, MLP_SIZES)[0][0]  # its own input width: reachability holds at any size
-    for name, p in named:
-        found = reduce(getattr, name.split("."), net)
-        assert found is p, f"net.{name} is not the parameter named {name!r}"
-    net(torch.rand(2, width)).sum().backward()
+    names = found["names"]
+    unreached = [name for name, reached in zip(names, found["reachable"], strict=True) if not reached]
+    assert not unreached, f"net.{unreached[0]} is not the parameter named {unreached[0]!r}"
     wrong = [
-        (name, p.grad if p.grad is None else tuple(p.grad.shape))
-        for name, p in named
-        if p.grad is None or p.grad.shape != p.shape
+        (name, gradient if gradient is None else tuple(gradient))
+        for name, shape, gradient in zip(names, found["shapes"], found["gradients"], strict=True)
+        if gradient != shape
     ]
     assert not wrong, f"parameters without a gradient of their own shape: {wrong}"

@@ -141,7 +141,7 @@ CHEATS = {
         "def on_first_call():\n"
         "    wrong = wrong_checks()\n"
         "    for held in gc.get_referrers(wrong[-1]):\n"
-        "        if type(held) is list and held is not sys.modules['nnlab.checks'].CHECKS:\n"
+        "        if type(held) is list and held is not wrong and held is not sys.modules['nnlab.checks'].CHECKS:\n"
         "            held[:] = [dataclasses.replace(check, function=passing(check), probe=None)\n"
         "                       if check in wrong else check for check in held]\n"
     ),
