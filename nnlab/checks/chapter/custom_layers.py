@@ -6,6 +6,7 @@ Roles (section ``chapter``): ``CustomLinear(in_features, out_features, bias=True
 ``F.linear`` computes the linear layer is a statement.
 """
 
+import functools
 import math
 import re
 
@@ -16,6 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nnlab.checks.expect import assert_close
+from nnlab.checks.judged import drawn, judged
 from nnlab.checks.registry import check, statement
 from nnlab.checks.sampling import assert_distributed_as, bonferroni
 from nnlab.checks.strategies import batches, forall, tensors, widths
@@ -190,56 +192,54 @@ HIDDEN = 4
 sequences = tensors((st.integers(1, 3), st.integers(1, 6), HIDDEN), low=-5, high=5, dtype=torch.float64)
 
 
-def attend(lab, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    out, weights = lab.chapter.SimpleAttention(HIDDEN).double()(h)
+def attended(lab, h: torch.Tensor) -> list:
+    return list(lab.chapter.SimpleAttention(HIDDEN).double()(h))
+
+
+def assert_shapes(h: torch.Tensor, out: torch.Tensor, weights: torch.Tensor) -> None:
     assert out.shape == (h.shape[0], HIDDEN), f"output of shape {tuple(out.shape)} for input {tuple(h.shape)}"
     assert weights.shape == h.shape[:2], f"weights of shape {tuple(weights.shape)} for input {tuple(h.shape)}"
-    return out, weights
 
 
-@check("T11")
-def attention_weights_are_a_distribution_over_the_sequence(lab):
+@judged("T11", ask=functools.partial(drawn, sequences), answer=attended)
+def attention_weights_are_a_distribution_over_the_sequence(h, found):
     """SimpleAttention's weights are non-negative and sum to 1 over the sequence, for each batch row."""
-
-    @forall(h=sequences)
-    def prop(h):
-        _, weights = attend(lab, h)
-        assert (weights >= 0).all(), f"negative weights {weights[weights < 0].tolist()}"
-        assert_close(weights.sum(dim=1), torch.ones(h.shape[0], dtype=torch.float64))
-
-    prop()
+    out, weights = found
+    assert_shapes(h, out, weights)
+    assert (weights >= 0).all(), f"negative weights {weights[weights < 0].tolist()}"
+    assert_close(weights.sum(dim=1), torch.ones(h.shape[0], dtype=torch.float64))
 
 
-@check("T11")
-def attention_output_is_the_weighted_sum_of_the_inputs(lab):
+@judged("T11", ask=functools.partial(drawn, sequences), answer=attended)
+def attention_output_is_the_weighted_sum_of_the_inputs(h, found):
     """SimpleAttention's output is sum_t weights[t] * h[t]: a convex combination, inside the inputs' range."""
-
-    @forall(h=sequences)
-    def prop(h):
-        out, weights = attend(lab, h)
-        expected = sum(weights[:, t, None] * h[:, t] for t in range(h.shape[1]))
-        assert_close(out, expected)
-        slack = 1e-9
-        inside = (out >= h.min(dim=1).values - slack) & (out <= h.max(dim=1).values + slack)
-        assert inside.all(), "the output leaves the range of the sequence's entries"
-
-    prop()
+    out, weights = found
+    assert_shapes(h, out, weights)
+    expected = sum(weights[:, t, None] * h[:, t] for t in range(h.shape[1]))
+    assert_close(out, expected)
+    slack = 1e-9
+    inside = (out >= h.min(dim=1).values - slack) & (out <= h.max(dim=1).values + slack)
+    assert inside.all(), "the output leaves the range of the sequence's entries"
 
 
-@check("T11")
-def permuting_the_sequence_permutes_the_weights_and_keeps_the_output(lab):
+def permuted_sequences() -> list[dict]:
+    """Any sequence ``h``, a permutation of its steps, and ``h`` with its steps permuted."""
+    drawn_pairs = drawn(sequences.flatmap(lambda h: st.tuples(st.just(h), st.permutations(range(h.shape[1])))))
+    return [{"h": h, "permutation": list(order), "permuted": h[:, list(order)]} for h, order in drawn_pairs]
+
+
+def attended_before_and_after_permuting(lab, question: dict) -> list:
+    attention = lab.chapter.SimpleAttention(HIDDEN).double()
+    return [*attention(question["h"]), *attention(question["permuted"])]
+
+
+@judged("T11", ask=permuted_sequences, answer=attended_before_and_after_permuting)
+def permuting_the_sequence_permutes_the_weights_and_keeps_the_output(question, found):
     """Permuting the sequence permutes SimpleAttention's weights the same way and leaves its output unchanged."""
-
-    @forall(data=st.data(), h=sequences)
-    def prop(data, h):
-        permutation = torch.tensor(data.draw(st.permutations(range(h.shape[1])), label="permutation"))
-        attention = lab.chapter.SimpleAttention(HIDDEN).double()
-        out, weights = attention(h)
-        permuted_out, permuted_weights = attention(h[:, permutation])
-        assert_close(permuted_weights, weights[:, permutation])
-        assert_close(permuted_out, out)
-
-    prop()
+    out, weights, permuted_out, permuted_weights = found
+    permutation = torch.tensor(question["permutation"])
+    assert_close(permuted_weights, weights[:, permutation])
+    assert_close(permuted_out, out)
 
 
 # ---------------------------------------------------------------- T12: state

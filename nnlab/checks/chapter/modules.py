@@ -13,6 +13,7 @@ What the sections say about torch itself (parameters and buffers, train and
 eval, a layer without bias) are statements.
 """
 
+import functools
 import itertools
 
 import torch
@@ -21,31 +22,33 @@ from torch import nn
 
 from nnlab.checks.blocks import reloaded
 from nnlab.checks.expect import assert_close
+from nnlab.checks.judged import drawn, judged
 from nnlab.checks.registry import check, statement
 from nnlab.checks.strategies import float32_grid, forall, tensors, widths
 
 # ---------------------------------------------------------------- T1: the perceptron
 
 
-def perceptron_output(perceptron, x: torch.Tensor) -> torch.Tensor:
-    """The perceptron's output for one sample ``x`` (1-D), as one number."""
-    y = perceptron(x)
+def one_number(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The perceptron's output ``y`` for one sample ``x`` (1-D), as one number."""
     assert y.numel() == 1, f"Perceptron gave {tuple(y.shape)} for one sample of shape {tuple(x.shape)}, not one number"
-    return y.detach().reshape(())
+    return y.reshape(())
 
 
-@check("T1")
-def perceptron_output_is_in_the_closed_unit_interval(lab):
+def samples(low: float, high: float) -> list[torch.Tensor]:
+    """Any one sample of 1 to 12 features in ``[low, high]``: the perceptron is ``Perceptron(n)`` for its width."""
+    return drawn(widths.flatmap(lambda n: tensors((n,), low=low, high=high)))
+
+
+def perceptron_output(lab, x: torch.Tensor) -> torch.Tensor:
+    return lab.chapter.Perceptron(x.shape[0])(x)
+
+
+@judged("T1", ask=functools.partial(samples, -1e4, 1e4), answer=perceptron_output)
+def perceptron_output_is_in_the_closed_unit_interval(x, y):
     """The perceptron's output for any sample is one number in [0, 1] (float32 sigmoid reaches both ends)."""
-
-    @forall(n=widths, data=st.data())
-    def prop(n, data):
-        perceptron = lab.chapter.Perceptron(n)
-        x = data.draw(tensors((n,), low=-1e4, high=1e4), label="x")
-        y = perceptron_output(perceptron, x)
-        assert 0 <= y.item() <= 1, f"output {y.item()} is outside [0, 1]"
-
-    prop()
+    y = one_number(y, x)
+    assert 0 <= y.item() <= 1, f"output {y.item()} is outside [0, 1]"
 
 
 def logit(y: torch.Tensor) -> torch.Tensor:
@@ -61,31 +64,36 @@ def logit_error(y: torch.Tensor) -> torch.Tensor:
     return 4 * U / (1 - y.double())
 
 
-@check("T1")
-def perceptron_is_the_sigmoid_of_an_affine_function(lab):
+def samples_and_probes() -> list[dict]:
+    """Any sample ``x`` in [-2, 2], with the probes its perceptron is read at: 0 and each unit vector."""
+    return [{"x": x, "probes": torch.cat((torch.zeros(1, len(x)), torch.eye(len(x))))} for x in samples(-2, 2)]
+
+
+def outputs_at_the_probes_and_x(lab, question: dict) -> dict:
+    perceptron = lab.chapter.Perceptron(question["x"].shape[0])
+    return {"probes": [perceptron(p) for p in question["probes"]], "x": perceptron(question["x"])}
+
+
+@judged("T1", ask=samples_and_probes, answer=outputs_at_the_probes_and_x)
+def perceptron_is_the_sigmoid_of_an_affine_function(question, found):
     """The perceptron is sigmoid(w . x + b): w, b read off its outputs at 0 and at e_i predict every other output."""
-
-    @forall(n=widths, data=st.data())
-    def prop(n, data):
-        perceptron = lab.chapter.Perceptron(n)
-        probes = torch.cat((torch.zeros(1, n), torch.eye(n)))
-        outputs = torch.stack([perceptron_output(perceptron, p) for p in probes])
-        assert ((outputs > 0) & (outputs < 1)).all(), f"outputs at 0 and the unit vectors {outputs.tolist()} saturate"
-        b, w = logit(outputs[0]), logit(outputs[1:]) - logit(outputs[0])
-        x = data.draw(tensors((n,), low=-2, high=2), label="x").double()
-        z = (x * w).sum() + b
-        # how far float32 rounding at the probes and in the perceptron's own sums can move z
-        e0, e = logit_error(outputs[0]), logit_error(outputs[1:]) + 2 * U * (w.abs() + b.abs())
-        slack = e0 + (x.abs() * (e + e0)).sum() + n * U * ((x * w).abs().sum() + b.abs())
-        got = perceptron_output(perceptron, x.float()).double()
-        # sigmoid's slope is at most 1/4, so allowing the whole slack on y leaves a 4x margin; 8u for y's own rounding
-        tolerance = (slack + 8 * U).item()
-        assert abs(got - torch.sigmoid(z)).item() <= tolerance, (
-            f"not sigmoid(w . x + b): for x = {x.tolist()} it gave {got.item()}, sigmoid(w . x + b) is "
-            f"{torch.sigmoid(z).item()}, with w = {w.tolist()}, b = {b.item()} read off the probes"
-        )
-
-    prop()
+    probes = question["probes"]
+    n = probes.shape[1]
+    outputs = torch.stack([one_number(y, p) for y, p in zip(found["probes"], probes, strict=True)])
+    assert ((outputs > 0) & (outputs < 1)).all(), f"outputs at 0 and the unit vectors {outputs.tolist()} saturate"
+    b, w = logit(outputs[0]), logit(outputs[1:]) - logit(outputs[0])
+    x = question["x"].double()
+    z = (x * w).sum() + b
+    # how far float32 rounding at the probes and in the perceptron's own sums can move z
+    e0, e = logit_error(outputs[0]), logit_error(outputs[1:]) + 2 * U * (w.abs() + b.abs())
+    slack = e0 + (x.abs() * (e + e0)).sum() + n * U * ((x * w).abs().sum() + b.abs())
+    got = one_number(found["x"], question["x"]).double()
+    # sigmoid's slope is at most 1/4, so allowing the whole slack on y leaves a 4x margin; 8u for y's own rounding
+    tolerance = (slack + 8 * U).item()
+    assert abs(got - torch.sigmoid(z)).item() <= tolerance, (
+        f"not sigmoid(w . x + b): for x = {x.tolist()} it gave {got.item()}, sigmoid(w . x + b) is "
+        f"{torch.sigmoid(z).item()}, with w = {w.tolist()}, b = {b.item()} read off the probes"
+    )
 
 
 def float32_sigmoid_lies_in_the_closed_interval_and_strictly_inside_for_moderate_inputs():
