@@ -17,7 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nnlab.checks.expect import assert_close
-from nnlab.checks.judged import drawn, judged
+from nnlab.checks.judged import drawn, judged, once
 from nnlab.checks.registry import check, statement
 from nnlab.checks.sampling import assert_distributed_as, bonferroni
 from nnlab.checks.strategies import batches, forall, tensors, widths
@@ -157,10 +157,14 @@ def custom_linear_reset_parameters_redraws_from_those_bounds(lab):
         assert_kaiming_uniform(layer, n_in, n_out)
 
 
-@check("T10")
-def custom_linear_repr_shows_its_sizes_and_bias(lab):
+def reprs_with_and_without_bias(lab, question: None) -> list[str]:
+    return [repr(lab.chapter.CustomLinear(13, 7)), repr(lab.chapter.CustomLinear(13, 7, bias=False))]
+
+
+@judged("T10", ask=once, answer=reprs_with_and_without_bias)
+def custom_linear_repr_shows_its_sizes_and_bias(question, reprs):
     """repr(CustomLinear(in, out)) shows both sizes, and tells bias=True from bias=False."""
-    with_bias, without = repr(lab.chapter.CustomLinear(13, 7)), repr(lab.chapter.CustomLinear(13, 7, bias=False))
+    with_bias, without = reprs
     for size in ("13", "7"):
         assert re.search(rf"(?<!\d){size}(?!\d)", with_bias), f"{with_bias!r} does not show the size {size}"
     assert with_bias != without, f"bias=True and bias=False print alike: {with_bias!r}"

@@ -6,6 +6,7 @@ num_layers)`` (one layer reused ``num_layers`` times), ``CheckpointModel()``
 ``torch.jit.script`` is a statement.
 """
 
+import functools
 import math
 import warnings
 
@@ -16,7 +17,7 @@ from torch.nn import functional as F
 
 from nnlab.checks.blocks import as_linear, linear_sizes, parameter_count
 from nnlab.checks.expect import assert_close
-from nnlab.checks.judged import Probe, in_one_process, once
+from nnlab.checks.judged import Probe, drawn, in_one_process, judged, once
 from nnlab.checks.registry import check, statement
 from nnlab.checks.strategies import batches, forall, tensors
 
@@ -29,40 +30,46 @@ def shared_model(lab, num_layers: int) -> nn.Module:
     return lab.chapter.MemoryEfficientModel(SHARED_IN, SHARED_HIDDEN, num_layers)
 
 
-@check("T16")
-def reused_layer_keeps_the_parameter_count_whatever_the_depth(lab):
+def trainable_shapes(lab, num_layers: int) -> list[list[int]]:
+    return [list(p.shape) for p in shared_model(lab, num_layers).parameters() if p.requires_grad]
+
+
+@judged("T16", ask=functools.partial(drawn, st.integers(1, 30)), answer=trainable_shapes)
+def reused_layer_keeps_the_parameter_count_whatever_the_depth(num_layers, shapes):
     """MemoryEfficientModel(in, h, n) has (in h + h) + (h² + h) + (h + 1) parameters, whatever n."""
-
-    @forall(num_layers=st.integers(1, 30))
-    def prop(num_layers):
-        count = parameter_count(shared_model(lab, num_layers))
-        expected = linear_sizes((SHARED_IN, SHARED_HIDDEN), (SHARED_HIDDEN, SHARED_HIDDEN), (SHARED_HIDDEN, 1))
-        assert count == expected, f"{count} parameters at num_layers={num_layers}; one reused layer gives {expected}"
-
-    prop()
+    count = sum(math.prod(shape) for shape in shapes)
+    expected = linear_sizes((SHARED_IN, SHARED_HIDDEN), (SHARED_HIDDEN, SHARED_HIDDEN), (SHARED_HIDDEN, 1))
+    assert count == expected, f"{count} parameters at num_layers={num_layers}; one reused layer gives {expected}"
 
 
-@check("T16")
-def reused_layer_runs_num_layers_times(lab):
+def depths_and_batches() -> list[dict]:
+    """Any depth from 1 to 8, and any batch of the model's input width in [-3, 3]."""
+    drawn_pairs = drawn(st.tuples(st.integers(1, 8), batches(SHARED_IN, low=-3, high=3)))
+    return [{"num_layers": num_layers, "x": x.double()} for num_layers, x in drawn_pairs]
+
+
+def doubling_model(lab, question: dict) -> dict:
+    """The model with its reused layer set to 2I and every bias to 0: its first and last weights, and its output."""
+    model = shared_model(lab, question["num_layers"]).double()
+    params = {tuple(p.shape): p for p in model.parameters() if p.dim() == 2}
+    w_in = next(p for shape, p in params.items() if sorted(shape) == [SHARED_HIDDEN, SHARED_IN])
+    w_out = next(p for shape, p in params.items() if sorted(shape) == [1, SHARED_HIDDEN])
+    with torch.no_grad():
+        params[(SHARED_HIDDEN, SHARED_HIDDEN)].copy_(2 * torch.eye(SHARED_HIDDEN))
+        for p in model.parameters():
+            if p.dim() == 1:
+                p.zero_()
+        return {"w_in": w_in, "w_out": w_out, "y": model(question["x"])}
+
+
+@judged("T16", ask=depths_and_batches, answer=doubling_model)
+def reused_layer_runs_num_layers_times(question, found):
     """With the reused layer set to 2I and every bias 0, MemoryEfficientModel computes 2^n · W_out relu(W_in x)."""
-
-    @forall(num_layers=st.integers(1, 8), x=batches(SHARED_IN, low=-3, high=3))
-    def prop(num_layers, x):
-        model = shared_model(lab, num_layers).double()
-        params = {tuple(p.shape): p for p in model.parameters() if p.dim() == 2}
-        w_in = next(p for shape, p in params.items() if sorted(shape) == [SHARED_HIDDEN, SHARED_IN])
-        w_out = next(p for shape, p in params.items() if sorted(shape) == [1, SHARED_HIDDEN])
-        with torch.no_grad():
-            params[(SHARED_HIDDEN, SHARED_HIDDEN)].copy_(2 * torch.eye(SHARED_HIDDEN))
-            for p in model.parameters():
-                if p.dim() == 1:
-                    p.zero_()
-            first = as_linear(w_in, torch.zeros(SHARED_HIDDEN, dtype=torch.float64)).double()
-            last = as_linear(w_out, torch.zeros(1, dtype=torch.float64)).double()
-            expected = 2.0**num_layers * last(torch.relu(first(x.double())))
-            assert_close(model(x.double()), expected)
-
-    prop()
+    first = as_linear(found["w_in"], torch.zeros(SHARED_HIDDEN, dtype=torch.float64)).double()
+    last = as_linear(found["w_out"], torch.zeros(1, dtype=torch.float64)).double()
+    with torch.no_grad():
+        expected = 2.0 ** question["num_layers"] * last(torch.relu(first(question["x"])))
+    assert_close(found["y"], expected)
 
 
 # ---------------------------------------------------------------- T17: checkpointing

@@ -241,18 +241,30 @@ def train_and_eval_set_training_recursively():
     train_and_eval_reach_every_submodule()
 
 
-@check("T3")
-def custom_module_eval_turns_dropout_off_and_train_back_on(lab):
-    """CustomModule.eval() puts every submodule in eval mode and makes the output repeatable; train() undoes both."""
+def one_batch_of_ten() -> list[torch.Tensor]:
+    """One question: a fixed (64, 10) batch of CustomModule's input."""
+    return [torch.randn(64, 10, generator=torch.Generator().manual_seed(10))]
+
+
+def modes_and_outputs(lab, x: torch.Tensor) -> dict:
+    """After eval() and after train(): each module's training flag, and two outputs on the same input."""
     model = lab.chapter.CustomModule()
-    x = torch.randn(64, 10)
-    model.eval()
-    assert not any(m.training for m in model.modules()), "eval() left a submodule in training mode"
-    assert torch.equal(model(x), model(x)), "in eval mode the same input gave two outputs: dropout is still on"
-    model.train()
-    assert all(m.training for m in model.modules()), "train() left a submodule in eval mode"
+    found = {}
+    for mode in ("eval", "train"):
+        getattr(model, mode)()
+        found[mode] = {"training": [m.training for m in model.modules()], "outputs": [model(x), model(x)]}
+    return found
+
+
+@judged("T3", ask=one_batch_of_ten, answer=modes_and_outputs)
+def custom_module_eval_turns_dropout_off_and_train_back_on(x, found):
+    """CustomModule.eval() puts every submodule in eval mode and makes the output repeatable; train() undoes both."""
+    evaluating, training = found["eval"], found["train"]
+    assert not any(evaluating["training"]), "eval() left a submodule in training mode"
+    assert torch.equal(*evaluating["outputs"]), "in eval mode the same input gave two outputs: dropout is still on"
+    assert all(training["training"]), "train() left a submodule in eval mode"
     # with about 160 active hidden units, two equal dropout masks on them have probability about 0.68^160 ~ 1e-27
-    assert not torch.equal(model(x), model(x)), "in train mode the same input gave the same output: no dropout"
+    assert not torch.equal(*training["outputs"]), "in train mode the same input gave the same output: no dropout"
 
 
 # ---------------------------------------------------------------- T4: counting and freezing
