@@ -11,10 +11,10 @@ import re
 import torch
 from torch import nn
 
-from nnlab.checks.blocks import as_linear
+from nnlab.checks.blocks import as_linear, batches_drawn
 from nnlab.checks.expect import assert_close
+from nnlab.checks.judged import judged
 from nnlab.checks.registry import check
-from nnlab.checks.strategies import batches, forall
 
 # ---------------------------------------------------------------- T19: the debug model
 
@@ -57,19 +57,51 @@ def debug_readings(model: nn.Module) -> list:
     return readings
 
 
-def debug_reference(model: nn.Module):
-    """The reading of the model's parameters (see ``debug_readings``) whose output is the model's own."""
-    readings = debug_readings(model)
-    probe = torch.randn(16, 10) * 3
-    debug = getattr(model, "debug", None)
+def debug_model(lab) -> nn.Module:
+    return lab.chapter.DebugModel()
+
+
+@contextlib.contextmanager
+def debug_off(model: nn.Module):
+    """The model with ``debug = False``, its flag (or its lack of one) put back after."""
+    had, debug = hasattr(model, "debug"), getattr(model, "debug", None)
+    model.debug = False
     try:
-        model.debug = False
-        with contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
-            out = model(probe)
+        yield model
     finally:
-        model.debug = debug
+        if had:
+            model.debug = debug
+        else:
+            del model.debug
+
+
+def quiet_output(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
+    """The model's output on ``X`` with its debug flag off."""
+    with debug_off(model), contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
+        return model(X)
+
+
+def parameters_and_probe_output(model: nn.Module) -> dict:
+    """The model's parameters, and its output (debug off) on the fixed probe batch its reading is found from."""
+    return {"parameters": list(model.parameters()), "output": quiet_output(model, debug_probe())}
+
+
+def debug_probe() -> torch.Tensor:
+    return torch.randn(16, 10, generator=torch.Generator().manual_seed(16)) * 3
+
+
+def debug_reference(survey: dict):
+    """The reading of the model's parameters (see ``debug_readings``) whose output on the probe is the model's own."""
+    readings = debug_readings(nn.ParameterList(survey["parameters"]))
     with torch.no_grad():
-        return min(readings, key=lambda f: (f(probe)[-1] - out).abs().max().item())
+        return min(readings, key=lambda f: (f(debug_probe())[-1] - survey["output"]).abs().max().item())
+
+
+def batches_and_stages(survey: dict) -> list[dict]:
+    """Any (b, 10) batch in [-3, 3], with the chapter's four stages of it, computed from the model's own layers."""
+    stages = debug_reference(survey)
+    with torch.no_grad():
+        return [{"X": X, "stages": stages(X)} for X in batches_drawn(10, -3, 3)]
 
 
 def printed(function) -> tuple[str, object]:
@@ -96,39 +128,36 @@ def prints_number_near(text: str, value: float) -> bool:
     return any(abs(float(n) - value) <= tolerance for n in NUMBER.findall(text))
 
 
-@check("T19")
-def debug_model_prints_each_stages_shape_and_mean_when_on(lab):
+def printed_output(model: nn.Module, question: dict) -> str:
+    text, _ = printed(lambda: model(question["X"]))
+    return text
+
+
+@judged("T19", ask=batches_and_stages, answer=printed_output, subject=debug_model, survey=parameters_and_probe_output)
+def debug_model_prints_each_stages_shape_and_mean_when_on(question, text):
     """DebugModel (debug on, as built) prints each stage's shape and mean: input, 10→20, 20→10, 10→1."""
-
-    @forall(x=batches(10, low=-3, high=3))
-    def prop(x):
-        model = lab.chapter.DebugModel()
-        stages = debug_reference(model)(x)
-        text, _ = printed(lambda: model(x))
-        for stage in stages:
-            b, w = stage.shape
-            assert prints_shape(text, b, w), f"no shape ({b}, {w}) in what it printed:\n{text}"
-            mean = stage.mean().item()
-            assert prints_number_near(text, mean), f"no mean {mean:.4f} of a ({b}, {w}) stage in:\n{text}"
-
-    prop()
+    for stage in question["stages"]:
+        b, w = stage.shape
+        assert prints_shape(text, b, w), f"no shape ({b}, {w}) in what it printed:\n{text}"
+        mean = stage.mean().item()
+        assert prints_number_near(text, mean), f"no mean {mean:.4f} of a ({b}, {w}) stage in:\n{text}"
 
 
-@check("T19")
-def debug_model_prints_nothing_when_off_and_computes_the_same(lab):
+def loud_and_quiet(model: nn.Module, question: dict) -> dict:
+    """The model's output as built (debug on), then what it prints and outputs with ``debug = False``."""
+    X = question["X"]
+    _, loud = printed(lambda: model(X))
+    with debug_off(model):
+        text, quiet = printed(lambda: model(X))
+    return {"loud": loud, "text": text, "quiet": quiet}
+
+
+@judged("T19", ask=batches_and_stages, answer=loud_and_quiet, subject=debug_model, survey=parameters_and_probe_output)
+def debug_model_prints_nothing_when_off_and_computes_the_same(question, found):
     """DebugModel prints nothing with debug = False, and its output is the same with the flag on or off."""
-
-    @forall(x=batches(10, low=-3, high=3))
-    def prop(x):
-        model = lab.chapter.DebugModel()
-        _, loud = printed(lambda: model(x))
-        model.debug = False
-        text, quiet = printed(lambda: model(x))
-        assert text == "", f"printed with debug off: {text!r}"
-        assert_close(quiet, loud, rtol=0, atol=0)
-        assert_close(quiet, debug_reference(model)(x)[-1])
-
-    prop()
+    assert found["text"] == "", f"printed with debug off: {found['text']!r}"
+    assert_close(found["quiet"], found["loud"], rtol=0, atol=0)
+    assert_close(found["quiet"], question["stages"][-1])
 
 
 # ---------------------------------------------------------------- T20: weight histograms

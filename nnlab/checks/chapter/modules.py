@@ -15,6 +15,7 @@ eval, a layer without bias) are statements.
 
 import functools
 import itertools
+import math
 
 import torch
 from hypothesis import strategies as st
@@ -22,7 +23,7 @@ from torch import nn
 
 from nnlab.checks.blocks import reloaded
 from nnlab.checks.expect import assert_close
-from nnlab.checks.judged import drawn, judged
+from nnlab.checks.judged import drawn, judged, once
 from nnlab.checks.registry import check, statement
 from nnlab.checks.strategies import float32_grid, forall, tensors, widths
 
@@ -169,43 +170,57 @@ def buffer_is_in_buffers_and_state_dict_but_not_parameters():
 CUSTOM_MODULE_COUNT = (10 * 5 + 5) + (5 * 1 + 1) + 5  # Linear(10, 5), Linear(5, 1), the bare parameter of 5
 
 
-@check("T2")
-def custom_module_registers_its_bare_parameter(lab):
-    """CustomModule's own parameter of 5 is registered on it directly, beside its layers': 66 parameters in all."""
+def own_and_all_parameter_shapes(lab, question: None) -> dict:
+    """CustomModule's parameters' shapes, all of them and its own (not its submodules')."""
     model = lab.chapter.CustomModule()
-    count = sum(p.numel() for p in model.parameters())
+    return {
+        "all": [list(p.shape) for p in model.parameters()],
+        "own": [list(p.shape) for p in model.parameters(recurse=False)],
+    }
+
+
+@judged("T2", ask=once, answer=own_and_all_parameter_shapes)
+def custom_module_registers_its_bare_parameter(question, shapes):
+    """CustomModule's own parameter of 5 is registered on it directly, beside its layers': 66 parameters in all."""
+    count = sum(math.prod(shape) for shape in shapes["all"])
     assert count == CUSTOM_MODULE_COUNT, (
         f"CustomModule has {count} parameters; its layers and its own 5 make {CUSTOM_MODULE_COUNT}"
     )
-    own = [tuple(p.shape) for p in model.parameters(recurse=False)]
+    own = [tuple(shape) for shape in shapes["own"]]
     assert (5,) in own, f"CustomModule's own parameters (not its submodules') have shapes {own}, none (5,)"
 
 
-def the_buffer(model: nn.Module) -> torch.Tensor:
-    buffers = list(model.buffers())
+def buffers_saved_reloaded_and_moved(lab, question: None) -> dict:
+    """CustomModule's buffers as built; whether its one buffer is a parameter and is in state_dict(); what a fresh
+    copy loaded from a state dict with that buffer set to 3 holds; and the buffers' dtypes after .to(float64)."""
+    model = lab.chapter.CustomModule()
+    found = {"buffers": [b.detach().clone() for b in model.buffers()]}
+    if len(found["buffers"]) == 1:
+        (buffer,) = model.buffers()
+        found["a parameter"] = any(p is buffer for p in model.parameters())
+        found["saved"] = any(t.data_ptr() == buffer.data_ptr() for t in model.state_dict().values())
+        with torch.no_grad():
+            buffer.fill_(3.0)
+        found["reloaded"] = list(reloaded(model, lab.chapter.CustomModule()).buffers())
+        found["dtypes"] = [str(b.dtype) for b in model.to(torch.float64).buffers()]
+    return found
+
+
+@judged("T2", ask=once, answer=buffers_saved_reloaded_and_moved)
+def custom_module_buffer_is_saved_and_moved_but_not_trained(question, found):
+    """CustomModule's one buffer, 5 zeros, is saved, reloaded and moved by .to(float64), and is not a parameter."""
+    buffers = found["buffers"]
     assert len(buffers) == 1, (
         f"CustomModule has {len(buffers)} buffers of shapes {[tuple(b.shape) for b in buffers]}, not one"
     )
-    return buffers[0]
-
-
-@check("T2")
-def custom_module_buffer_is_saved_and_moved_but_not_trained(lab):
-    """CustomModule's one buffer, 5 zeros, is saved, reloaded and moved by .to(float64), and is not a parameter."""
-    model = lab.chapter.CustomModule()
-    buffer = the_buffer(model)
+    (buffer,) = buffers
     assert tuple(buffer.shape) == (5,) and not buffer.any(), f"the buffer is {buffer}, not 5 zeros"
-    assert all(p is not buffer for p in model.parameters()), "the buffer is among parameters()"
-    saved = [t for t in model.state_dict().values() if t.data_ptr() == buffer.data_ptr()]
-    assert saved, "state_dict() does not hold the buffer"
-    with torch.no_grad():
-        buffer.fill_(3.0)
-    copy = reloaded(model, lab.chapter.CustomModule())
-    assert torch.equal(the_buffer(copy), torch.full((5,), 3.0)), (
-        f"a reloaded copy holds {the_buffer(copy)}, not the saved buffer"
+    assert not found["a parameter"], "the buffer is among parameters()"
+    assert found["saved"], "state_dict() does not hold the buffer"
+    assert len(found["reloaded"]) == 1 and torch.equal(found["reloaded"][0], torch.full((5,), 3.0)), (
+        f"a reloaded copy holds {found['reloaded']}, not the saved buffer"
     )
-    model.to(torch.float64)
-    assert the_buffer(model).dtype == torch.float64, f".to(float64) left the buffer in {the_buffer(model).dtype}"
+    assert found["dtypes"] == [str(torch.float64)], f".to(float64) left the buffer in {found['dtypes']}"
 
 
 # ---------------------------------------------------------------- T3: train and eval
