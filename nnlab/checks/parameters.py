@@ -287,11 +287,11 @@ def rgnet_and_block1(lab) -> dict:
 
 
 def names_and_block1(subject: dict) -> dict:
-    """rgnet's parameter names and shapes, block2's children's names, and block1's record."""
+    """rgnet's parameter names and its trainable ones' sizes, block2's children's names, and block1's record."""
     net = subject["rgnet"]
     return {
         "names": [name for name, _ in net.named_parameters()],
-        "trainable": [list(p.shape) for p in net.parameters() if p.requires_grad],
+        "trainable": [p.numel() for p in net.parameters() if p.requires_grad],
         "blocks": [name for name, _ in net[0].named_children()],
         "block1": record(subject["block1"]),
     }
@@ -301,7 +301,7 @@ def rgnet_batches(found: dict) -> list[dict]:
     """Any batch of block1's own input width, with rgnet's names and the count four block1 and its last layer have."""
     sizes = block1_sizes(Replayed(found["block1"]))
     expected = 4 * linear_sizes(*sizes) + linear_sizes((sizes[-1][1], 1))
-    count = sum(math.prod(shape) for shape in found["trainable"])
+    count = sum(found["trainable"])
     return [
         {"X": X, "names": found["names"], "count": count, "expected": expected, "last": sizes[-1][1]}
         for X in batches_drawn(sizes[0][0])
@@ -340,6 +340,8 @@ def rgnet_names_nest_four_blocks_named_block_0_to_3(question: dict, _: None) -> 
     The nesting is the property; the blocks' names are the report's choice, so other names are a note.
     """
     names, blocks = question["names"], question["blocks"]
+    # four blocks first: the grouping below reads every name once per block
+    assert len(blocks) == 4, f"block2 has {len(blocks)} children, {blocks[:8]}: the report's has four blocks"
     groups = [[n for n in names if n.startswith(f"0.{block}.")] for block in blocks]
     assert [len(g) for g in groups] == [4] * 4, (
         f"block2's children {blocks} hold {[len(g) for g in groups]} of the parameter names {names}: "
@@ -671,17 +673,23 @@ def mlp_input(recorded: dict) -> list[dict]:
 
 
 def reached_and_gradients(net: nn.Module, question: dict) -> dict:
-    """MLP's parameter names, whether each is the attribute its dotted name leads to, and after a backward()
-    the shape of each one and of its gradient."""
+    """MLP's parameter names, the shape of each and of its gradient after a backward(), and then the parameters'
+    values after the i-th name's attribute path is filled with i + 1: each is its own path's exactly when every
+    name's value is its own number."""
     named = list(net.named_parameters())
-    reachable = [functools.reduce(getattr, name.split("."), net) is p for name, p in named]
     net(question["X"]).sum().backward()
-    return {
+    found = {
         "names": [name for name, _ in named],
-        "reachable": reachable,
         "shapes": [list(p.shape) for _, p in named],
         "gradients": [None if p.grad is None else list(p.grad.shape) for _, p in named],
     }
+    with torch.no_grad():
+        for number, (name, _) in enumerate(named, 1):
+            reached = functools.reduce(getattr, name.split("."), net)
+            if isinstance(reached, torch.Tensor):
+                reached.fill_(number)
+    found["filled"] = [p.detach().clone() for _, p in named]
+    return found
 
 
 @judged("P7", ask=mlp_input, answer=reached_and_gradients, subject=mlp, survey=record)
@@ -690,7 +698,8 @@ def mlp_parameters_are_reachable_by_attribute_and_name_and_get_gradients_of_thei
     each has a gradient of its own shape.
     """
     names = found["names"]
-    unreached = [name for name, reached in zip(names, found["reachable"], strict=True) if not reached]
+    filled = zip(names, found["filled"], strict=True)
+    unreached = [name for number, (name, p) in enumerate(filled, 1) if not torch.equal(p, torch.full_like(p, number))]
     assert not unreached, f"net.{unreached[0]} is not the parameter named {unreached[0]!r}"
     wrong = [
         (name, gradient if gradient is None else tuple(gradient))

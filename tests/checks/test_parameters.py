@@ -378,6 +378,25 @@ def test_p7_fails_an_mlp_whose_output_layer_is_unregistered():
     assert results_of(variant("blocks", MLP=MLPWithUnregisteredOutput), "P7", name) == {name: "fail"}
 
 
+class MLPWhoseNamesLeadElsewhere(nn.Module):
+    """Wrong: named_parameters() names the hidden layer's tensors ``hidden.*``, and ``net.hidden`` is another layer,
+    made afresh on each access."""
+
+    def __init__(self):
+        super().__init__()
+        self.h = nn.Linear(20, 256)
+        self.out = nn.Linear(256, 10)
+
+    hidden = property(lambda self: nn.Linear(20, 256))
+
+    def forward(self, X):
+        return self.out(F.relu(self.h(X)))
+
+    def named_parameters(self, *args, **kwargs):
+        for name, p in super().named_parameters(*args, **kwargs):
+            yield name.replace("h.", "hidden.", 1) if name.startswith("h.") else name, p
+
+
 def tied_net_with_four_outputs():
     """Correct with a last layer of 4 outputs and a shared layer of width 16."""
     shared = nn.Linear(16, 16)

@@ -613,6 +613,12 @@ WRONG_LABS: list[WrongLab] = [
         {"MLP": test_parameters.MLPWithUnregisteredOutput},
         "P7:mlp_parameters_are_reachable_by_attribute_and_name_and_get_gradients_of_their_shape",
     ),
+    wrong(
+        "MLP whose parameter names lead to other tensors",
+        "blocks",
+        {"MLP": test_parameters.MLPWhoseNamesLeadElsewhere},
+        "P7:mlp_parameters_are_reachable_by_attribute_and_name_and_get_gradients_of_their_shape",
+    ),
     # report section 3
     wrong(
         "CenteredLayer on the median",

@@ -15,7 +15,6 @@ eval, a layer without bias) are statements.
 
 import functools
 import itertools
-import math
 
 import torch
 from hypothesis import strategies as st
@@ -171,10 +170,10 @@ CUSTOM_MODULE_COUNT = (10 * 5 + 5) + (5 * 1 + 1) + 5  # Linear(10, 5), Linear(5,
 
 
 def own_and_all_parameter_shapes(lab, question: None) -> dict:
-    """CustomModule's parameters' shapes, all of them and its own (not its submodules')."""
+    """CustomModule's parameters' sizes, all of them, and its own (not its submodules') shapes."""
     model = lab.chapter.CustomModule()
     return {
-        "all": [list(p.shape) for p in model.parameters()],
+        "all": [p.numel() for p in model.parameters()],
         "own": [list(p.shape) for p in model.parameters(recurse=False)],
     }
 
@@ -182,7 +181,7 @@ def own_and_all_parameter_shapes(lab, question: None) -> dict:
 @judged("T2", ask=once, answer=own_and_all_parameter_shapes)
 def custom_module_registers_its_bare_parameter(question, shapes):
     """CustomModule's own parameter of 5 is registered on it directly, beside its layers': 66 parameters in all."""
-    count = sum(math.prod(shape) for shape in shapes["all"])
+    count = sum(shapes["all"])
     assert count == CUSTOM_MODULE_COUNT, (
         f"CustomModule has {count} parameters; its layers and its own 5 make {CUSTOM_MODULE_COUNT}"
     )
@@ -191,14 +190,15 @@ def custom_module_registers_its_bare_parameter(question, shapes):
 
 
 def buffers_saved_reloaded_and_moved(lab, question: None) -> dict:
-    """CustomModule's buffers as built; whether its one buffer is a parameter and is in state_dict(); what a fresh
-    copy loaded from a state dict with that buffer set to 3 holds; and the buffers' dtypes after .to(float64)."""
+    """CustomModule's buffers as built; its one buffer's name, the parameters' names and the state_dict(); what a
+    fresh copy loaded from a state dict with that buffer set to 3 holds; and the buffers' dtypes after .to(float64)."""
     model = lab.chapter.CustomModule()
     found = {"buffers": [b.detach().clone() for b in model.buffers()]}
     if len(found["buffers"]) == 1:
         (buffer,) = model.buffers()
-        found["a parameter"] = any(p is buffer for p in model.parameters())
-        found["saved"] = any(t.data_ptr() == buffer.data_ptr() for t in model.state_dict().values())
+        found["buffer"] = next(name for name, _ in model.named_buffers())
+        found["parameters"] = [name for name, _ in model.named_parameters()]
+        found["saved"] = {key: t.detach().clone() for key, t in model.state_dict().items()}
         with torch.no_grad():
             buffer.fill_(3.0)
         found["reloaded"] = list(reloaded(model, lab.chapter.CustomModule()).buffers())
@@ -215,8 +215,9 @@ def custom_module_buffer_is_saved_and_moved_but_not_trained(question, found):
     )
     (buffer,) = buffers
     assert tuple(buffer.shape) == (5,) and not buffer.any(), f"the buffer is {buffer}, not 5 zeros"
-    assert not found["a parameter"], "the buffer is among parameters()"
-    assert found["saved"], "state_dict() does not hold the buffer"
+    name = found["buffer"]
+    assert name not in found["parameters"], "the buffer is among parameters()"
+    assert name in found["saved"] and torch.equal(found["saved"][name], buffer), "state_dict() does not hold the buffer"
     assert len(found["reloaded"]) == 1 and torch.equal(found["reloaded"][0], torch.full((5,), 3.0)), (
         f"a reloaded copy holds {found['reloaded']}, not the saved buffer"
     )
