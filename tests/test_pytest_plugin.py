@@ -1,10 +1,11 @@
 """`pytest --nnlab-lab PATH` (nnlab/pytest_plugin.py), run by pytester in this process with the plugin named by -p,
 as nnlab is not reinstalled to test it; and the grader's hypothesis settings, which it shares with nnlab check."""
 
+import json
 import os
+import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,13 @@ from hypothesis import settings
 
 from nnlab.checks import all_checks
 from nnlab.checks.graders_settings import GRADERS_SETTINGS, under_graders_settings
+from nnlab.cli import main
 from tests.grading.conftest import EXAMPLES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
 
 pytest_plugins = ["pytester"]
 
@@ -42,9 +49,10 @@ def test_k_picks_checks_by_id_a_failure_shows_the_result_and_detail_and_a_missin
     passed, skipped, failed = run.listoutcomes()
     picked = [f"per_row_centering-{id_}" for id_ in CHECK_IDS if id_.startswith(("C1:", "L7:"))]
     assert sorted(r.head_line for r in passed + skipped + failed) == sorted(picked)
-    assert [r.head_line for r in failed] == ["per_row_centering-C1:centered_layer_subtracts_the_mean_of_the_whole_batch"]
-    assert failed[0].longreprtext.startswith("fail: CenteredLayer()(X) is X - X.mean(), the mean over the whole")
-    assert "question 1 of" in failed[0].longreprtext  # the counterexample the judge found
+    [failure] = failed
+    assert failure.head_line == "per_row_centering-C1:centered_layer_subtracts_the_mean_of_the_whole_batch"
+    assert failure.longreprtext.startswith("fail: CenteredLayer()(X) is X - X.mean(), the mean over the whole")
+    assert "question 1 of" in failure.longreprtext  # the counterexample the judge found
     assert skipped and all("defines no 'ParallelBlock'" in r.longreprtext for r in skipped if "L7" in r.head_line)
 
 
@@ -95,7 +103,8 @@ from torch import nn
 
 class CenteredLayer(nn.Module):
     def forward(self, X):
-        Path(__file__).with_name("seen.txt").write_text(f"{settings.default.max_examples} {settings.default.derandomize}")
+        seen = settings.default
+        Path(__file__).with_name("seen.txt").write_text(f"{seen.max_examples} {seen.derandomize}")
         return X - X.mean()
 """
 OWN_PROFILE = """
@@ -107,7 +116,7 @@ settings.load_profile("nnlab-check")
 PARAMETRIZED = """
 from nnlab.checks import load_lab, parametrize_with_checks
 
-@parametrize_with_checks(load_lab("lab.py"))
+@parametrize_with_checks(load_lab({lab!r}))
 def test_lab(lab, check):
     check(lab)
 """
@@ -125,7 +134,11 @@ def profile_kept():
 def test_a_students_own_hypothesis_profile_leaves_the_checks_the_graders_settings(pytester, profile_kept, way):
     pytester.makepyfile(lab=SEEN_SETTINGS)
     pytester.makeconftest(OWN_PROFILE)  # under the grader's profile name, even
-    options = ["--nnlab-lab", "lab.py"] if way == "plugin" else [pytester.makepyfile(test_lab=PARAMETRIZED)]
+    options = (
+        ["--nnlab-lab", "lab.py"]
+        if way == "plugin"
+        else [pytester.makepyfile(test_lab=PARAMETRIZED.format(lab="lab.py"))]
+    )
     run = pytester.runpytest(*PLUGIN, *options, "-k", "C1 and whole_batch")
     run.assert_outcomes(passed=1)
     assert (pytester.path / "seen.txt").read_text() == f"{GRADERS_SETTINGS.max_examples} True"
@@ -136,3 +149,44 @@ def test_graders_settings_are_loaded_for_the_block_and_the_profile_before_is_loa
     with under_graders_settings():
         assert settings.default.max_examples == GRADERS_SETTINGS.max_examples and settings.default.derandomize
     assert settings.get_current_profile_name() == before
+
+
+def mixed_lab(folder: Path) -> Path:
+    """per_row_centering's layers (C1 fails) and python_list_sequential's blocks (L3 fails) with a ParallelBlock that
+    sums, as the report's does (L7 is qualified); the other sections missing."""
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "per_row_centering" / "layers.py", folder)
+    blocks = (EXAMPLES / "python_list_sequential" / "blocks.py").read_text()
+    concatenating = "torch.cat((self.net1(X), self.net2(X)), dim=-1)"
+    assert concatenating in blocks
+    (folder / "blocks.py").write_text(blocks.replace(concatenating, "self.net1(X) + self.net2(X)"))
+    return folder
+
+
+def tested_results(run: pytest.HookRecorder) -> dict[str, str]:
+    """Each check's result as its test reports it: passed is ``pass``, skipped ``missing``, a failure the result its
+    message starts with (``CheckFailed``'s, in a traceback for ``parametrize_with_checks``)."""
+    found = {}
+    for report in run.getreports("pytest_runtest_logreport"):
+        if report.when != "call":
+            continue
+        check = report.nodeid.rsplit("lab-", 1)[1].removesuffix("]")
+        crash = getattr(report.longrepr, "reprcrash", None)
+        message = crash.message.removeprefix("nnlab.checks.CheckFailed: ") if crash else str(report.longrepr)
+        found[check] = "pass" if report.passed else "missing" if report.skipped else message.split(":")[0]
+    return found
+
+
+def test_nnlab_check_the_plugin_and_parametrize_with_checks_give_each_check_the_same_result(pytester):
+    lab = mixed_lab(pytester.path / "lab")
+    out = pytester.path / "check-results"
+    assert main(["check", str(lab), "--out", str(out), "--sandbox", "off", "--jobs", "1"]) == 1
+    report = json.loads((out / "lab" / "report.json").read_text())
+    graded = {check["check"]: check["result"] for claim in report["claims"] for check in claim["checks"]}
+    assert set(graded.values()) == {"pass", "qualified", "fail", "missing"}
+    assert sorted(graded) == sorted(CHECK_IDS)  # every check, grouped by claim
+
+    plugin = tested_results(pytester.inline_run(*PLUGIN, "--nnlab-lab", str(lab)))
+    parametrized = tested_results(pytester.inline_run(*PLUGIN, pytester.makepyfile(PARAMETRIZED.format(lab=str(lab)))))
+    assert plugin == graded
+    assert parametrized == graded
