@@ -31,10 +31,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for path in config.getoption("nnlab_lab"):
-        if not Path(path).exists():
+    for path in map(Path, config.getoption("nnlab_lab")):
+        if not (path.is_dir() or path.is_file() and path.suffix == ".py"):
+            why = "not a .py file" if path.exists() else "no such file or folder"
             raise pytest.UsageError(
-                f"--nnlab-lab {path}: no such file or folder; give your lab, a .py file or a folder of section scripts"
+                f"--nnlab-lab {path}: {why}; give your lab, a .py file or a folder of section scripts"
             )
 
 
