@@ -101,24 +101,6 @@ def test_the_plugin_loaded_by_its_entry_point_also_loads_by_p_once(tmp_path):
         assert "1 failed, 4 passed, 1 skipped" in run.stdout, run.stdout[-2000:] + run.stderr[-2000:]
 
 
-SEEN_SETTINGS = """
-from pathlib import Path
-
-from hypothesis import settings
-from torch import nn
-
-class CenteredLayer(nn.Module):
-    def forward(self, X):
-        seen = settings.default
-        Path(__file__).with_name("seen.txt").write_text(f"{seen.max_examples} {seen.derandomize}")
-        return X - X.mean()
-"""
-OWN_PROFILE = """
-from hypothesis import settings
-
-settings.register_profile("nnlab-check", max_examples=3, derandomize=False)
-settings.load_profile("nnlab-check")
-"""
 PARAMETRIZED = """
 from nnlab.checks import load_lab, parametrize_with_checks
 
@@ -126,47 +108,19 @@ from nnlab.checks import load_lab, parametrize_with_checks
 def test_lab(lab, check):
     check(lab)
 """
+WAYS = ("nnlab check", "plugin", "parametrize_with_checks")
 
 
-@pytest.fixture
-def profile_kept():
-    """The suite's hypothesis profile, loaded again after a pytester run in which a conftest loaded its own."""
-    loaded = settings.get_current_profile_name()
-    yield
-    settings.load_profile(loaded)
-
-
-@pytest.mark.parametrize("way", ["plugin", "parametrize_with_checks"])
-def test_a_students_own_hypothesis_profile_leaves_the_checks_the_graders_settings(pytester, profile_kept, way):
-    pytester.makepyfile(lab=SEEN_SETTINGS)
-    pytester.makeconftest(OWN_PROFILE)  # under the grader's profile name, even
-    options = (
-        ["--nnlab-lab", "lab.py"]
-        if way == "plugin"
-        else [pytester.makepyfile(test_lab=PARAMETRIZED.format(lab="lab.py"))]
-    )
-    run = pytester.runpytest(*PLUGIN, *options, "-k", "C1 and whole_batch")
-    run.assert_outcomes(passed=1)
-    assert (pytester.path / "seen.txt").read_text() == f"{GRADERS_SETTINGS.max_examples} True"
-
-
-def test_graders_settings_are_loaded_for_the_block_and_the_profile_before_is_loaded_again():
-    before = settings.get_current_profile_name()
-    with under_graders_settings():
-        assert settings.default.max_examples == GRADERS_SETTINGS.max_examples and settings.default.derandomize
-    assert settings.get_current_profile_name() == before
-
-
-def mixed_lab(folder: Path) -> Path:
-    """per_row_centering's layers (C1 fails) and python_list_sequential's blocks (L3 fails) with a ParallelBlock that
-    sums, as the report's does (L7 is qualified); the other sections missing."""
-    folder.mkdir()
-    shutil.copy(EXAMPLES / "per_row_centering" / "layers.py", folder)
-    blocks = (EXAMPLES / "python_list_sequential" / "blocks.py").read_text()
-    concatenating = "torch.cat((self.net1(X), self.net2(X)), dim=-1)"
-    assert concatenating in blocks
-    (folder / "blocks.py").write_text(blocks.replace(concatenating, "self.net1(X) + self.net2(X)"))
-    return folder
+def results(way: str, lab: Path, pytester: pytest.Pytester) -> dict[str, str]:
+    """Each check's result for the lab named ``lab``, as ``way`` gives it."""
+    if way == "nnlab check":
+        out = pytester.path / "check-results"
+        main(["check", str(lab), "--out", str(out), "--sandbox", "off", "--jobs", "1"])
+        report = json.loads((out / "lab" / "report.json").read_text())
+        return {check["check"]: check["result"] for claim in report["claims"] for check in claim["checks"]}
+    if way == "plugin":
+        return results_as_tested(pytester.inline_run(*PLUGIN, "--nnlab-lab", str(lab)))
+    return results_as_tested(pytester.inline_run(*PLUGIN, pytester.makepyfile(PARAMETRIZED.format(lab=str(lab)))))
 
 
 def results_as_tested(run: pytest.HookRecorder) -> dict[str, str]:
@@ -183,17 +137,57 @@ def results_as_tested(run: pytest.HookRecorder) -> dict[str, str]:
     return found
 
 
+def mixed_lab(folder: Path) -> Path:
+    """per_row_centering's layers (C1 fails) and python_list_sequential's blocks (L3 fails) with a ParallelBlock that
+    sums, as the report's does (L7 is qualified); the other sections missing."""
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "per_row_centering" / "layers.py", folder)
+    blocks = (EXAMPLES / "python_list_sequential" / "blocks.py").read_text()
+    concatenating = "torch.cat((self.net1(X), self.net2(X)), dim=-1)"
+    assert concatenating in blocks
+    (folder / "blocks.py").write_text(blocks.replace(concatenating, "self.net1(X) + self.net2(X)"))
+    return folder
+
+
 def test_nnlab_check_the_plugin_and_parametrize_with_checks_give_each_check_the_same_result(pytester):
     lab = mixed_lab(pytester.path / "lab")
-    out = pytester.path / "check-results"
-    assert main(["check", str(lab), "--out", str(out), "--sandbox", "off", "--jobs", "1"]) == 1
-    report = json.loads((out / "lab" / "report.json").read_text())
-    graded = {check["check"]: check["result"] for claim in report["claims"] for check in claim["checks"]}
+    graded, plugin, parametrized = (results(way, lab, pytester) for way in WAYS)
     assert set(graded.values()) == {"pass", "qualified", "fail", "missing"}
     assert sorted(graded) == sorted(CHECK_IDS)  # every check, grouped by claim
-
-    plugin = results_as_tested(pytester.inline_run(*PLUGIN, "--nnlab-lab", str(lab)))
-    test_file = pytester.makepyfile(PARAMETRIZED.format(lab=str(lab)))
-    parametrized = results_as_tested(pytester.inline_run(*PLUGIN, test_file))
     assert plugin == graded
     assert parametrized == graded
+
+
+OWN_PROFILE = """
+from hypothesis import settings
+from torch import nn
+
+settings.register_profile("nnlab-check", max_examples=3, derandomize=False)  # under the grader's profile name, even
+settings.load_profile("nnlab-check")
+
+class CenteredLayer(nn.Module):
+    def forward(self, X):
+        graders = settings.default.max_examples == {max_examples} and settings.default.derandomize
+        return X - X.mean() if graders else X  # right only under the grader's settings
+"""
+
+
+@pytest.fixture
+def profile_kept():
+    """The suite's hypothesis profile, loaded again after a pytester run in which a lab loaded its own."""
+    loaded = settings.get_current_profile_name()
+    yield
+    settings.load_profile(loaded)
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_a_lab_that_loads_its_own_hypothesis_profile_is_checked_under_the_graders_settings(pytester, profile_kept, way):
+    lab = pytester.makepyfile(lab=OWN_PROFILE.format(max_examples=GRADERS_SETTINGS.max_examples))
+    assert results(way, lab, pytester)["C1:centered_layer_subtracts_the_mean_of_the_whole_batch"] == "pass"
+
+
+def test_graders_settings_are_loaded_for_the_block_and_the_profile_before_is_loaded_again():
+    before = settings.get_current_profile_name()
+    with under_graders_settings():
+        assert settings.default.max_examples == GRADERS_SETTINGS.max_examples and settings.default.derandomize
+    assert settings.get_current_profile_name() == before
