@@ -14,7 +14,9 @@ From your own pytest suite, like scikit-learn's ``parametrize_with_checks``::
     def test_my_lab(lab, check):
         check(lab)
 
-Or without pytest: ``run_all(lab)`` gives every check's ``Result``.
+Or with no test file: ``pytest --nnlab-lab my_lab/`` (``nnlab.pytest_plugin``). Both run each check under the
+grader's hypothesis settings (``nnlab.checks.graders_settings``), so they give ``nnlab check``'s results. Or without
+pytest: ``run_all(lab)`` gives every check's ``Result``, under the hypothesis profile loaded.
 """
 
 import importlib
