@@ -63,6 +63,8 @@ def lab(args: argparse.Namespace) -> int:
 
 def check(args: argparse.Namespace) -> int:
     from nnlab.grading.batch import all_passed, check_batch
+    from nnlab.grading.course import every_claim
+    from nnlab.grading.gradebook import write_gradebook
     from nnlab.grading.gradescope import write_gradescope
     from nnlab.grading.supervise import Limits
 
@@ -83,8 +85,11 @@ def check(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"nnlab: stopped; the reports of what finished are under {out}/", file=sys.stderr)
         return 130
+    course = args.course or every_claim()
     if args.gradescope:
-        write_gradescope(reports[0], Path(args.gradescope))
+        write_gradescope(reports[0], course, Path(args.gradescope))
+    if args.csv:
+        write_gradebook(reports, course, Path(args.csv))
     print(f"Wrote {len(reports)} report(s) under {out}/ and {out / 'summary.md'}, summary.json, summary.png")
     return 0 if all_passed(reports) else 1
 
@@ -178,6 +183,16 @@ def parser() -> argparse.ArgumentParser:
     check_parser.add_argument(
         "--gradescope", metavar="FILE", help="also write Gradescope's results.json here (one submission only)"
     )
+    check_parser.add_argument(
+        "--course",
+        metavar="FILE",
+        help="a course file (TOML): the claims that count, their points and visibility (default: every claim, 1 point)",
+    )
+    check_parser.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="also write a gradebook here: a row per submission, each claim's points, the total",
+    )
     check_parser.set_defaults(handler=check)
     return top
 
@@ -197,6 +212,13 @@ def check_usage(args: argparse.Namespace) -> None:
         parser().error(f"--gradescope writes one submission's results; got {len(args.paths)} submissions")
     if args.check_timeout and args.check_timeout > args.timeout:
         parser().error("--check-timeout must not exceed --timeout (one check is part of a submission)")
+    if args.course:  # read before checking anything: a mistake in it is a usage error, found at once
+        from nnlab.grading.course import CourseError, load_course
+
+        try:
+            args.course = load_course(Path(args.course))
+        except CourseError as error:
+            parser().error(f"--course: {error}")
 
 
 def main(argv: list[str] | None = None) -> int:
