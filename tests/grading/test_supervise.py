@@ -275,7 +275,8 @@ def test_nnlab_check_on_a_batch_writes_each_report_the_summary_and_exits_1_for_a
     out = tmp_path / "out"
     # not sandboxed: the scripted worker lies in the repository, which may be under /tmp (as CI's clone is)
     off = ["--sandbox", "off"]
-    assert main(["check", *map(str, paths), "--out", str(out), "--jobs", "2", *off]) == 1
+    gradebook = tmp_path / "grades.csv"
+    assert main(["check", *map(str, paths), "--out", str(out), "--jobs", "2", "--csv", str(gradebook), *off]) == 1
     gradescope = ["--gradescope", str(tmp_path / "g.json")]
     assert main(["check", str(paths[0]), "--out", str(tmp_path / "alone"), *gradescope, *off]) == 0
     # the same file name twice: the second submission is told apart, in the order given
@@ -299,6 +300,14 @@ def test_nnlab_check_on_a_batch_writes_each_report_the_summary_and_exits_1_for_a
     assert (out / "lab" / "output.txt").read_text() == "epoch 1\n" and not (out / "lab-2" / "output.txt").exists()
     assert json.loads((tmp_path / "g.json").read_text())["score"] == len(summary["claims"])
     assert "[2/2] lab" in capsys.readouterr().out
+    # without a course file, the gradebook counts a point for each claim that passed whole
+    with gradebook.open(newline="") as f:
+        header, *rows = csv.reader(f)
+    assert header == ["submission", *[c["id"] for c in summary["claims"]], "total"]
+    assert [(row[0], row[header.index(failing)], row[-1]) for row in rows] == [
+        ("lab", "1.0", f"{claims:.1f}"),
+        ("lab-2", "0.0", f"{claims - 1:.1f}"),
+    ]
 
 
 def test_nnlab_check_with_a_course_file_scores_gradescopes_results_and_the_gradebook_by_it(tmp_path):
