@@ -111,6 +111,16 @@ def positive(kind):
     return parse
 
 
+def course_file(text: str):
+    """The course in the file named: read while parsing, so a mistake in it is a usage error before any check."""
+    from nnlab.grading.course import CourseError, load_course
+
+    try:
+        return load_course(Path(text))
+    except CourseError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="nnlab", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -186,6 +196,7 @@ def parser() -> argparse.ArgumentParser:
     check_parser.add_argument(
         "--course",
         metavar="FILE",
+        type=course_file,
         help="a course file (TOML): the claims that count, their points and visibility (default: every claim, 1 point)",
     )
     check_parser.add_argument(
@@ -212,13 +223,6 @@ def check_usage(args: argparse.Namespace) -> None:
         parser().error(f"--gradescope writes one submission's results; got {len(args.paths)} submissions")
     if args.check_timeout and args.check_timeout > args.timeout:
         parser().error("--check-timeout must not exceed --timeout (one check is part of a submission)")
-    if args.course:  # read before checking anything: a mistake in it is a usage error, found at once
-        from nnlab.grading.course import CourseError, load_course
-
-        try:
-            args.course = load_course(Path(args.course))
-        except CourseError as error:
-            parser().error(f"--course: {error}")
 
 
 def main(argv: list[str] | None = None) -> int:

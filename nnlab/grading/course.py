@@ -5,7 +5,7 @@
     partial_credit = true      # a claim earns the share of its checks' credit (false, the default: all or nothing)
     qualified = 0.5            # the credit a qualified check earns, from 0 to 1 (default 0)
     [claims.L7]                # only the claims listed count
-    points = 2                 # a positive number
+    points = 2                 # a positive number (default 1)
     visibility = "after_due_date"   # Gradescope's: hidden, after_due_date, after_published, visible (default)
 
 Scoring. Each check of a claim earns a credit: 1 for ``pass``, ``qualified``
@@ -21,8 +21,8 @@ a role the submission does not define). A counted claim earns its points times
 Every claim of a submission that was not checked (status ``error``, ``timeout``
 or ``tampered``) earns 0: its results are not those of its code. A submission
 whose memory ran out in a check (status ``memory``) was checked, and that check
-failed. Without a course file every claim the checks cover counts one point, visible, all or nothing, and a
-qualified check earns nothing.
+failed. Without a course file every claim the checks cover counts one point,
+visible, all or nothing, and a qualified check earns nothing.
 """
 
 import sys

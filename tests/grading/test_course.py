@@ -85,14 +85,17 @@ def test_a_course_file_nnlab_cannot_use_is_a_usage_error_naming_the_key_and_the_
         main(["check", str(EXAMPLES / "per_row_centering"), "--course", str(path), "--out", str(tmp_path / "out")])
     assert exit_.value.code == 2
     error = capsys.readouterr().err
-    assert "error: --course: " in error and message in error
+    assert "error: argument --course: " in error and message in error
     assert not (tmp_path / "out").exists()  # refused before checking anything
 
 
 def test_a_course_file_that_is_not_there_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["check", str(EXAMPLES / "per_row_centering"), "--course", str(tmp_path / "course.toml")])
-    assert exit_.value.code == 2 and f"--course: cannot read {tmp_path / 'course.toml'}" in capsys.readouterr().err
+    assert (
+        exit_.value.code == 2
+        and f"argument --course: cannot read {tmp_path / 'course.toml'}" in capsys.readouterr().err
+    )
 
 
 # the results of MANY's first checks (the rest pass), whether the course gives partial credit, and the share of
