@@ -62,9 +62,13 @@ docs:
 flaky: setup
 	for run in $$(seq 20); do echo "run $$run"; $(PYTHON) -m pytest $(PARALLEL) -m "not slow" -q -p no:cacheprovider || exit 1; done
 
-# Gradescope's autograder: setup.sh, run_autograder and nnlab's wheel in one zip to upload (gradescope/README.md)
+# Gradescope's autograder: setup.sh, run_autograder and nnlab's wheel in one zip to upload (gradescope/README.md),
+# with the course file it scores by, as course.toml: gradescope/course.toml if there is one, or COURSE=FILE
+COURSE ?= $(wildcard gradescope/course.toml)
 gradescope:
 	rm -rf gradescope/build && mkdir -p gradescope/build
 	$(PYTHON) -m pip wheel --quiet --no-deps --wheel-dir gradescope/build .
 	cp gradescope/setup.sh gradescope/run_autograder gradescope/build/
-	cd gradescope/build && $(PYTHON) -m zipfile -c ../autograder.zip setup.sh run_autograder nnlab-*.whl
+	$(if $(COURSE),cp $(COURSE) gradescope/build/course.toml)
+	cd gradescope/build && $(PYTHON) -m zipfile -c ../autograder.zip setup.sh run_autograder nnlab-*.whl \
+		$(if $(COURSE),course.toml)

@@ -63,6 +63,8 @@ def lab(args: argparse.Namespace) -> int:
 
 def check(args: argparse.Namespace) -> int:
     from nnlab.grading.batch import all_passed, check_batch
+    from nnlab.grading.course import every_claim
+    from nnlab.grading.gradebook import write_gradebook
     from nnlab.grading.gradescope import write_gradescope
     from nnlab.grading.supervise import Limits
 
@@ -83,8 +85,11 @@ def check(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"nnlab: stopped; the reports of what finished are under {out}/", file=sys.stderr)
         return 130
+    course = args.course or every_claim()
     if args.gradescope:
-        write_gradescope(reports[0], Path(args.gradescope))
+        write_gradescope(reports[0], course, Path(args.gradescope))
+    if args.csv:
+        write_gradebook(reports, course, Path(args.csv))
     print(f"Wrote {len(reports)} report(s) under {out}/ and {out / 'summary.md'}, summary.json, summary.png")
     return 0 if all_passed(reports) else 1
 
@@ -104,6 +109,16 @@ def positive(kind):
 
     parse.__name__ = kind.__name__
     return parse
+
+
+def course_file(text: str):
+    """The course in the file named: read while parsing, so a mistake in it is a usage error before any check."""
+    from nnlab.grading.course import CourseError, load_course
+
+    try:
+        return load_course(Path(text))
+    except CourseError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def parser() -> argparse.ArgumentParser:
@@ -177,6 +192,17 @@ def parser() -> argparse.ArgumentParser:
     )
     check_parser.add_argument(
         "--gradescope", metavar="FILE", help="also write Gradescope's results.json here (one submission only)"
+    )
+    check_parser.add_argument(
+        "--course",
+        metavar="FILE",
+        type=course_file,
+        help="a course file (TOML): the claims that count, their points and visibility (default: every claim, 1 point)",
+    )
+    check_parser.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="also write a gradebook here: a row per submission, each claim's points, the total",
     )
     check_parser.set_defaults(handler=check)
     return top

@@ -4,6 +4,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from tqdm import tqdm
+
 from nnlab.grading.sandbox import choose
 from nnlab.grading.submission_report import FAILED, build_report, counts, write_report
 from nnlab.grading.summary import write_class_summary
@@ -29,13 +31,15 @@ def check_batch(
     limits: Limits,
     jobs: int | None = None,
     adapter: Path | None = None,
-    log=print,
+    log=tqdm.write,
     sandbox: str = "auto",
 ) -> list[dict]:
     """Check every submission (``jobs`` at a time), write ``out/<name>/report.*`` and the summary; the reports.
 
-    ``sandbox`` is ``auto``, ``on`` or ``off`` (``nnlab.grading.sandbox``); ``on`` raises ``SandboxUnavailable``
-    before checking anything where bwrap does not work."""
+    A line for each submission as it finishes goes to ``log``; on a terminal, a progress bar with the time left
+    stays under them on stderr (``tqdm.write``, the default ``log``, prints above it; tqdm shows no bar where
+    stderr is not a terminal). ``sandbox`` is ``auto``, ``on`` or ``off`` (``nnlab.grading.sandbox``); ``on``
+    raises ``SandboxUnavailable`` before checking anything where bwrap does not work."""
     # every worker runs in a temporary folder of its own: a path relative to ours would name a file there
     paths, out, adapter = [path.absolute() for path in paths], out.absolute(), adapter and adapter.absolute()
     out.mkdir(parents=True, exist_ok=True)
@@ -51,8 +55,12 @@ def check_batch(
         tally = ", ".join(f"{n} {result}" for result, n in counts(report).items() if n)
         why = f" ({report['error']})" if report["error"] else ""
         log(f"[{len(reports)}/{len(paths)}] {checked.name}: {report['status']}{why}; {tally} ({checked.seconds:.0f} s)")
+        progress.update()
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    with (
+        ThreadPoolExecutor(max_workers=jobs) as pool,
+        tqdm(total=len(paths), unit="submission", disable=None) as progress,
+    ):
         pending = [
             pool.submit(check_submission, path, name, limits, adapter, isolation) for path, name in zip(paths, names)
         ]

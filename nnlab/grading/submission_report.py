@@ -1,8 +1,9 @@
 """One submission's report: ``report.json`` for tools, ``report.md`` for the student.
 
-``report.json``'s fields are a published format (other tools read them)::
+``report.json``'s fields are a published format (other tools read them), with
+a JSON Schema in ``nnlab/grading/schemas/report.schema.json``::
 
-    {"submission": "<name>", "status": "checked" | "error" | "timeout" | "memory" | "tampered",
+    {"format": 1, "submission": "<name>", "status": "checked" | "error" | "timeout" | "memory" | "tampered",
      "error": null | "<one line>",
      "claims": [{"id": "L7", "result": "pass" | "qualified" | "fail" | "missing" | "error", "detail": "...",
                  "partial": false | true}]}
@@ -10,7 +11,8 @@
 A claim is ``partial`` when some of its checks could not run, for a role the
 submission lacks: its result is then that of the checks that could. nnlab adds
 fields beside those (a claim's title and its checks, the versions, the time,
-what the guard put back, whether it ran in the sandbox) and never changes them.
+what the guard put back, whether it ran in the sandbox) and never changes them
+without raising ``format``.
 """
 
 import json
@@ -28,6 +30,7 @@ from nnlab.grading.supervise import Checked
 # a claim's results in the order reports and summaries show them, and those that count against a submission
 REPORTED = ("pass", "qualified", "fail", "missing", "error")
 FAILED = ("qualified", "fail", "error")
+REPORT_FORMAT = 1  # report.json's format version: raised when a published field changes
 
 
 def claim_order() -> list[str]:
@@ -54,6 +57,7 @@ def build_report(checked: Checked) -> dict:
             }
         )
     return {
+        "format": REPORT_FORMAT,
         "submission": checked.name,
         "status": checked.status,
         "error": checked.error,

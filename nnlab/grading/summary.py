@@ -1,4 +1,8 @@
-"""A batch at a glance: ``summary.json``, ``summary.md`` and ``summary.png`` (claims × submissions)."""
+"""A batch at a glance: ``summary.json``, ``summary.md`` and ``summary.png`` (claims × submissions).
+
+``summary.json`` is a published format, with a JSON Schema in ``nnlab/grading/schemas/summary.schema.json``:
+``format`` says its version, raised when a published field changes.
+"""
 
 import json
 from pathlib import Path
@@ -11,6 +15,7 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 
 from nnlab.grading.submission_report import REPORTED, counts, one_paragraph  # noqa: E402
 
+SUMMARY_FORMAT = 1
 COLOURS = ("#3a9d5d", "#f2a541", "#d1495b", "#e6e6e6", "#5c4d7d")  # one per REPORTED result, in its order
 
 
@@ -30,7 +35,7 @@ def build_summary(reports: list[dict]) -> dict:
         {"submission": r["submission"], "status": r["status"], "error": r["error"], "counts": counts(r)}
         for r in reports
     ]
-    return {"submissions": submissions, "claims": claims, "results": table}
+    return {"format": SUMMARY_FORMAT, "submissions": submissions, "claims": claims, "results": table}
 
 
 def failures(claim: dict) -> int:

@@ -7,12 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from nnlab.cli import main
 from nnlab.grading.submission_report import report_markdown
 from nnlab.grading.supervise import FORGED
-from tests.grading.conftest import BATCH, EXAMPLES
+from tests.grading.conftest import BATCH, EXAMPLES, GRADESCOPE_SCHEMA
 
 SHARED_BATCH = pytest.mark.xdist_group("grading")  # the tests that read the batch run where it was checked
 GRADESCOPE = Path(__file__).parents[2] / "gradescope"
@@ -200,26 +201,32 @@ def test_the_summary_counts_every_submissions_claims_and_draws_them(batch):
 
 
 def gradescope_fields_are_valid(results: dict) -> None:
-    """Gradescope's results.json: top-level score and execution_time, tests with five fields each."""
-    assert isinstance(results["score"], float) and isinstance(results["execution_time"], int)
+    """Gradescope's results.json as its specification has it, its scores adding up and each test's status its own."""
+    jsonschema.validate(results, GRADESCOPE_SCHEMA)
     for test in results["tests"]:
-        assert set(test) == {"name", "score", "max_score", "status", "output"}
-        assert test["status"] in ("passed", "failed") and 0 <= test["score"] <= test["max_score"] == 1.0
-        assert (test["score"] == 1.0) == (test["status"] == "passed")
-    assert results["score"] == sum(test["score"] for test in results["tests"])
+        assert 0 <= test["score"] <= test["max_score"]
+        assert (test["score"] == test["max_score"]) == (test["status"] == "passed")
+    assert results["score"] == pytest.approx(sum(test["score"] for test in results["tests"]))
+    assert results["max_score"] == sum(test["max_score"] for test in results["tests"])
 
 
-def test_run_autograder_writes_gradescopes_results_for_a_submission(tmp_path):
+def test_run_autograder_writes_gradescopes_results_for_a_submission_scored_by_the_course_file(tmp_path):
     root = tmp_path / "autograder"
     shutil.copytree(EXAMPLES / "per_row_centering", root / "submission")
+    # the course file `make gradescope` puts in the zip, which Gradescope unpacks in source/
+    (root / "source").mkdir()
+    (root / "source" / "course.toml").write_text(
+        '[claims.C1]\npoints = 2\n[claims.C2]\n[claims.L1]\nvisibility = "hidden"'
+    )
     run = subprocess.run(
         [str(GRADESCOPE / "run_autograder")], env=os.environ | {"AUTOGRADER_ROOT": str(root)}, capture_output=True
     )
     assert run.returncode == 0, run.stderr.decode()
     results = json.loads((root / "results" / "results.json").read_text())
     gradescope_fields_are_valid(results)
-    scores = {test["name"].split(":")[0]: test["score"] for test in results["tests"]}
-    assert (scores["C1"], scores["C2"], scores["C3"], scores["L1"]) == (0.0, 1.0, 1.0, 0.0)
+    scores = {test["name"].split(":")[0]: (test["score"], test["max_score"]) for test in results["tests"]}
+    assert scores == {"L1": (0.0, 1.0), "C1": (0.0, 2.0), "C2": (1.0, 1.0)}  # the claims it counts, no other
+    assert results["tests"][0]["visibility"] == "hidden"
     c1 = next(test for test in results["tests"] if test["name"].startswith("C1:"))
     assert c1["output"].startswith("fail. [centered_layer_subtracts_the_mean_of_the_whole_batch]")
     assert (root / "results" / "nnlab" / "submission" / "report.md").is_file()
@@ -227,21 +234,23 @@ def test_run_autograder_writes_gradescopes_results_for_a_submission(tmp_path):
 
 @SHARED_BATCH
 def test_gradescope_results_of_a_submission_that_did_not_load_say_why(batch):
+    from nnlab.grading.course import every_claim
     from nnlab.grading.gradescope import gradescope_results
 
-    results = gradescope_results(batch.report("syntax_error"))
+    results = gradescope_results(batch.report("syntax_error"), every_claim())
     gradescope_fields_are_valid(results)
     assert results["score"] == 0 and results["output"].startswith("Not checked (error): could not be loaded")
 
 
 def test_a_partial_pass_shows_how_many_checks_ran_and_scores_no_point():
+    from nnlab.grading.course import Counted, Course
     from nnlab.grading.gradescope import gradescope_results
 
     checks = [{"check": "L6:a", "result": "pass", "detail": ""}, {"check": "L6:b", "result": "missing", "detail": ""}]
     claim = {"id": "L6", "title": "t", "result": "pass", "detail": "Partial: 1 of 2", "partial": True, "checks": checks}
     report = {"submission": "s", "status": "checked", "error": None, "claims": [claim], "seconds": 1.0}
     report |= {"restored": [], "outlived": [], "nnlab": "0", "torch": "2", "sandbox": "not sandboxed (--sandbox off)"}
-    (test,) = gradescope_results(report)["tests"]
+    (test,) = gradescope_results(report, Course({"L6": Counted()}))["tests"]
     assert (test["score"], test["status"]) == (0.0, "failed")
     assert test["output"].startswith("pass (partial: 1 of 2 checks ran).")
     assert "| L6 | pass (partial: 1 of 2 checks ran) |" in report_markdown(report)

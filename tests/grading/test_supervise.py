@@ -6,20 +6,24 @@ of a second and the supervisor, the reports, the summary and Gradescope's
 results run in this process (Ctrl-C and nnlab's own errors are not scripted).
 """
 
+import csv
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from nnlab.checks import all_checks
 from nnlab.checks.judged import answered
 from nnlab.cli import main
 from nnlab.grading import supervise
+from nnlab.grading.course import every_claim, load_course
 from nnlab.grading.gradescope import gradescope_results
 from nnlab.grading.submission_report import build_report, report_markdown
 from nnlab.grading.supervise import Limits, check_submission
 from nnlab.labs import REFERENCE
+from tests.grading.conftest import EXAMPLE_COURSE, GRADESCOPE_SCHEMA
 
 SCRIPTED_WORKER = Path(__file__).with_name("scripted_worker.py")
 LIMITS = Limits(timeout=30, check_timeout=1)
@@ -259,10 +263,10 @@ def test_the_report_tells_each_claim_its_checks_results_and_what_was_put_back(tm
     ran = sum(check != LAST for check, claim in CHECKS if claim == partial)
     assert f"| {partial} | pass (partial: {ran} of {ran + 1} checks ran) |" in markdown
     # Gradescope: a point for each claim that passed whole, none for the failed one or the partial one
-    tests = {t["name"].split(":")[0]: t for t in gradescope_results(report)["tests"]}
+    tests = {t["name"].split(":")[0]: t for t in gradescope_results(report, every_claim())["tests"]}
     assert [c for c, t in tests.items() if t["score"] == 0] == [failing, partial]
     assert tests[partial]["output"].startswith(f"pass (partial: {ran} of {ran + 1} checks ran).")
-    assert gradescope_results(report)["score"] == len(claims) - 2
+    assert gradescope_results(report, every_claim())["score"] == len(claims) - 2
 
 
 def test_nnlab_check_on_a_batch_writes_each_report_the_summary_and_exits_1_for_a_failure(tmp_path, capsys):
@@ -271,7 +275,8 @@ def test_nnlab_check_on_a_batch_writes_each_report_the_summary_and_exits_1_for_a
     out = tmp_path / "out"
     # not sandboxed: the scripted worker lies in the repository, which may be under /tmp (as CI's clone is)
     off = ["--sandbox", "off"]
-    assert main(["check", *map(str, paths), "--out", str(out), "--jobs", "2", *off]) == 1
+    gradebook = tmp_path / "grades.csv"
+    assert main(["check", *map(str, paths), "--out", str(out), "--jobs", "2", "--csv", str(gradebook), *off]) == 1
     gradescope = ["--gradescope", str(tmp_path / "g.json")]
     assert main(["check", str(paths[0]), "--out", str(tmp_path / "alone"), *gradescope, *off]) == 0
     # the same file name twice: the second submission is told apart, in the order given
@@ -295,3 +300,35 @@ def test_nnlab_check_on_a_batch_writes_each_report_the_summary_and_exits_1_for_a
     assert (out / "lab" / "output.txt").read_text() == "epoch 1\n" and not (out / "lab-2" / "output.txt").exists()
     assert json.loads((tmp_path / "g.json").read_text())["score"] == len(summary["claims"])
     assert "[2/2] lab" in capsys.readouterr().out
+    # without a course file, the gradebook counts a point for each claim that passed whole
+    with gradebook.open(newline="") as f:
+        header, *rows = csv.reader(f)
+    assert header == ["submission", *[c["id"] for c in summary["claims"]], "total"]
+    assert [(row[0], row[header.index(failing)], row[-1]) for row in rows] == [
+        ("lab", "1.0", f"{claims:.1f}"),
+        ("lab-2", "0.0", f"{claims - 1:.1f}"),
+    ]
+
+
+def test_nnlab_check_with_a_course_file_scores_gradescopes_results_and_the_gradebook_by_it(tmp_path):
+    course = load_course(EXAMPLE_COURSE)
+    failing = next(check for check in REPORTED if CLAIM_OF[check] in course.claims)
+    lab = Script(results={failing: ["fail", "wrong"]}).write(tmp_path / "alice" / "lab.json")
+    written = {"--gradescope": tmp_path / "results.json", "--csv": tmp_path / "grades.csv"}
+    options = [str(arg) for option in written.items() for arg in option]
+    argv = ["check", str(lab), "--out", str(tmp_path / "out"), "--course", str(EXAMPLE_COURSE), *options]
+    assert main([*argv, "--sandbox", "off"]) == 1
+    results = json.loads(written["--gradescope"].read_text())
+    jsonschema.validate(results, GRADESCOPE_SCHEMA)
+    scores = {test["name"].split(":")[0]: test["score"] for test in results["tests"]}
+    assert list(scores) == list(course.claims)
+    shares = {claim: sum(check != failing for check, of in CHECKS if of == claim) for claim in course.claims}
+    checks = {claim: sum(of == claim for _, of in CHECKS) for claim in course.claims}
+    expected = {
+        claim: round(counted.points * shares[claim] / checks[claim], 4) for claim, counted in course.claims.items()
+    }
+    assert scores == expected and results["score"] == pytest.approx(sum(expected.values()))
+    with written["--csv"].open(newline="") as f:
+        header, row = csv.reader(f)
+    assert header == ["submission", *course.claims, "total"]
+    assert [float(points) for points in row[1:]] == [*expected.values(), pytest.approx(results["score"])]
