@@ -54,6 +54,7 @@ class Script:
     roles: dict[str, list[str]] = field(default_factory=dict)  # check ID -> the roles it looks up
     error: str | None = None  # the submission's error while loading
     restored: list[str] = field(default_factory=list)
+    notebooks: object = field(default_factory=list)  # what it says of the submission's notebooks, well-formed or not
     printed: str = ""
     seconds_a_check: float = 0.0
     sent: dict[str, dict] = field(default_factory=dict)  # check ID -> the event sent in place of its result
