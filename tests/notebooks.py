@@ -13,8 +13,12 @@ def write_notebook(path: Path, *cells) -> Path:
     return path
 
 
+def script_cells(script: Path) -> list[str]:
+    """The script's code cut as a student's notebook holds it: a cell for each run of top-level statements (the
+    script's blocks, between the two blank lines its formatter leaves)."""
+    return [block for block in script.read_text().split("\n\n\n") if block.strip()]
+
+
 def notebook_of(script: Path, path: Path) -> Path:
-    """The script as a student's notebook: a markdown title, then a code cell for each run of top-level statements
-    (the script's blocks, between the two blank lines its formatter leaves)."""
-    blocks = [block for block in script.read_text().split("\n\n\n") if block.strip()]
-    return write_notebook(path, new_markdown_cell(f"# {script.stem}"), *blocks)
+    """The script as a notebook: a markdown title, then its cells."""
+    return write_notebook(path, new_markdown_cell(f"# {script.stem}"), *script_cells(script))
