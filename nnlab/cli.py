@@ -89,10 +89,11 @@ def check(args: argparse.Namespace) -> int:
     return 0 if all_passed(reports) else 1
 
 
-CHECK_HELP = """Check labs (a .py file or a Jupyter notebook, or a folder of section scripts or notebooks blocks.py
-... chapter.py, blocks.ipynb ...) with the claim checks. Each submission runs in processes of its own with time and memory limits, in bubblewrap's sandbox where it
-works (no network, read-only files, no classmate's lab in view). Exit status: 0 when every submission was checked
-and no claim it provides failed, 1 otherwise, 2 for a usage error."""
+CHECK_HELP = """Check labs (a .py file or a Jupyter notebook, or a folder of section scripts or notebooks,
+blocks.py ... chapter.py or blocks.ipynb ...) with the claim checks. Each submission runs in processes of its own
+with time and memory limits, in bubblewrap's sandbox where it works (no network, read-only files, no classmate's lab
+in view). Exit status: 0 when every submission was checked and no claim it provides failed, 1 otherwise, 2 for a
+usage error."""
 
 
 def positive(kind):
@@ -139,7 +140,9 @@ def parser() -> argparse.ArgumentParser:
     check_parser = commands.add_parser(
         "check", help="run the claim checks on other people's labs", description=CHECK_HELP
     )
-    check_parser.add_argument("paths", metavar="PATH", nargs="+", help="a submission: a .py or .ipynb file, or a folder")
+    check_parser.add_argument(
+        "paths", metavar="PATH", nargs="+", help="a submission: a .py or .ipynb file, or a folder"
+    )
     check_parser.add_argument(
         "--out", metavar="DIR", default="check-results", help="where reports go (default: %(default)s)"
     )

@@ -83,7 +83,7 @@ def main(config: dict) -> None:
     write, dumps, events, token = os.write, json.dumps, config["events_fd"], config["token"]
 
     def emit(**event) -> None:
-        write(events, (dumps({**event, "token": token}) + "\n").encode())
+        write_all(write, events, (dumps({**event, "token": token}) + "\n").encode())
 
     memory = config["memory_bytes"]
     resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))  # soft and hard: the submission cannot raise it
@@ -135,6 +135,17 @@ def main(config: dict) -> None:
         emit(event="start", check=check.id)
         emit(**checked(check, watched))
     emit(event="done")
+
+
+def write_all(write, fd: int, data: bytes) -> None:
+    """``data`` written whole with ``write`` (``os.write``), which may write only part of it.
+
+    A pipe takes a long event (a judged check's answers run to tens of KiB) in pieces: a signal that interrupts
+    ``write`` after some bytes went through makes it return their count, and the rest, unwritten, would leave the
+    supervisor a broken line it must take for a forged one."""
+    view = memoryview(data)
+    while view:
+        view = view[write(fd, view) :]
 
 
 def no_monitor_thread() -> None:

@@ -8,7 +8,7 @@ from nnlab.checks import Lab, RoleMissing, all_checks
 from nnlab.checks.errors import one_line
 from nnlab.checks.judged import judgement
 from nnlab.checks.run import Result
-from nnlab.grading.worker import RoleHung, WatchedLab, checked, load
+from nnlab.grading.worker import RoleHung, WatchedLab, checked, load, write_all
 
 
 def raised(source: str, folder):
@@ -65,3 +65,15 @@ def test_nothing_a_role_raises_escapes_the_worker_its_check_fails(raised, claim,
     result = judgement(check, event) if event.pop("event") == "answer" else Result(**event)
     assert (result.check, result.result) == (check.id, "fail")
     assert f"{raised.__name__} at test_worker.py:" in result.detail and result.detail.endswith("by the submission")
+
+
+def test_an_event_is_written_whole_though_each_write_takes_only_part_of_it():
+    received = bytearray()
+
+    def write_at_most_1000_bytes(fd, data):  # a pipe's write interrupted by a signal returns what went through
+        received.extend(data[:1000])
+        return min(len(data), 1000)
+
+    event = b'{"answers": "' + b"x" * 65_536 + b'"}\n'
+    write_all(write_at_most_1000_bytes, 7, event)
+    assert bytes(received) == event
