@@ -17,11 +17,13 @@ counted; an error names the cell and its line, ``(blocks.ipynb, cell 5, line 2)`
 
 import linecache
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
 import nbformat
+from nbformat.warnings import DuplicateCellId, MissingIDFieldWarning
 
 from nnlab.checks.errors import one_line
 
@@ -43,7 +45,10 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     """The notebook in ``path``, of any nbformat version, as version 4; a ``ValueError`` naming it if it is none."""
     try:
         notebook = nbformat.reader.reads(path.read_text(encoding="utf-8"))
-        nbformat.validate(notebook)
+        with warnings.catch_warnings():  # cells' ids, missing or repeated, which nbformat mends: nothing to run
+            warnings.simplefilter("ignore", MissingIDFieldWarning)
+            warnings.simplefilter("ignore", DuplicateCellId)
+            nbformat.validate(notebook)
         return nbformat.convert(notebook, 4)
     except AttributeError:  # nbformat asks the JSON for its version: a list, a string or null has none
         why = "its JSON is not an object"

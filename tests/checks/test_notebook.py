@@ -2,6 +2,7 @@
 
 tests/grading/test_notebooks.py checks one through ``nnlab check``."""
 
+import json
 import pickle
 from pathlib import Path
 
@@ -130,6 +131,16 @@ def test_a_section_as_both_script_and_notebook_is_refused_naming_both(tmp_path):
     write_notebook(tmp_path / "layers.ipynb", CENTERED_LAYER)
     with pytest.raises(ValueError, match="holds both layers.py and layers.ipynb: keep the one to be checked"):
         load_lab(tmp_path)
+
+
+def test_a_notebook_whose_cells_have_no_ids_or_the_same_one_runs_without_a_warning(tmp_path):
+    """Jupyter saved cells without ids before nbformat 4.5, and a hand-merged notebook repeats them: pytest's
+    warnings-as-errors (this suite's, a student's) must not stop the lab loading."""
+    cell = {"cell_type": "code", "metadata": {}, "source": CENTERED_LAYER, "outputs": [], "execution_count": None}
+    cells = [cell, {**cell, "id": "same"}, {**cell, "id": "same"}]
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
+    (tmp_path / "layers.ipynb").write_text(json.dumps(notebook))
+    assert load_lab(tmp_path).layers.CenteredLayer.__name__ == "CenteredLayer"
 
 
 @pytest.mark.parametrize(
