@@ -64,10 +64,10 @@ def python_of(source: str) -> tuple[str, list[str]]:
 
     A dropped line leaves ``pass`` at its indentation, so the cell's line numbers stay the student's and a block
     that held only ``!pip install ...`` still parses."""
-    if source.startswith("%%"):  # a cell magic (%%time, %%writefile) owns its whole cell
-        return "", [source.partition("\n")[0].strip()]
+    if source.lstrip().startswith("%%"):  # a cell magic (%%time, %%writefile) owns its whole cell
+        return "", [source.lstrip().partition("\n")[0].rstrip()]
     kept, dropped = [], []
-    for line in source.splitlines():
+    for line in source.split("\n"):  # Python's lines: str.splitlines would also split at \f and \u2028
         code = line.lstrip()
         if code.startswith(("%", "!")):
             dropped.append(code.rstrip())

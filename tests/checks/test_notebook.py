@@ -76,7 +76,7 @@ def test_magics_and_shell_lines_are_dropped_and_listed_and_the_lines_after_them_
     path = write_notebook(
         tmp_path / "lab.ipynb",
         "%matplotlib inline\n!pip install d2l\nimport torch",
-        "%%time\nraise RuntimeError('a cell magic's cell is dropped whole')",
+        "\n%%time\nraise RuntimeError('a cell magic's cell is dropped whole, blank lines before it or not')",
         "if torch.cuda.is_available():\n    !nvidia-smi\n    %env CUDA_VISIBLE_DEVICES=0\nmissing_name",
         CENTERED_LAYER,
     )
@@ -91,6 +91,14 @@ def test_magics_and_shell_lines_are_dropped_and_listed_and_the_lines_after_them_
     assert run.failed_cells == [
         {"cell": 3, "error": "NameError: name 'missing_name' is not defined (lab.ipynb, cell 3, line 4)"}
     ]
+
+
+def test_a_cells_lines_are_pythons_so_a_string_holding_a_unicode_line_separator_stays_whole(tmp_path):
+    run = load_lab(write_notebook(tmp_path / "lab.ipynb", 'note = "a\u2028b"\n!ls\nmissing_name')).notebooks[0]
+    assert (run.dropped, run.failed_cells) == (
+        [{"cell": 1, "line": "!ls"}],
+        [{"cell": 1, "error": "NameError: name 'missing_name' is not defined (lab.ipynb, cell 1, line 3)"}],
+    )
 
 
 def test_cells_saved_out_of_order_fail_where_a_name_is_used_before_its_cell_and_the_roles_defined_are_checked(
