@@ -14,6 +14,7 @@ import importlib.util
 import inspect
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -97,7 +98,7 @@ class Lab:
     ``notebooks``: what running each of its notebooks dropped and which cells failed (``nnlab.checks.notebook``).
     """
 
-    def __init__(self, name: str, notebooks: list[NotebookRun] = (), **sections: Any):
+    def __init__(self, name: str, notebooks: Iterable[NotebookRun] = (), **sections: Any):
         unknown = sorted(set(sections) - set(SECTIONS))
         if unknown:
             raise ValueError(f"Lab {name!r}: unknown sections {unknown}; the sections are {sorted(SECTIONS)}.")
@@ -156,8 +157,8 @@ def _takes(function: Any, parameter: str) -> bool:
 def import_file(path: Path, module_name: str) -> ModuleType:
     """Import one ``.py`` file as a module of its own (its folder on ``sys.path``, for sibling imports).
 
-    A notebook (``.ipynb``) runs as ``run_notebook`` runs it; what that dropped and which cells failed are its
-    second value, which ``load_lab`` keeps as ``Lab.notebooks``."""
+    A notebook (``.ipynb``) runs as ``run_notebook`` runs it. What that dropped and which cells failed are not
+    returned: ``load_lab`` keeps them as ``Lab.notebooks``, and an adapter that wants them calls ``run_notebook``."""
     if path.suffix == ".ipynb":
         return run_notebook(path, module_name)[0]
     spec = importlib.util.spec_from_file_location(module_name, path)
@@ -193,8 +194,8 @@ def load_file(file: Path, module_name: str, notebooks: list[NotebookRun]) -> Mod
 
 
 def section_file(folder: Path, section: str) -> Path | None:
-    """The section's script or notebook in ``folder`` (``blocks.py`` or ``blocks.ipynb``), if there is one; both
-    there is an error naming them, for which one is the submission is not the grader's guess."""
+    """The section's script or notebook in ``folder`` (``blocks.py`` or ``blocks.ipynb``), if there is one. A folder
+    holding both is refused, naming them: which one is the submission is not the grader's to guess."""
     named = [folder / f"{section}{suffix}" for suffix in LAB_FILES if os.path.lexists(folder / f"{section}{suffix}")]
     if len(named) > 1:
         raise ValueError(f"{folder} holds both {named[0].name} and {named[1].name}: keep the one to be checked.")
