@@ -4,7 +4,8 @@ Put this file beside your lab (a folder of section scripts: ``blocks.py``,
 ``parameters.py``, ``layers.py``, ``fileio.py``, ``classifier.py``,
 ``chapter.py``, or one file with every role) and run ``pytest``. Each check is
 one test; a role your lab does not define is skipped, and a failure names the
-property, hypothesis's smallest counterexample and what was expected.
+property, hypothesis's smallest counterexample and what was expected. Each check gets the result ``nnlab check``
+gives it. Without this file, ``pytest --nnlab-lab .`` runs the same tests.
 """
 
 from pathlib import Path

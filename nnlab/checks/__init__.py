@@ -14,11 +14,14 @@ From your own pytest suite, like scikit-learn's ``parametrize_with_checks``::
     def test_my_lab(lab, check):
         check(lab)
 
-Or without pytest: ``run_all(lab)`` gives every check's ``Result``.
+Or with no test file: ``pytest --nnlab-lab my_lab/`` (``nnlab.pytest_plugin``). Both run each check under the
+grader's hypothesis settings (``nnlab.checks.graders_settings``), so they give ``nnlab check``'s results. Or without
+pytest: ``run_all(lab)`` gives every check's ``Result``, under the hypothesis profile loaded.
 """
 
 import importlib
 
+from nnlab.checks.graders_settings import graded
 from nnlab.checks.lab import SECTIONS, Lab, RoleMissing, load_lab
 from nnlab.checks.registry import CHECKS, STATEMENTS, Check, Statement, check, statement
 from nnlab.checks.run import RESULTS, ClaimResult, Result, claim_result, run_check, run_statement
@@ -72,20 +75,27 @@ class CheckFailed(AssertionError):
     """A check did not pass; the message is its result and detail."""
 
 
+def assert_passed(result: Result) -> None:
+    """As a pytest test: return on ``pass``, skip ``missing`` with its detail, else raise ``CheckFailed``."""
+    import pytest
+
+    if result.result == "missing":
+        pytest.skip(result.detail)
+    if result.result != "pass":
+        raise CheckFailed(f"{result.result}: {result.detail}")
+
+
 def parametrize_with_checks(lab: Lab):
     """A pytest ``parametrize`` over every check for ``lab``: the test gets ``lab`` and ``check``.
 
-    ``check(lab)`` raises ``CheckFailed`` unless the check passes; a missing role skips.
+    ``check(lab)`` runs the check under the grader's hypothesis settings, whatever profile your suite loads, so it
+    gives ``nnlab check``'s result; it raises ``CheckFailed`` unless the check passes; a missing role skips.
     """
     import pytest
 
     def run(check: Check):
         def assert_passes(lab: Lab) -> None:
-            result = run_check(check, lab)
-            if result.result == "missing":
-                pytest.skip(result.detail)
-            if result.result != "pass":
-                raise CheckFailed(f"{result.result}: {result.detail}")
+            assert_passed(graded(check, lab))
 
         return assert_passes
 
