@@ -94,10 +94,11 @@ def check(args: argparse.Namespace) -> int:
     return 0 if all_passed(reports) else 1
 
 
-CHECK_HELP = """Check labs (a .py file, or a folder of section scripts blocks.py ... chapter.py) with the claim
-checks. Each submission runs in processes of its own with time and memory limits, in bubblewrap's sandbox where it
-works (no network, read-only files, no classmate's lab in view). Exit status: 0 when every submission was checked
-and no claim it provides failed, 1 otherwise, 2 for a usage error."""
+CHECK_HELP = """Check labs (a .py file or a Jupyter notebook, or a folder of section scripts or notebooks,
+blocks.py ... chapter.py or blocks.ipynb ...) with the claim checks. Each submission runs in processes of its own
+with time and memory limits, in bubblewrap's sandbox where it works (no network, read-only files, no classmate's lab
+in view). Exit status: 0 when every submission was checked and no claim it provides failed, 1 otherwise, 2 for a
+usage error."""
 
 
 def positive(kind):
@@ -154,7 +155,9 @@ def parser() -> argparse.ArgumentParser:
     check_parser = commands.add_parser(
         "check", help="run the claim checks on other people's labs", description=CHECK_HELP
     )
-    check_parser.add_argument("paths", metavar="PATH", nargs="+", help="a submission: a .py file or a folder")
+    check_parser.add_argument(
+        "paths", metavar="PATH", nargs="+", help="a submission: a .py or .ipynb file, or a folder"
+    )
     check_parser.add_argument(
         "--out", metavar="DIR", default="check-results", help="where reports go (default: %(default)s)"
     )
@@ -216,7 +219,7 @@ def check_usage(args: argparse.Namespace) -> None:
         parser().error("no submission among the paths given (only __pycache__)")
     for path in args.paths:
         if not Path(path).exists():
-            parser().error(f"no submission at {path}: give a .py file or a folder of .py files")
+            parser().error(f"no submission at {path}: give a .py or .ipynb file, or a folder of them")
     if args.adapter and not Path(args.adapter).is_file():
         parser().error(f"no adapter file at {args.adapter}: give a .py file that defines lab(path)")
     if args.gradescope and len(args.paths) != 1:

@@ -15,6 +15,7 @@ import pytest
 
 from nnlab.checks import CheckFailed, all_checks, assert_passed, load_lab
 from nnlab.checks.graders_settings import graded
+from nnlab.checks.lab import LAB_FILES
 from nnlab.checks.registry import Check
 
 
@@ -24,18 +25,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="PATH",
-        help="check this lab (a .py file, or a folder of section scripts blocks.py ... chapter.py) with nnlab's "
-        "claim checks, one test per check, as nnlab check grades it; repeat for more labs. The lab is imported "
-        "into pytest's process: use it for your own code, and nnlab check for code you do not trust.",
+        help="check this lab (a .py file or a notebook, or a folder of section scripts or notebooks blocks.py ... "
+        "chapter.py) with nnlab's claim checks, one test per check, as nnlab check grades it; repeat for more labs. "
+        "The lab is imported into pytest's process: use it for your own code, and nnlab check for code you do not "
+        "trust.",
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for path in map(Path, config.getoption("nnlab_lab")):
-        if not (path.is_dir() or path.is_file() and path.suffix == ".py"):
-            why = "not a .py file" if path.exists() else "no such file or folder"
+        if not (path.is_dir() or path.is_file() and path.suffix in LAB_FILES):
+            why = "not a .py or .ipynb file" if path.exists() else "no such file or folder"
             raise pytest.UsageError(
-                f"--nnlab-lab {path}: {why}; give your lab, a .py file or a folder of section scripts"
+                f"--nnlab-lab {path}: {why}; give your lab, a .py or .ipynb file or a folder of section scripts"
             )
 
 

@@ -16,6 +16,7 @@ from nnlab.checks import all_checks
 from nnlab.checks.graders_settings import GRADERS_SETTINGS, under_graders_settings
 from nnlab.cli import main
 from tests.grading.conftest import EXAMPLES
+from tests.notebooks import notebook_of
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,13 +52,23 @@ def test_k_picks_checks_by_id_a_failure_shows_the_result_and_detail_and_a_missin
 
 
 @pytest.mark.parametrize(
-    ("lab", "why"), [("no/such/lab", "no such file or folder"), ("notes.txt", "not a .py file")], ids=["absent", "txt"]
+    ("lab", "why"),
+    [("no/such/lab", "no such file or folder"), ("notes.txt", "not a .py or .ipynb file")],
+    ids=["absent", "txt"],
 )
 def test_a_lab_path_that_is_no_lab_is_a_usage_error_naming_the_fix(pytester, lab, why):
     pytester.makefile(".txt", notes="my notes")
     run = pytester.runpytest(*PLUGIN, "--nnlab-lab", lab)
     assert run.ret == pytest.ExitCode.USAGE_ERROR
-    assert f"--nnlab-lab {lab}: {why}; give your lab, a .py file or a folder of section scripts" in run.stderr.str()
+    assert f"--nnlab-lab {lab}: {why}; give your lab, a .py or .ipynb file or a folder" in run.stderr.str()
+
+
+def test_a_notebook_lab_is_checked_as_its_script_is(pytester):
+    notebook = notebook_of(PER_ROW_CENTERING / "layers.py", pytester.path / "layers.ipynb")
+    run = pytester.inline_run(*PLUGIN, "--nnlab-lab", str(notebook), "-k", "layers-C1:")
+    passed, skipped, failed = run.listoutcomes()
+    assert [r.head_line for r in failed] == ["layers-C1:centered_layer_subtracts_the_mean_of_the_whole_batch"]
+    assert len(passed) == sum(id_.startswith("C1:") for id_ in CHECK_IDS) - 1 and not skipped
 
 
 def test_each_check_of_each_lab_given_is_one_test_named_after_the_lab_and_the_check(pytester):

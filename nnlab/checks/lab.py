@@ -14,6 +14,7 @@ import importlib.util
 import inspect
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,8 +23,11 @@ import torch
 from torch import nn
 from torch.nn.parameter import is_lazy
 
+from nnlab.checks.notebook import NotebookRun, run_notebook
 from nnlab.checks.roles import FIXED_INPUTS
 
+# a lab's files: scripts, and Jupyter notebooks (nnlab.checks.notebook)
+LAB_FILES = (".py", ".ipynb")
 # Section names are the report's scripts (sections 1 to 5) and the chapter's one.
 SECTIONS = {
     "blocks": "report section 1: layers and blocks",
@@ -90,13 +94,16 @@ class Lab:
     >>> lab = Lab("mine", blocks=my_blocks_module)
     >>> lab.blocks.MLP()          # the section-1 MLP
     >>> lab.layers.MyLinear       # raises RoleMissing: no section 'layers'
+
+    ``notebooks``: what running each of its notebooks dropped and which cells failed (``nnlab.checks.notebook``).
     """
 
-    def __init__(self, name: str, **sections: Any):
+    def __init__(self, name: str, notebooks: Iterable[NotebookRun] = (), **sections: Any):
         unknown = sorted(set(sections) - set(SECTIONS))
         if unknown:
             raise ValueError(f"Lab {name!r}: unknown sections {unknown}; the sections are {sorted(SECTIONS)}.")
         self.name = name
+        self.notebooks = list(notebooks)
         self._sections = sections
 
     def __getattr__(self, section: str) -> Section:
@@ -110,7 +117,7 @@ class Lab:
         The documents' reproductions and the suite's wrong variants are built this way.
         """
         overlaid = {section: _Overlay(self._sections.get(section), roles) for section, roles in sections.items()}
-        return Lab(name, **{**self._sections, **overlaid})
+        return Lab(name, self.notebooks, **{**self._sections, **overlaid})
 
     def __repr__(self) -> str:
         return f"Lab({self.name!r}, sections={sorted(self._sections)})"
@@ -148,10 +155,15 @@ def _takes(function: Any, parameter: str) -> bool:
 
 
 def import_file(path: Path, module_name: str) -> ModuleType:
-    """Import one ``.py`` file as a module of its own (its folder on ``sys.path``, for sibling imports)."""
+    """Import one ``.py`` file as a module of its own (its folder on ``sys.path``, for sibling imports).
+
+    A notebook (``.ipynb``) runs as ``run_notebook`` runs it. What that dropped and which cells failed are not
+    returned: ``load_lab`` keeps them as ``Lab.notebooks``, and an adapter that wants them calls ``run_notebook``."""
+    if path.suffix == ".ipynb":
+        return run_notebook(path, module_name)[0]
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
-        raise ImportError(f"{path} is not a Python file.")
+        raise ImportError(f"{path} is neither a Python file nor a notebook (.ipynb).")
     module = importlib.util.module_from_spec(spec)
     folder = str(path.parent)
     sys.path.insert(0, folder)
@@ -172,32 +184,54 @@ def readable(file: Path) -> None:
         raise FileNotFoundError(f"{file.name} could not be read ({why}): {file}") from None
 
 
-def load_lab(path: str | Path, name: str | None = None) -> Lab:
-    """The lab in ``path``: a folder of one script per section (``blocks.py``, ..., ``chapter.py``) or one file.
+def load_file(file: Path, module_name: str, notebooks: list[NotebookRun]) -> ModuleType:
+    """``file`` as a module: a script imported, or a notebook run (what that dropped and failed joins ``notebooks``)."""
+    if file.suffix != ".ipynb":
+        return import_file(file, module_name)
+    module, run = run_notebook(file, module_name)
+    notebooks.append(run)
+    return module
 
-    A single file (or a folder holding only one) serves every section: its names are looked up for each. This
-    runs the submission's code in this process: for code you do not trust, use
+
+def section_file(folder: Path, section: str) -> Path | None:
+    """The section's script or notebook in ``folder`` (``blocks.py`` or ``blocks.ipynb``), if there is one. A folder
+    holding both is refused, naming them: which one is the submission is not the grader's to guess."""
+    named = [folder / f"{section}{suffix}" for suffix in LAB_FILES if os.path.lexists(folder / f"{section}{suffix}")]
+    if len(named) > 1:
+        raise ValueError(f"{folder} holds both {named[0].name} and {named[1].name}: keep the one to be checked.")
+    for file in named:
+        readable(file)
+    return named[0] if named else None
+
+
+def load_lab(path: str | Path, name: str | None = None) -> Lab:
+    """The lab in ``path``: a folder of one script or notebook per section (``blocks.py`` or ``blocks.ipynb``, ...,
+    ``chapter.py``) or one file, a ``.py`` or an ``.ipynb``.
+
+    A single file (or a folder holding only one) serves every section: its names are looked up for each. A
+    notebook's code cells run in order; a cell that raises is listed in ``Lab.notebooks`` and the rest run (see
+    ``nnlab.checks.notebook``). This runs the submission's code in this process: for code you do not trust, use
     ``nnlab check``, which runs each submission in a process of its own.
     """
     path = Path(path)
     name = name or path.stem
+    notebooks: list[NotebookRun] = []
     if path.is_file():
-        module = import_file(path, f"nnlab_submission_{name}")
-        return Lab(name, **{section: OneFile(module, section) for section in SECTIONS})
+        module = load_file(path, f"nnlab_submission_{name}", notebooks)
+        return Lab(name, notebooks, **{section: OneFile(module, section) for section in SECTIONS})
     if not path.is_dir():
-        raise FileNotFoundError(f"No lab at {path}: give a .py file or a folder of section scripts.")
-    named = {section: path / f"{section}.py" for section in SECTIONS if os.path.lexists(path / f"{section}.py")}
-    for file in named.values():
-        readable(file)
-    scripts = {section: file for section, file in named.items() if file.is_file()}
-    files = sorted(path.glob("*.py"))
+        raise FileNotFoundError(f"No lab at {path}: give a .py or .ipynb file, or a folder of section scripts.")
+    named = {section: section_file(path, section) for section in SECTIONS}
+    scripts = {section: file for section, file in named.items() if file is not None and file.is_file()}
+    files = sorted(file for suffix in LAB_FILES for file in path.glob(f"*{suffix}"))
     if not scripts and len(files) == 1:  # a folder holding one file, as Gradescope hands over an upload of lab.py
         return load_lab(files[0], name)
     if not scripts:
         raise FileNotFoundError(
-            f"{path} holds none of the section scripts {', '.join(f'{s}.py' for s in SECTIONS)}; "
-            "name your files after the sections, or pass an adapter."
+            f"{path} holds none of the section scripts {', '.join(f'{s}.py' for s in SECTIONS)} "
+            "(or notebooks of those names, blocks.ipynb, ...); name your files after the sections, or pass an adapter."
         )
-    return Lab(
-        name, **{section: import_file(file, f"nnlab_submission_{name}_{section}") for section, file in scripts.items()}
-    )
+    modules = {
+        section: load_file(file, f"nnlab_submission_{name}_{section}", notebooks) for section, file in scripts.items()
+    }
+    return Lab(name, notebooks, **modules)

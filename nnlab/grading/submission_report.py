@@ -11,8 +11,12 @@ a JSON Schema in ``nnlab/grading/schemas/report.schema.json``::
 A claim is ``partial`` when some of its checks could not run, for a role the
 submission lacks: its result is then that of the checks that could. nnlab adds
 fields beside those (a claim's title and its checks, the versions, the time,
-what the guard put back, whether it ran in the sandbox) and never changes them
-without raising ``format``.
+what the guard put back, whether it ran in the sandbox, its notebooks) and never changes them without
+raising ``format``. ``notebooks`` lists what running each notebook dropped and which cells failed, ``[]`` for
+scripts::
+
+    "notebooks": [{"file": "blocks.ipynb", "dropped": [{"cell": 2, "line": "%matplotlib inline"}],
+                   "failed_cells": [{"cell": 5, "error": "NameError: ... (blocks.ipynb, cell 5, line 1)"}]}]
 """
 
 import json
@@ -66,6 +70,7 @@ def build_report(checked: Checked) -> dict:
         "restored": checked.restored,
         "sandbox": checked.sandbox,
         "outlived": checked.outlived,
+        "notebooks": checked.notebooks,
         "nnlab": version("nnlab"),
         "torch": torch.__version__,
     }
@@ -105,6 +110,7 @@ def report_markdown(report: dict) -> str:
         lines += ["", f"Put back after loading (the submission had changed them): {', '.join(report['restored'])}."]
     if report["outlived"]:
         lines += ["", f"Still running after its worker, and killed: {'; '.join(report['outlived'])}."]
+    lines += notebooks_markdown(report["notebooks"])
     lines += ["", "| claim | result | claim as the documents make it |", "|---|---|---|"]
     lines += [f"| {c['id']} | {shown_result(c)} | {one_paragraph(c['title'])} |" for c in report["claims"]]
     failing = [check for claim in report["claims"] for check in claim["checks"] if check["result"] in FAILED]
@@ -113,6 +119,23 @@ def report_markdown(report: dict) -> str:
         for check in failing:
             lines += [f"### {check['check']} ({check['result']})", "", "```text", check["detail"].strip(), "```", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def notebooks_markdown(notebooks: list[dict]) -> list[str]:
+    """The report's lines on its notebooks: what was dropped, which cells failed (the rest ran)."""
+    if not notebooks:
+        return []
+    lines = ["", "## Notebooks", ""]
+    lines += ["Code cells run in order; IPython's magics and shell lines are dropped, and a cell that raises is"]
+    lines += ["skipped (the cells after it run). Cells are counted from 1, markdown cells included."]
+    for notebook in notebooks:
+        lines += ["", f"### {notebook['file']}", ""]
+        lines += [f"- cell {entry['cell']}: dropped `{one_paragraph(entry['line'])}`" for entry in notebook["dropped"]]
+        failed = notebook["failed_cells"]
+        lines += [f"- cell {entry['cell']} failed: {one_paragraph(entry['error'])}" for entry in failed]
+        if not notebook["dropped"] and not failed:
+            lines.append("Every code cell ran, none dropped.")
+    return lines
 
 
 def write_report(report: dict, folder: Path, output: bytes) -> None:

@@ -37,6 +37,10 @@ CHECKS_BY_ID = {check.id: check for check in all_checks()}
 FORGED = "wrote into nnlab's result channel a line its worker did not write"
 EVENT_BYTES = 64 << 20  # the longest line the result channel takes: far above a judged check's answers
 OUTPUT_KEPT = 1 << 20  # the first MiB of a submission's output is saved beside its report
+# what the worker says of a submission's notebooks is kept to its first entries, each text to its first characters
+NOTEBOOK_ENTRIES = 100
+NOTEBOOK_TEXT = 500
+MOST_CELLS = 1 << 20  # a cell's number above this is no notebook's
 # the worker's command after the interpreter (tests/grading/test_supervise.py puts a scripted worker in its place)
 WORKER = ["-m", "nnlab.grading.worker"]
 
@@ -69,6 +73,8 @@ class Checked:
     seconds: float = 0.0
     sandbox: str = ""  # whether it ran in the sandbox, in words
     outlived: list[str] = field(default_factory=list)  # processes it started still running after a worker: killed
+    # each notebook run: {"file", "dropped": [{"cell", "line"}], "failed_cells": [{"cell", "error"}]}
+    notebooks: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -330,6 +336,7 @@ def handle(event: dict, attempt: Attempt, checked: Checked, limits: Limits, toke
     if kind == "loaded" and not attempt.loaded:
         attempt.loaded = True
         checked.restored = sorted(set(checked.restored) | set(event["restored"]))
+        checked.notebooks = notebook_facts(event["notebooks"])
         return None
     if kind == "start" and attempt.loaded and attempt.running is None and attempt.expected:
         if event["check"] != attempt.expected[0]:
@@ -367,6 +374,46 @@ def handle(event: dict, attempt: Attempt, checked: Checked, limits: Limits, toke
         attempt.finished = True
         return None
     raise Forged(f"event {kind!r} out of order")
+
+
+def notebook_facts(sent) -> list[dict]:
+    """What the worker says running the submission's notebooks dropped and which cells failed (``NotebookRun``s as
+    dicts), its shape checked, ``Forged`` otherwise, and its size bounded: the first ``NOTEBOOK_ENTRIES`` of each
+    list, the first ``NOTEBOOK_TEXT`` characters of each text."""
+    if not isinstance(sent, list):
+        raise Forged("notebook facts that are not a list")
+    facts = []
+    for notebook in sent[:NOTEBOOK_ENTRIES]:
+        if not isinstance(notebook, dict) or set(notebook) != {"file", "dropped", "failed_cells"}:
+            raise Forged("a notebook's facts other than its file, dropped lines and failed cells")
+        facts.append(
+            {
+                "file": bounded_text(notebook["file"]),
+                "dropped": cell_entries(notebook["dropped"], "line"),
+                "failed_cells": cell_entries(notebook["failed_cells"], "error"),
+            }
+        )
+    return facts
+
+
+def cell_entries(sent, told: str) -> list[dict]:
+    """``[{"cell": <number>, told: <text>}, ...]``, bounded, or ``Forged``."""
+    if not isinstance(sent, list):
+        raise Forged(f"a notebook's {told} entries that are not a list")
+    entries = []
+    for entry in sent[:NOTEBOOK_ENTRIES]:
+        if not isinstance(entry, dict) or set(entry) != {"cell", told}:
+            raise Forged(f"a notebook's entry other than a cell and its {told}")
+        if type(entry["cell"]) is not int or not 1 <= entry["cell"] <= MOST_CELLS:
+            raise Forged(f"a notebook's cell numbered {str(entry['cell'])[:20]}")
+        entries.append({"cell": entry["cell"], told: bounded_text(entry[told])})
+    return entries
+
+
+def bounded_text(sent) -> str:
+    if not isinstance(sent, str):
+        raise Forged(f"a notebook's {type(sent).__name__} where its text belongs")
+    return sent[:NOTEBOOK_TEXT]
 
 
 def stop(worker: subprocess.Popen) -> None:

@@ -8,7 +8,8 @@ costs only what had not been reported. The events, in order::
 
     {"event": "loading"}
     {"event": "error", "error": "<one line>"}             (the submission did not load)
-    {"event": "loaded", "restored": ["torch.allclose", ...]}
+    {"event": "loaded", "restored": ["torch.allclose", ...], "notebooks": [...]}  (what running each notebook
+        dropped and which cells failed: nnlab.checks.notebook.NotebookRun as a dict; [] for scripts)
     {"event": "start", "check": "<id>"}, {"event": "role", "role": "blocks.MLP"} (each role the check
         looks up, once), then {"event": "result", <Result>}, for each check; for a judged check, instead
         of its result, {"event": "answer", "check": "<id>", "answers": [...], "documented": [...]}
@@ -27,7 +28,7 @@ import json
 import os
 import resource
 import sys
-import traceback
+from dataclasses import asdict
 from pathlib import Path
 
 
@@ -61,19 +62,6 @@ class WatchedSection:
         return found
 
 
-def one_line(error: BaseException, submission: Path) -> str:
-    """The error as a grader reads it in a table: type, message, and the submission's line that raised it."""
-    if isinstance(error, SyntaxError):
-        return f"SyntaxError: {error.msg} ({Path(error.filename or '?').name}, line {error.lineno})"
-    if isinstance(error, SystemExit):
-        return f"called sys.exit({error.code!r})"
-    message = " ".join(str(error).split()) or "(no message)"
-    folder = submission if submission.is_dir() else submission.parent
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).is_relative_to(folder)]
-    where = f" ({Path(frames[-1].filename).name}, line {frames[-1].lineno})" if frames else ""
-    return f"{type(error).__name__}: {message}{where}"
-
-
 def load(submission: Path, adapter: str | None):
     from nnlab.checks.lab import Lab, import_file, load_lab
 
@@ -101,6 +89,7 @@ def main(config: dict) -> None:
     import torch
 
     from nnlab.checks import CHECKS, all_checks
+    from nnlab.checks.errors import one_line
     from nnlab.checks.graders_settings import under_graders_settings
     from nnlab.grading.guard import Snapshot, tampering, warm_up, watched_by_the_checks
 
@@ -119,7 +108,7 @@ def main(config: dict) -> None:
     except BaseException as error:  # noqa: BLE001  (anything a submission raises while loading is its error)
         emit(event="error", error=f"could not be loaded: {one_line(error, submission)}")
         return
-    emit(event="loaded", restored=snapshot.restore())
+    emit(event="loaded", restored=snapshot.restore(), notebooks=[asdict(run) for run in lab.notebooks])
     looked_up: set[str] = set()
 
     def report_role(role: str) -> None:

@@ -136,7 +136,7 @@ def test_a_folder_holding_one_file_is_that_file_under_the_name_given(tmp_path):
     (tmp_path / "upload" / "notes.py").write_text("")
     with pytest.raises(FileNotFoundError, match="holds none of the section scripts blocks.py, parameters.py"):
         load_lab(tmp_path / "upload")
-    with pytest.raises(FileNotFoundError, match="No lab at .*nowhere: give a .py file or a folder"):
+    with pytest.raises(FileNotFoundError, match="No lab at .*nowhere: give a .py or .ipynb file, or a folder"):
         load_lab(tmp_path / "nowhere")
 
 

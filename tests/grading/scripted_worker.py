@@ -64,7 +64,7 @@ if script["error"]:
     emit(event="error", error=script["error"])
     misbehave("after error")
     sys.exit()
-emit(event="loaded", restored=script["restored"])
+emit(event="loaded", restored=script["restored"], notebooks=script["notebooks"])
 reported = [check for check in script["checks"] if check[0] not in config["skip"]]
 if script["at"].get("order") == "swapped":
     reported[:2] = reported[1::-1]

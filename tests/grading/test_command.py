@@ -249,7 +249,8 @@ def test_a_partial_pass_shows_how_many_checks_ran_and_scores_no_point():
     checks = [{"check": "L6:a", "result": "pass", "detail": ""}, {"check": "L6:b", "result": "missing", "detail": ""}]
     claim = {"id": "L6", "title": "t", "result": "pass", "detail": "Partial: 1 of 2", "partial": True, "checks": checks}
     report = {"submission": "s", "status": "checked", "error": None, "claims": [claim], "seconds": 1.0}
-    report |= {"restored": [], "outlived": [], "nnlab": "0", "torch": "2", "sandbox": "not sandboxed (--sandbox off)"}
+    report |= {"restored": [], "outlived": [], "notebooks": [], "nnlab": "0", "torch": "2"}
+    report["sandbox"] = "not sandboxed (--sandbox off)"
     (test,) = gradescope_results(report, Course({"L6": Counted()}))["tests"]
     assert (test["score"], test["status"]) == (0.0, "failed")
     assert test["output"].startswith("pass (partial: 1 of 2 checks ran).")

@@ -58,6 +58,7 @@ class Script:
     roles: dict[str, list[str]] = field(default_factory=dict)  # check ID -> the roles it looks up
     error: str | None = None  # the submission's error while loading
     restored: list[str] = field(default_factory=list)
+    notebooks: object = field(default_factory=list)  # what it says of the submission's notebooks, well-formed or not
     printed: str = ""
     seconds_a_check: float = 0.0
     sent: dict[str, dict] = field(default_factory=dict)  # check ID -> the event sent in place of its result
@@ -154,6 +155,28 @@ GOING_WRONG = {
         "tampered",
         FORGED,
     ),
+    # what it says of the submission's notebooks is data of the submission's: a shape other than NotebookRun's is
+    # a line the worker did not write
+    **{
+        f"sends {what}": (Script(notebooks=notebooks), LIMITS, "tampered", FORGED)
+        for what, notebooks in {
+            "notebook facts that are not a list": {"file": "lab.ipynb", "dropped": [], "failed_cells": []},
+            "a notebook's facts with a field of its own": [
+                {"file": "lab.ipynb", "dropped": [], "failed_cells": [], "grade": "pass"}
+            ],
+            "a cell numbered by text": [
+                {"file": "lab.ipynb", "dropped": [{"cell": "2", "line": "%time"}], "failed_cells": []}
+            ],
+            "a cell numbered by a truth value": [
+                {"file": "lab.ipynb", "dropped": [{"cell": True, "line": "%time"}], "failed_cells": []}
+            ],
+            "a cell numbered 0": [{"file": "lab.ipynb", "dropped": [{"cell": 0, "line": "%time"}], "failed_cells": []}],
+            "an error that is not text": [
+                {"file": "lab.ipynb", "dropped": [], "failed_cells": [{"cell": 1, "error": ["NameError"]}]}
+            ],
+            "a file that is not text": [{"file": None, "dropped": [], "failed_cells": []}],
+        }.items()
+    },
     "slow in all": (
         Script(seconds_a_check=0.02),
         Limits(timeout=2, check_timeout=1),
@@ -267,6 +290,30 @@ def test_the_report_tells_each_claim_its_checks_results_and_what_was_put_back(tm
     assert [c for c, t in tests.items() if t["score"] == 0] == [failing, partial]
     assert tests[partial]["output"].startswith(f"pass (partial: {ran} of {ran + 1} checks ran).")
     assert gradescope_results(report, every_claim())["score"] == len(claims) - 2
+
+
+def test_what_the_worker_says_of_notebooks_is_reported_each_list_and_text_cut_to_its_bound(tmp_path):
+    many = [{"cell": number, "error": "NameError: " + "x" * 1000} for number in range(1, 201)]
+    dropped = [{"cell": 2, "line": "%matplotlib inline"}]
+    sent = [{"file": "lab.ipynb", "dropped": dropped, "failed_cells": many}]
+    outcome = checked(tmp_path, Script(notebooks=sent))
+    assert outcome.status == "checked"
+    (kept,) = outcome.notebooks
+    assert (kept["file"], kept["dropped"]) == ("lab.ipynb", dropped)
+    assert kept["failed_cells"] == [
+        {"cell": entry["cell"], "error": entry["error"][: supervise.NOTEBOOK_TEXT]}
+        for entry in many[: supervise.NOTEBOOK_ENTRIES]
+    ]
+    report = build_report(outcome)
+    assert report["notebooks"] == outcome.notebooks
+    markdown = report_markdown(report)
+    assert "## Notebooks" in markdown and "### lab.ipynb\n\n- cell 2: dropped `%matplotlib inline`\n" in markdown
+    assert f"- cell 1 failed: NameError: {'x' * (supervise.NOTEBOOK_TEXT - 11)}\n" in markdown
+
+
+def test_a_lab_of_scripts_has_no_notebooks_in_its_report(tmp_path):
+    report = build_report(checked(tmp_path, Script()))
+    assert report["notebooks"] == [] and "## Notebooks" not in report_markdown(report)
 
 
 def test_nnlab_check_on_a_batch_writes_each_report_the_summary_and_exits_1_for_a_failure(tmp_path, capsys):

@@ -5,9 +5,10 @@ from types import SimpleNamespace
 import pytest
 
 from nnlab.checks import Lab, RoleMissing, all_checks
+from nnlab.checks.errors import one_line
 from nnlab.checks.judged import judgement
 from nnlab.checks.run import Result
-from nnlab.grading.worker import RoleHung, WatchedLab, checked, load, one_line, write_all
+from nnlab.grading.worker import RoleHung, WatchedLab, checked, load, write_all
 
 
 def raised(source: str, folder):

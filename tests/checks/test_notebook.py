@@ -1,0 +1,170 @@
+"""A lab handed in as Jupyter notebooks: loaded in this process (``load_lab``), as a student's own pytest run sees it.
+
+tests/grading/test_notebooks.py checks one through ``nnlab check``."""
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+from nbformat.v4 import new_markdown_cell
+
+from nnlab.checks import all_checks, load_lab, run_check
+from nnlab.checks.lab import import_file
+from tests.checks.helpers import result
+from tests.notebooks import notebook_of, write_notebook
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+SECTIONS_OF_CORRECT_LAB = ("blocks", "parameters", "layers", "fileio", "classifier", "chapter")
+CENTERED_LAYER = (
+    "from torch import nn\n\nclass CenteredLayer(nn.Module):\n    def forward(self, X):\n        return X - X.mean()"
+)
+
+
+def every_result(lab) -> dict[str, tuple[str, str]]:
+    return {check.id: (r.result, r.detail) for check in all_checks() for r in [run_check(check, lab)]}
+
+
+def as_notebooks(lab: Path, target: Path) -> Path:
+    """The lab (a script, or a folder of section scripts) with each script made a notebook of the same name."""
+    if lab.is_file():
+        return notebook_of(lab, target.with_suffix(".ipynb"))
+    target.mkdir()
+    for script in lab.glob("*.py"):
+        notebook_of(script, target / f"{script.stem}.ipynb")
+    return target
+
+
+@pytest.mark.parametrize("example", ["per_row_centering", "parallel_block_on_batch_dim.py"])
+def test_a_notebook_lab_gets_every_checks_result_that_the_same_code_in_scripts_gets(example, tmp_path):
+    scripts = every_result(load_lab(EXAMPLES / example, "student"))
+    lab = load_lab(as_notebooks(EXAMPLES / example, tmp_path / "student"), "student")
+    assert [(run.dropped, run.failed_cells) for run in lab.notebooks] == [([], [])]
+    assert every_result(lab) == scripts
+    assert "fail" in {outcome for outcome, _ in scripts.values()}  # the mistake is caught in both
+
+
+def test_the_correct_lab_as_a_folder_of_section_notebooks_passes_every_check_as_its_scripts_do(tmp_path):
+    """tests/test_claims.py passes the scripts on every check; whole-module save and load (F2) needs the notebook's
+    classes to pickle."""
+    lab = load_lab(as_notebooks(EXAMPLES / "correct_lab", tmp_path / "correct_lab"))
+    assert sorted(run.file for run in lab.notebooks) == sorted(f"{s}.ipynb" for s in SECTIONS_OF_CORRECT_LAB)
+    assert all(run.failed_cells == [] for run in lab.notebooks)
+    failing = {check: detail for check, (outcome, detail) in every_result(lab).items() if outcome != "pass"}
+    assert failing == {}
+
+
+def test_a_cell_that_raises_is_listed_with_its_one_line_error_and_the_cells_after_it_run(tmp_path):
+    path = write_notebook(
+        tmp_path / "lab.ipynb",
+        new_markdown_cell("# Section 3"),  # cell 1: markdown cells count in the numbering
+        "import torch\ntotal = torch.zeros(2).sum()\nratio = 1 / int(total)",
+        "x = (",
+        "import sys\nsys.exit(3)",
+        CENTERED_LAYER,
+    )
+    lab = load_lab(path)
+    assert lab.notebooks[0].failed_cells == [
+        {"cell": 2, "error": "ZeroDivisionError: division by zero (lab.ipynb, cell 2, line 3)"},
+        {"cell": 3, "error": "SyntaxError: '(' was never closed (lab.ipynb, cell 3, line 1)"},
+        {"cell": 4, "error": "called sys.exit(3)"},
+    ]
+    assert result(lab, "C1", "centered_layer_subtracts_the_mean_of_the_whole_batch") == "pass"
+
+
+def test_magics_and_shell_lines_are_dropped_and_listed_and_the_lines_after_them_keep_their_numbers(tmp_path):
+    path = write_notebook(
+        tmp_path / "lab.ipynb",
+        "%matplotlib inline\n!pip install d2l\nimport torch",
+        "\n%%time\nraise RuntimeError('a cell magic's cell is dropped whole, blank lines before it or not')",
+        "if torch.cuda.is_available():\n    !nvidia-smi\n    %env CUDA_VISIBLE_DEVICES=0\nmissing_name",
+        CENTERED_LAYER,
+    )
+    run = load_lab(path).notebooks[0]
+    assert run.dropped == [
+        {"cell": 1, "line": "%matplotlib inline"},
+        {"cell": 1, "line": "!pip install d2l"},
+        {"cell": 2, "line": "%%time"},
+        {"cell": 3, "line": "!nvidia-smi"},
+        {"cell": 3, "line": "%env CUDA_VISIBLE_DEVICES=0"},
+    ]
+    assert run.failed_cells == [
+        {"cell": 3, "error": "NameError: name 'missing_name' is not defined (lab.ipynb, cell 3, line 4)"}
+    ]
+
+
+def test_a_cells_lines_are_pythons_so_a_string_holding_a_unicode_line_separator_stays_whole(tmp_path):
+    run = load_lab(write_notebook(tmp_path / "lab.ipynb", 'note = "a\u2028b"\n!ls\nmissing_name')).notebooks[0]
+    assert (run.dropped, run.failed_cells) == (
+        [{"cell": 1, "line": "!ls"}],
+        [{"cell": 1, "error": "NameError: name 'missing_name' is not defined (lab.ipynb, cell 1, line 3)"}],
+    )
+
+
+def test_cells_saved_out_of_order_fail_where_a_name_is_used_before_its_cell_and_the_roles_defined_are_checked(
+    tmp_path,
+):
+    path = write_notebook(tmp_path / "lab.ipynb", "layer = CenteredLayer()\nlayer(torch.ones(2, 3))", CENTERED_LAYER)
+    lab = load_lab(path)
+    assert lab.notebooks[0].failed_cells == [
+        {"cell": 1, "error": "NameError: name 'CenteredLayer' is not defined (lab.ipynb, cell 1, line 1)"}
+    ]
+    assert result(lab, "C1", "centered_layer_subtracts_the_mean_of_the_whole_batch") == "pass"
+
+
+def test_a_class_a_notebook_defines_pickles_as_one_a_script_defines_does(tmp_path):
+    lab = load_lab(write_notebook(tmp_path / "lab.ipynb", CENTERED_LAYER))
+    layer = lab.layers.CenteredLayer()
+    assert type(pickle.loads(pickle.dumps(layer))) is type(layer)
+
+
+def test_running_out_of_memory_in_a_cell_ends_the_notebook_as_it_ends_a_script(tmp_path):
+    with pytest.raises(MemoryError):
+        load_lab(write_notebook(tmp_path / "lab.ipynb", "raise MemoryError", CENTERED_LAYER))
+
+
+def test_a_folder_holding_one_notebook_is_that_notebook_and_import_file_runs_one_for_an_adapter(tmp_path):
+    write_notebook(tmp_path / "upload" / "lab.ipynb", CENTERED_LAYER)
+    lab = load_lab(tmp_path / "upload", "student")
+    assert (lab.name, lab.layers.CenteredLayer.__name__, lab.notebooks[0].file) == (
+        "student",
+        "CenteredLayer",
+        "lab.ipynb",
+    )
+    assert import_file(tmp_path / "upload" / "lab.ipynb", "adapted").CenteredLayer.__name__ == "CenteredLayer"
+
+
+def test_a_section_as_both_script_and_notebook_is_refused_naming_both(tmp_path):
+    (tmp_path / "layers.py").write_text(CENTERED_LAYER)
+    write_notebook(tmp_path / "layers.ipynb", CENTERED_LAYER)
+    with pytest.raises(ValueError, match="holds both layers.py and layers.ipynb: keep the one to be checked"):
+        load_lab(tmp_path)
+
+
+def test_a_notebook_whose_cells_have_no_ids_or_the_same_one_runs_without_a_warning(tmp_path):
+    """Jupyter saved cells without ids before nbformat 4.5, and a hand-merged notebook repeats them: pytest's
+    warnings-as-errors (this suite's, a student's) must not stop the lab loading."""
+    cell = {"cell_type": "code", "metadata": {}, "source": CENTERED_LAYER, "outputs": [], "execution_count": None}
+    cells = [cell, {**cell, "id": "same"}, {**cell, "id": "same"}]
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
+    (tmp_path / "layers.ipynb").write_text(json.dumps(notebook))
+    assert load_lab(tmp_path).layers.CenteredLayer.__name__ == "CenteredLayer"
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("{", "Notebook does not appear to be JSON"),
+        ("[]", "its JSON is not an object"),
+        (
+            '{"nbformat": 4, "nbformat_minor": 5, "cells": []}',
+            "The notebook is invalid and is missing an expected key: metadata",
+        ),
+        ('{"nbformat": 9, "nbformat_minor": 0}', "Unsupported nbformat version 9"),
+    ],
+    ids=["not JSON", "a list", "no metadata", "unknown version"],
+)
+def test_a_file_that_is_no_notebook_is_refused_naming_it_and_why(text, why, tmp_path):
+    (tmp_path / "layers.ipynb").write_text(text)
+    with pytest.raises(ValueError, match=f"layers.ipynb is not a notebook nbformat can read \\({why}.*save it again"):
+        load_lab(tmp_path)
