@@ -53,7 +53,10 @@ def test_a_report_without_a_published_field_fails_its_schema(where, field):
         (lambda r: r.update(status="finished"), "status"),
         (lambda r: r["claims"][0].update(result="passed"), "result"),
         (lambda r: r["claims"][0].update(partial="no"), "partial"),
-        (lambda r: r.update(notebooks=[{"file": "a.ipynb", "dropped": [], "failed_cells": [{"cell": 0}]}]), "failed_cells"),
+        (
+            lambda r: r.update(notebooks=[{"file": "a.ipynb", "dropped": [], "failed_cells": [{"cell": 0}]}]),
+            "failed_cells",
+        ),
     ],
     ids=["format 2", "an unknown status", "an unknown result", "partial in words", "a failed cell without its error"],
 )
