@@ -508,7 +508,7 @@ def tied_reference(w1, b1, s_w, s_b, w3, b3):
     return forward
 
 
-def reading_computes(parts: dict, X: torch.Tensor, y) -> bool:
+def reading_computes(parts: dict, X: torch.Tensor, y: torch.Tensor | None) -> bool:
     """Whether the reading ``parts`` of the tied net's parameters, S at both positions, computes ``y`` from ``X``."""
     if X.shape[-1] != parts["w1"].shape[1]:  # a reading of another input width
         return False
@@ -704,7 +704,7 @@ def tied_net_uses_stay_identical_while_it_trains(question: dict, found: dict) ->
     moved = [parts for parts in tied if not torch.equal(after[parts["index"]], before[parts["index"]])]
     assert moved, f"after {steps} steps the shared weight has not moved: the run never trained it"
     apart = [copies_apart(parts, before, after) for parts in moved]
-    count, gap = min(apart, key=lambda found: found[1])
+    count, gap = min(apart, key=lambda counted: counted[1])
     assert not gap, (
         f"after {steps} steps the {count} copies of the shared weight differ by up to {gap:.3g}: "
         "the positions are not tied"
