@@ -26,7 +26,6 @@ import math
 import types
 
 import torch
-from hypothesis import strategies as st
 from scipy import stats
 from torch import nn
 from torch.nn import functional as F
@@ -47,11 +46,10 @@ from nnlab.checks.blocks import (
 )
 from nnlab.checks.expect import assert_close
 from nnlab.checks.judged import judged, once
-from nnlab.checks.recorded import Replayed, output_if_taken, record
-from nnlab.checks.registry import check, for_role, statement
+from nnlab.checks.recorded import Replayed, output_if_taken, probe_batch, record
+from nnlab.checks.registry import for_role, statement
 from nnlab.checks.run import note
 from nnlab.checks.sampling import assert_distributed_as, bonferroni, dkw_radius
-from nnlab.checks.strategies import forall
 
 # --- the network the initialisers are applied to ---------------------------------------
 
@@ -495,6 +493,7 @@ def parameters_yield_the_shared_one_once_and_state_dict_lists_both_keys():
 
 TIED_SIZES = ((4, 8), (8, 8), (8, 1))
 LAYER_PARTS = ("w1", "b1", "s_w", "s_b", "w3", "b3")  # tied_reference's arguments
+READING = (*LAYER_PARTS, "index", "transposed")  # what a question holds of a reading
 
 
 def tied_reference(w1, b1, s_w, s_b, w3, b3):
@@ -509,18 +508,23 @@ def tied_reference(w1, b1, s_w, s_b, w3, b3):
     return forward
 
 
-def reading_computes(parts: dict, X: torch.Tensor, y: torch.Tensor) -> bool:
+def reading_computes(parts: dict, X: torch.Tensor, y: torch.Tensor | None) -> bool:
     """Whether the reading ``parts`` of the tied net's parameters, S at both positions, computes ``y`` from ``X``."""
-    return y.shape == (len(X), parts["w3"].shape[0]) and torch.allclose(
-        tied_reference(**{k: parts[k] for k in LAYER_PARTS})(X), y, 1e-5, 1e-6
-    )
+    if X.shape[-1] != parts["w1"].shape[1]:  # a reading of another input width
+        return False
+    with torch.no_grad():
+        expected = tied_reference(**{k: parts[k] for k in LAYER_PARTS})(X)
+    return isinstance(y, torch.Tensor) and y.shape == expected.shape and torch.allclose(expected, y, 1e-5, 1e-6)
 
 
 def tied_layouts(params: list[torch.Tensor]):
     """Every reading of ``params`` as the tied net's layers, by shape alone: a square weight S of width h, a first
-    weight (h, d) and a last (o, h) in either layout, two h-biases and an o-bias (the report's: d 4, h 8, o 1)."""
-    matrices, vectors = [p for p in params if p.dim() == 2], [p for p in params if p.dim() == 1]
-    for s_w, first, last in itertools.permutations(matrices, 3):
+    weight (h, d) and a last (o, h) in either layout, two h-biases and an o-bias (the report's: d 4, h 8, o 1).
+    ``index`` is S's position in ``params``, ``transposed`` whether S is stored (in, out), ``ends`` the first and
+    the last layer's weights' positions."""
+    matrices = [(i, p) for i, p in enumerate(params) if p.dim() == 2]
+    vectors = [p for p in params if p.dim() == 1]
+    for (index, s_w), (at_first, first), (at_last, last) in itertools.permutations(matrices, 3):
         h = s_w.shape[0]
         if s_w.shape != (h, h):
             continue
@@ -531,31 +535,28 @@ def tied_layouts(params: list[torch.Tensor]):
                 if b1.shape == s_b.shape == (h,) and b3.shape == (w3.shape[0],):
                     for transposed in (False, True):
                         parts = {"w1": w1, "b1": b1, "s_w": s_w.T if transposed else s_w, "s_b": s_b, "w3": w3}
-                        yield {**parts, "b3": b3, "shared": s_w, "transposed": transposed}
+                        yield {**parts, "b3": b3, "index": index, "transposed": transposed, "ends": [at_first, at_last]}
 
 
 def tied_sizes(parts: dict) -> tuple[tuple[int, int], ...]:
     return tuple((w.shape[1], w.shape[0]) for w in (parts["w1"], parts["s_w"], parts["w3"]))
 
 
-def tied_arrangements(net: nn.Module, batch: int = 16) -> list[dict[str, torch.Tensor]]:
+def tied_arrangements(net: nn.Module) -> list[dict]:
     """The tied net's parameters in their places, found by behaviour, at its own sizes: each reading of its
-    parameters whose reference (S at both positions) computes net(X) on a batch ``X`` of its input width, with
-    that ``X``; more than one only where dead ReLUs hide the difference.
+    parameters whose reference (S at both positions) computes the net's output on the probe batch of its input
+    width (``nnlab.checks.recorded``'s, so a ``Replayed`` record is read as the net); more than one only where dead
+    ReLUs hide the difference, or square layers start equal.
     """
-    params = list(net.parameters())
-    found, runs = [], {}  # runs: {input width: (X, net(X)) or None where the net refuses that width}
-    with torch.no_grad():
-        for parts in tied_layouts(params):
-            width = parts["w1"].shape[1]
-            if width not in runs:
-                X = torch.randn(batch, width)
-                runs[width] = X, output_if_taken(net, X)
-            X, y = runs[width]
-            if not isinstance(y, torch.Tensor):  # not the width the net takes: another reading of its weights
-                continue
-            if reading_computes(parts, X, y):
-                found.append({**parts, "X": X})
+    params = [p.detach() for p in net.parameters()]
+    outputs: dict[int, torch.Tensor | None] = {}  # by input width; None where the net refuses that width
+    found = []
+    for parts in tied_layouts(params):
+        width = parts["w1"].shape[1]
+        if width not in outputs:
+            outputs[width] = output_if_taken(net, probe_batch(width))
+        if reading_computes(parts, probe_batch(width), outputs[width]):
+            found.append(parts)
     assert found, (
         f"tied_net's parameters, of shapes {[tuple(p.shape) for p in params]}, compute Linear -> ReLU -> S -> ReLU "
         "-> S -> ReLU -> Linear with no one square S at both positions"
@@ -563,62 +564,79 @@ def tied_arrangements(net: nn.Module, batch: int = 16) -> list[dict[str, torch.T
     return found
 
 
-def shared_at_both_positions(net: nn.Module, found: list[dict]) -> list[dict]:
-    """Of the readings ``found``, those whose S the net uses at both positions: with S changed, the net still computes
-    the reference. Several readings fit a net whose square layers start equal (a square first layer initialised as
-    S), and only the one with the shared S passes this; a net whose positions hold two layers has none, and keeps
-    every reading."""
-    kept = []
-    with torch.no_grad():
-        for parts in found:
-            shared, X = parts["shared"], parts["X"]
-            start = shared.clone()
-            shared.add_(0.1)
-            computes = reading_computes(parts, X, net(X))
-            shared.copy_(start)
-            if computes:
-                kept.append(parts)
-    return kept or found
+def tied_net(lab) -> nn.Module:
+    return lab.parameters.tied_net()
 
 
-@check("P5")
-def tied_net_is_4_8_8_8_1_as_the_report_writes_it(lab):
+def tied_sizes_asked(recorded: dict) -> list:
+    """One question: the tied net's own sizes, read from its record; the report's where a reading has them."""
+    found = {tied_sizes(parts) for parts in tied_arrangements(Replayed(recorded))}
+    return [TIED_SIZES if TIED_SIZES in found else min(found)]
+
+
+@judged("P5", ask=tied_sizes_asked, answer=nothing, subject=tied_net, survey=record)
+def tied_net_is_4_8_8_8_1_as_the_report_writes_it(sizes: list, _: None) -> None:
     """tied_net()'s layers have the report's sizes, Linear(4, 8), the shared Linear(8, 8), Linear(8, 1): one check,
     so other sizes cost this one and no property."""
-    found = {tied_sizes(parts) for parts in tied_arrangements(lab.parameters.tied_net())}
-    sizes = TIED_SIZES if TIED_SIZES in found else min(found)
+    sizes = tuple(map(tuple, sizes))
     assert sizes == TIED_SIZES, f"the report's tied_net is 4→8→8→8→1; yours is {arrow((*sizes[:2], *sizes[1:]))}"
 
 
-@check("P5")
-def tied_net_holds_one_shared_square_layer_and_no_more(lab):
+def counts_asked(recorded: dict) -> list[dict]:
+    """One question: the tied net's trainable scalars, from its record, and how many its three layers hold."""
+    net = Replayed(recorded)
+    return [{"count": parameter_count(net), "expected": linear_sizes(*tied_sizes(tied_arrangements(net)[0]))}]
+
+
+@judged("P5", ask=counts_asked, answer=nothing, subject=tied_net, survey=record)
+def tied_net_holds_one_shared_square_layer_and_no_more(counts: dict, _: None) -> None:
     """tied_net()'s parameters are those of its first layer, one shared square layer and its last: the tied layer
     adds its parameters once."""
-    net = lab.parameters.tied_net()
-    sizes = tied_sizes(tied_arrangements(net)[0])
-    count, expected = parameter_count(net), linear_sizes(*sizes)
-    assert count == expected, f"tied_net has {count} parameters; its three layers, one shared, have {expected}"
+    assert counts["count"] == counts["expected"], (
+        f"tied_net has {counts['count']} parameters; its three layers, one shared, have {counts['expected']}"
+    )
 
 
-@check("P5")
-def tied_net_shared_gradient_is_the_sum_of_both_uses(lab):
+def batches_and_readings(recorded: dict) -> list[dict]:
+    """Any batch of the tied net's input width, with the readings of its record's parameters that compute its
+    output (``READING``: S's values and its position among the parameters)."""
+    readings = tied_arrangements(Replayed(recorded))
+    questions = []
+    for width in sorted({parts["w1"].shape[1] for parts in readings}):
+        at_width = [{k: parts[k] for k in READING} for parts in readings if parts["w1"].shape[1] == width]
+        questions += [{"X": X, "readings": at_width} for X in batches_drawn(width)]
+    return questions
+
+
+def gradients_on(net: nn.Module, question: dict) -> list:
+    """Each parameter's gradient (None: it got none) after backward() of the sum of the squares of net(X)."""
+    net.zero_grad()
+    net(question["X"]).square().sum().backward()
+    return [p.grad for p in net.parameters()]
+
+
+def sum_of_both_uses(parts: dict, X: torch.Tensor) -> torch.Tensor:
+    """The gradient of S's weight in the reading ``parts`` that the sum of the squares of its reference's output on
+    ``X`` gives: each use's, as two layers with equal values, added."""
+    leaves = {k: parts[k].detach().clone().requires_grad_(True) for k in LAYER_PARTS}
+    second_w, second_b = (leaves[k].detach().clone().requires_grad_(True) for k in ("s_w", "s_b"))
+    tied_reference(**leaves)(X, second_w, second_b).square().sum().backward()
+    return leaves["s_w"].grad + second_w.grad
+
+
+@judged("P5", ask=batches_and_readings, answer=gradients_on, subject=tied_net, survey=record)
+def tied_net_shared_gradient_is_the_sum_of_both_uses(question: dict, gradients: list) -> None:
     """tied_net() uses one square layer at both positions, and its weight's gradient is the sum of what
     each use contributes.
     """
-    net = lab.parameters.tied_net()
     gaps = []
-    for parts in tied_arrangements(net):
-        X = parts["X"]
-        net.zero_grad()
-        net(X).square().sum().backward()
-        got = parts["shared"].grad
+    for parts in question["readings"]:
+        got = gradients[parts["index"]]
         assert got is not None, "the shared weight got no gradient"
         got = got.T if parts["transposed"] else got
-        leaves = {k: parts[k].detach().clone().requires_grad_(True) for k in LAYER_PARTS}
-        second_w, second_b = (leaves[k].detach().clone().requires_grad_(True) for k in ("s_w", "s_b"))
-        tied_reference(**leaves)(X, second_w, second_b).square().sum().backward()
-        expected = leaves["s_w"].grad + second_w.grad  # the two uses, as two layers with equal values
-        if torch.allclose(got, expected, rtol=1e-4, atol=1e-6):
+        expected = sum_of_both_uses(parts, question["X"])
+        # relative to the gradient's scale: an entry where the two uses cancel keeps the rounding of their size
+        if torch.allclose(got, expected, rtol=1e-4, atol=1e-6 + 1e-5 * expected.abs().max().item()):
             return
         gaps.append((got - expected).abs().max().item())
     raise AssertionError(
@@ -626,41 +644,71 @@ def tied_net_shared_gradient_is_the_sum_of_both_uses(lab):
     )
 
 
-@check("P6")
-def tied_net_uses_stay_identical_while_it_trains(lab):
+TRAINING_ROWS = 32
+
+
+def training_runs(recorded: dict) -> list[dict]:
+    """For 1 to 6 SGD steps: a batch of the tied net's input width, the targets of its output width, and the
+    parameters' values it starts from, its record's."""
+    parts = tied_arrangements(Replayed(recorded))[0]
+    generator = torch.Generator().manual_seed(0)
+    return [
+        {
+            "steps": steps,
+            "X": torch.randn(TRAINING_ROWS, parts["w1"].shape[1], generator=generator),
+            "y": torch.randn(TRAINING_ROWS, parts["w3"].shape[0], generator=generator),
+            "start": recorded["parameters"],
+        }
+        for steps in range(1, 7)
+    ]
+
+
+def trained(net: nn.Module, question: dict) -> dict:
+    """The net's parameters after ``steps`` SGD steps (lr 0.1) on the mean squared error to ``y``, from the values
+    ``start``, and its output on ``X`` after them."""
+    with torch.no_grad():
+        for p, value in zip(net.parameters(), question["start"], strict=True):
+            p.copy_(value)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    for _ in range(question["steps"]):
+        optimizer.zero_grad()
+        F.mse_loss(net(question["X"]), question["y"]).backward()
+        optimizer.step()
+    # the parameters as the steps left them: the forward that gives the output may write to them
+    after = [p.detach().clone() for p in net.parameters()]
+    with torch.no_grad():
+        return {"parameters": after, "output": net(question["X"])}
+
+
+def copies_apart(parts: dict, before: list[torch.Tensor], after: list[torch.Tensor]) -> tuple[int, float]:
+    """The parameters that start equal to the reading's S (S included; its first and last layer, which may be
+    square and start equal to it too, not): how many, and how far apart training took them (0.0: not at all)."""
+    start = before[parts["index"]]
+    copies = [
+        i for i, p in enumerate(before) if i not in parts["ends"] and p.shape == start.shape and torch.equal(p, start)
+    ]
+    return len(copies), max((after[i] - after[parts["index"]]).abs().max().item() for i in copies)
+
+
+@judged("P6", ask=training_runs, answer=trained, subject=tied_net, survey=record)
+def tied_net_uses_stay_identical_while_it_trains(question: dict, found: dict) -> None:
     """After any number of SGD steps on tied_net()'s parameters(), its weights have moved and both
     positions still hold one square layer.
     """
-
-    @forall(steps=st.integers(1, 6))
-    def prop(steps):
-        net = lab.parameters.tied_net()
-        parts = shared_at_both_positions(net, tied_arrangements(net, batch=32))[0]
-        X, y = parts["X"], torch.randn(32, parts["w3"].shape[0])
-        # the shared weight and any copy of it (an untied net made equal at the start): not its reading's first or
-        # last layer, which may be square and start equal to it too
-        ends = {parts["w1"].data_ptr(), parts["w3"].data_ptr()}  # their transposes are views of the same memory
-        squares = [
-            p
-            for p in net.parameters()
-            if p.data_ptr() not in ends and p.shape == parts["shared"].shape and torch.equal(p, parts["shared"])
-        ]
-        before = [p.detach().clone() for p in squares]
-        optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
-        for _ in range(steps):
-            optimizer.zero_grad()
-            F.mse_loss(net(X), y).backward()
-            optimizer.step()
-        moved = [not torch.equal(p, b) for p, b in zip(squares, before)]
-        assert any(moved), f"after {steps} steps the shared weight has not moved: the run never trained it"
-        gaps = [(a - b).abs().max().item() for a, b in itertools.combinations(squares, 2)]
-        assert not any(gaps), (
-            f"after {steps} steps the {len(squares)} copies of the shared weight differ by up to {max(gaps):.3g}: "
-            "the positions are not tied"
-        )
-        tied_arrangements(net)  # and the net still computes one S at both positions
-
-    prop()
+    steps, before, after = question["steps"], question["start"], found["parameters"]
+    tied = [parts for parts in tied_layouts(after) if reading_computes(parts, question["X"], found["output"])]
+    assert tied, (
+        f"after {steps} steps no one square layer at both positions computes tied_net's output: "
+        "the positions are not tied"
+    )
+    moved = [parts for parts in tied if not torch.equal(after[parts["index"]], before[parts["index"]])]
+    assert moved, f"after {steps} steps the shared weight has not moved: the run never trained it"
+    apart = [copies_apart(parts, before, after) for parts in moved]
+    count, gap = min(apart, key=lambda counted: counted[1])
+    assert not gap, (
+        f"after {steps} steps the {count} copies of the shared weight differ by up to {gap:.3g}: "
+        "the positions are not tied"
+    )
 
 
 # --- P7: section 1's MLP, by attribute and by name -----------------------------------------

@@ -8,7 +8,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from nnlab.checks import all_checks, all_statements, run_check, run_statement
-from nnlab.parameters import block1
+from nnlab.checks.parameters import trained
+from nnlab.parameters import block1, tied_net
 from tests.checks.helpers import not_passing, results_of, variant
 
 XAVIER = "xavier_draws_uniform_within_the_fan_bound_of_each_layer"
@@ -322,6 +323,29 @@ def test_p6_fails_a_second_use_frozen_at_construction():
     assert p6_result(StaleSecondUse).result == "fail"
 
 
+class SecondUseCopiedAtEachForward(nn.Module):
+    """Wrong: the second position holds a layer of its own, given the shared one's values at each forward: the
+    positions compute alike, yet the optimizer trains two tensors, each with one use's gradient, apart."""
+
+    def __init__(self):
+        super().__init__()
+        self.first, self.shared, self.second, self.last = (
+            nn.Linear(*sizes) for sizes in ((4, 8), (8, 8), (8, 8), (8, 1))
+        )
+
+    def forward(self, X):
+        with torch.no_grad():
+            self.second.load_state_dict(self.shared.state_dict())
+        h = F.relu(self.shared(F.relu(self.first(X))))
+        return self.last(F.relu(self.second(h)))
+
+
+def test_p6_fails_a_second_layer_given_the_shared_ones_values_at_each_forward_as_the_steps_train_them_apart():
+    result = p6_result(SecondUseCopiedAtEachForward)
+    assert result.result == "fail"
+    assert "the 2 copies of the shared weight differ" in result.detail, result.detail
+
+
 def test_p5_fails_two_separate_layers():
     results = results_of(variant("parameters", tied_net=untied_net), "P5")
     assert results["tied_net_holds_one_shared_square_layer_and_no_more"] == "fail"
@@ -342,6 +366,28 @@ def test_p5_p6_pass_a_functional_tied_net_with_transposed_weights():
     lab = variant("parameters", tied_net=FunctionalTiedNet)
     assert set(results_of(lab, "P5").values()) == {"pass"}
     assert set(results_of(lab, "P6").values()) == {"pass"}
+
+
+@pytest.mark.parametrize("seed", [0, 46, 65])
+def test_p5_gradient_check_passes_a_correct_net_where_its_two_uses_nearly_cancel_to_rounding(seed):
+    # these initialisations give an entry where the uses' gradients cancel, their sum left with their rounding
+    check = next(c for c in all_checks() if c.name == "tied_net_shared_gradient_is_the_sum_of_both_uses")
+    torch.manual_seed(seed)
+    check.function(variant("parameters", tied_net=FunctionalTiedNet))
+
+
+def test_p6_trains_the_net_from_the_values_the_supervisor_sends_not_its_own():
+    net, sent = tied_net(), tied_net()
+    question = {"steps": 2, "X": torch.randn(32, 4), "y": torch.randn(32, 1), "start": list(sent.parameters())}
+    answered = trained(net, question)
+    optimizer = torch.optim.SGD(sent.parameters(), lr=0.1)
+    for _ in range(2):
+        optimizer.zero_grad()
+        F.mse_loss(sent(question["X"]), question["y"]).backward()
+        optimizer.step()
+    for got, expected in zip(answered["parameters"], sent.parameters(), strict=True):
+        torch.testing.assert_close(got, expected.detach())
+    torch.testing.assert_close(answered["output"], sent(question["X"]).detach())
 
 
 def test_p5_the_reports_equal_gradients_are_qualified_by_the_sum_of_both_uses():

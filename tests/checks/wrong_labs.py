@@ -608,6 +608,14 @@ WRONG_LABS: list[WrongLab] = [
         "P6:tied_net_uses_stay_identical_while_it_trains",
     ),
     wrong(
+        "tied_net's second use copied from the shared layer at each forward",
+        "parameters",
+        {"tied_net": test_parameters.SecondUseCopiedAtEachForward},
+        "P5:tied_net_holds_one_shared_square_layer_and_no_more",
+        "P5:tied_net_shared_gradient_is_the_sum_of_both_uses",
+        "P6:tied_net_uses_stay_identical_while_it_trains",
+    ),
+    wrong(
         "MLP with an unregistered output layer",
         "blocks",
         {"MLP": test_parameters.MLPWithUnregisteredOutput},
