@@ -13,7 +13,7 @@ import torch._inductor.config  # noqa: F401  (see CHECK_IDS)
 from hypothesis import settings
 
 from nnlab.checks import all_checks
-from nnlab.checks.graders_settings import GRADERS_SETTINGS, under_graders_settings
+from nnlab.checks.graders_settings import graders_settings, under_graders_settings
 from nnlab.cli import main
 from tests.grading.conftest import EXAMPLES
 from tests.notebooks import notebook_of
@@ -193,12 +193,20 @@ def profile_kept():
 
 @pytest.mark.parametrize("way", WAYS)
 def test_a_lab_that_loads_its_own_hypothesis_profile_is_checked_under_the_graders_settings(pytester, profile_kept, way):
-    lab = pytester.makepyfile(lab=OWN_PROFILE.format(max_examples=GRADERS_SETTINGS.max_examples))
+    lab = pytester.makepyfile(lab=OWN_PROFILE.format(max_examples=graders_settings().max_examples))
     assert results(way, lab, pytester)["C1:centered_layer_subtracts_the_mean_of_the_whole_batch"] == "pass"
 
 
 def test_graders_settings_are_loaded_for_the_block_and_the_profile_before_is_loaded_again():
     before = settings.get_current_profile_name()
     with under_graders_settings():
-        assert settings.default.max_examples == GRADERS_SETTINGS.max_examples and settings.default.derandomize
+        assert settings.default.max_examples == graders_settings().max_examples and settings.default.derandomize
     assert settings.get_current_profile_name() == before
+
+
+def test_the_graders_settings_are_built_anew_so_changing_one_in_place_changes_no_later_check():
+    changed = graders_settings()
+    for name in [name for name in vars(changed) if "max_examples" in name]:  # as code under check could
+        object.__setattr__(changed, name, 1)
+    assert changed.max_examples == 1
+    assert graders_settings().max_examples == 50

@@ -16,29 +16,36 @@ from nnlab.checks.lab import Lab
 from nnlab.checks.registry import Check
 from nnlab.checks.run import Result, run_check
 
-GRADERS_SETTINGS = settings(
-    max_examples=50,
-    derandomize=True,
-    database=None,
-    verbosity=Verbosity.normal,
-    phases=tuple(Phase),
-    stateful_step_count=50,
-    report_multiple_bugs=True,
-    suppress_health_check=[HealthCheck.too_slow],
-    deadline=None,  # building modules is slow, not wrong
-    print_blob=False,
-    backend="hypothesis",
-)
+
+def graders_settings() -> settings:
+    """The settings, built anew at each call from the values written here: a settings object kept between calls
+    could be changed in place by code under check (its attributes are plain instance state, which the guard's
+    snapshot of module namespaces does not see), and the checks after would draw what it chose."""
+    return settings(
+        max_examples=50,
+        derandomize=True,
+        database=None,
+        verbosity=Verbosity.normal,
+        phases=tuple(Phase),
+        stateful_step_count=50,
+        report_multiple_bugs=True,
+        suppress_health_check=[HealthCheck.too_slow],
+        deadline=None,  # building modules is slow, not wrong
+        print_blob=False,
+        backend="hypothesis",
+    )
+
+
 PROFILE = "nnlab-check"
 
 
 @contextmanager
 def under_graders_settings() -> Iterator[None]:
-    """Run the block with ``GRADERS_SETTINGS`` loaded, whatever profile was (a student's own included), and load
+    """Run the block with ``graders_settings()`` loaded, whatever profile was (a student's own included), and load
     that one again after."""
     loaded = settings.get_current_profile_name()
     # registered again each time: code under check may have registered a profile of its own under this name
-    settings.register_profile(PROFILE, GRADERS_SETTINGS)
+    settings.register_profile(PROFILE, graders_settings())
     settings.load_profile(PROFILE)
     try:
         yield

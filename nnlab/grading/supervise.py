@@ -359,6 +359,8 @@ def handle(event: dict, attempt: Attempt, checked: Checked, limits: Limits, toke
             result = Result(**event)
             if result.check != check.id or result.result not in RESULTS:
                 raise Forged(f"a result for {result.check!r} while {attempt.running!r} ran")
+            if result.claim != check.claim:  # a check's claim is the registry's, never the worker's word
+                raise Forged(f"a result of {check.id!r} given to claim {str(result.claim)[:20]!r}")
             if check.probe is not None and result.result != "missing":  # its verdict is reached here, not there
                 raise Forged(f"a verdict on the judged check {check.id!r}")
         if OUT_OF_MEMORY.search(result.detail):  # decided here: this worker stops, a fresh one goes on

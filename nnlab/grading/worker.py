@@ -177,4 +177,8 @@ def checked(check, lab) -> dict:
 
 
 if __name__ == "__main__":
-    main(json.loads(sys.stdin.readline()))
+    # run as nnlab.grading.worker, not as __main__: main's globals (checked, write_all) are then a module of nnlab's,
+    # which the guard puts back after loading and re-checks before each check; __main__'s it leaves alone
+    from nnlab.grading import worker
+
+    worker.main(json.loads(sys.stdin.readline()))

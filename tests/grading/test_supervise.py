@@ -143,6 +143,13 @@ GOING_WRONG = {
         "tampered",
         FORGED,
     ),
+    # a check's claim is the registry's: a result moved to another claim (to hide a failure there) is forged
+    "gives a result to another claim": (
+        Script(sent={FIRST: {"event": "result", "check": FIRST, "claim": "T20", "result": "missing", "detail": ""}}),
+        LIMITS,
+        "tampered",
+        FORGED,
+    ),
     "answers a check that is not judged": (
         Script(sent={FIRST: {"event": "answer", "check": FIRST, "answers": []}}),
         LIMITS,

@@ -153,6 +153,21 @@ CHEATS = {
         " + '\\n').encode()))\n"
         "    raise KeyboardInterrupt\n"
     ),
+    # the worker's function that runs each check, replaced where main() finds it: a failing check of the three
+    # claims reported as a missing role of another claim's (T20's), so the three look passed
+    "checked replaced": (
+        "def forged(real):\n"
+        "    def checked(check, lab):\n"
+        "        if check.claim in ('L3', 'L7', 'C1'):\n"
+        "            return {'event': 'result', 'check': check.id, 'claim': 'T20', 'result': 'missing', 'detail': ''}\n"
+        "        return real(check, lab)\n"
+        "    return checked\n"
+        "def on_first_call():\n"
+        "    for name in ('__main__', 'nnlab.grading.worker'):\n"
+        "        if hasattr(sys.modules.get(name), 'checked'):\n"
+        "            sys.modules[name].checked = forged(sys.modules[name].checked)\n"
+        "on_first_call()\n"
+    ),
     "lying tensor": (
         "class Agreeable(torch.Tensor):\n"
         "    @classmethod\n"
@@ -286,6 +301,7 @@ CAUGHT = {
     "checks swapped": "(Forged: a verdict on the judged check 'L3:",
     "atexit after KeyboardInterrupt": "KeyboardInterrupt at atexit_after_KeyboardInterrupt.py:",
     "lying tensor": "a Agreeable, a subclass of torch.Tensor",
+    "checked replaced": "nnlab.grading.worker.checked",  # put back after loading, or seen changed before a check
 }
 
 
