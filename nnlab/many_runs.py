@@ -86,10 +86,11 @@ class StackedMLP(nn.Module):
         of what ``nn.Dropout``'s ``bernoulli_`` does here, per element.)
         """
         widths = [weight.shape[2] for weight in self.weights[:-1]]
-        device = self.weights[0].device
-        draws = torch.stack([torch.rand(batch, sum(widths), generator=g, device=device) for g in self.generators])
+        draws = self.weights[0].new_empty(self.runs, batch, sum(widths))
+        for run_draws, generator in zip(draws, self.generators):
+            run_draws.uniform_(generator=generator)  # in place: no copy into the stack
         keep = 1 - self.dropout
-        return list(((draws < keep) / keep).split(widths, dim=2))
+        return list(draws.lt_(keep).mul_(1 / keep).split(widths, dim=2))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 3 or x.shape[0] != self.runs:
