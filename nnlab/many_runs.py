@@ -14,6 +14,8 @@ What keeps a run independent of what trains beside it:
 - its dropout masks come from a generator of its own (``torch.vmap``'s
   randomness would draw every run's masks from one stream, so a run would
   depend on its neighbours; that is why this is ``bmm`` and not ``vmap``);
+  on a GPU, from a Philox stream keyed by a seed drawn from that generator,
+  every run's masks in one launch per step (``nnlab.philox_masks``);
 - it is evaluated alone, as a plain ``FashionMLP`` (``StackedMLP.unstack``).
 
 ``train_many`` returns one ``History`` per run, the numbers ``train``
@@ -64,6 +66,7 @@ class StackedMLP(nn.Module):
         if self.dropout > 0 and (dropout_generators is None or len(dropout_generators) != len(models)):
             raise ValueError("StackedMLP with dropout needs one dropout generator per model (dropout_generators).")
         self.generators = list(dropout_generators or [])
+        self.philox_seeds, self.philox_drawn = None, 0  # philox_masks's stream: each run's seed, numbers drawn
         layers = [[m for m in model.modules() if isinstance(m, nn.Linear)] for model in models]
         self.weights = nn.ParameterList(
             torch.stack([run[i].weight.detach().T for run in layers]) for i in range(len(layers[0]))
@@ -83,14 +86,37 @@ class StackedMLP(nn.Module):
         Run ``r``'s masks come from its own generator, one uniform draw per
         hidden unit, so they are the same whatever trains beside it: ``1 / (1 - p)``
         where the draw falls below ``1 - p``, else 0. (Uniform draws cost a third
-        of what ``nn.Dropout``'s ``bernoulli_`` does here, per element.)
+        of what ``nn.Dropout``'s ``bernoulli_`` does here, per element.) Every
+        layer's masks are one draw: on a GPU one launch for all runs, on the CPU
+        one call per run.
         """
         widths = [weight.shape[2] for weight in self.weights[:-1]]
-        draws = self.weights[0].new_empty(self.runs, batch, sum(widths))
+        draw = self.philox_masks if self.weights[0].is_cuda else self.uniform_masks
+        return list(draw(batch, sum(widths)).split(widths, dim=2))
+
+    def uniform_masks(self, batch: int, width: int) -> torch.Tensor:
+        """``(R, batch, width)`` masks, run ``r``'s from ``self.generators[r]``'s uniform draws: one call per run."""
+        draws = self.weights[0].new_empty(self.runs, batch, width)
         for run_draws, generator in zip(draws, self.generators):
             run_draws.uniform_(generator=generator)  # in place: no copy into the stack
         keep = 1 - self.dropout
-        return list(draws.lt_(keep).mul_(1 / keep).split(widths, dim=2))
+        return draws.lt_(keep).mul_(1 / keep)
+
+    def philox_masks(self, batch: int, width: int) -> torch.Tensor:
+        """``(R, batch, width)`` masks on a GPU, every run's in one launch (``nnlab.philox_masks``).
+
+        Run ``r`` draws from a Philox stream keyed by one seed drawn from ``self.generators[r]`` at its first
+        masks, and continues where its last masks ended: the same masks whatever trains beside it.
+        """
+        from nnlab.philox_masks import keep_masks  # Triton: only where CUDA is
+
+        if self.philox_seeds is None:
+            self.philox_seeds = torch.cat(
+                [torch.randint(2**62, (1,), generator=g, device=g.device) for g in self.generators]
+            )
+        masks = keep_masks(self.philox_seeds, self.philox_drawn, (batch, width), 1 - self.dropout)
+        self.philox_drawn += batch * width
+        return masks
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 3 or x.shape[0] != self.runs:
