@@ -6,7 +6,7 @@ from torch import nn
 
 from nnlab import TensorDot
 from nnlab.classifier import FashionMLP
-from nnlab.experiment import CONFIGS, run
+from nnlab.experiment import CONFIGS, run, run_many
 from nnlab.fileio import load_module, save_module
 from nnlab.many_runs import StackedMLP
 from nnlab.tensordot import CUDA_OUTER_LIMIT_WITH_GRAD, FORMULATIONS, OUTER_LIMIT, choose
@@ -69,6 +69,17 @@ def test_a_cuda_graph_trains_as_the_eager_steps_do(fake, recipe):
     # float32 histories: the per-epoch sums are float32 on the device
     torch.testing.assert_close(torch.tensor([*graphed_history.values()]), torch.tensor([*eager_history.values()]))
     torch.testing.assert_close(graphed_weights, eager_weights)
+
+
+def test_batched_runs_on_cuda_follow_train_one_by_one(fake):
+    """The hand-written SGD step (nnlab.many_runs._sgd_step) on the GPU's kernels, against autograd's."""
+    data = fake.to("cuda")
+    recipe = Recipe(epochs=2, batch_size=32, lr=0.05)
+    seeds = [5, 6, 7]
+    batched = run_many(CONFIGS["relu"], data, seeds, recipe)
+    for seed, history in zip(seeds, batched, strict=True):
+        expected = run(CONFIGS["relu"], data, seed, recipe)
+        torch.testing.assert_close(torch.tensor(history.train_loss), torch.tensor(expected.train_loss))
 
 
 def test_auto_picks_cuda():
