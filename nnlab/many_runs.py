@@ -249,13 +249,15 @@ def _train_stacked(models, data, seeds, recipe, dropout_generators, progress, re
     # plain SGD, the report's, is differentiated and applied by hand (_sgd_step: fewer passes over the weights);
     # Adam, and SGD under a schedule, go through autograd and torch's optimizer
     by_hand = recipe.optimizer == "sgd" and recipe.schedule is None
-    optimizer = None if by_hand else recipe.optimizer_for(stacked.parameters())
-    momenta = [(torch.zeros_like(w), torch.zeros_like(b)) for w, b in zip(stacked.weights, stacked.biases)]
     orders = [torch.Generator(device=device).manual_seed(seed) for seed in seeds]
     images, labels = data.train.images, data.train.labels
     n, runs = len(labels), stacked.runs
     batches = -(-n // recipe.batch_size)
-    scheduler = None if by_hand else recipe.scheduler_for(optimizer, batches)
+    if by_hand:
+        momenta = [(torch.zeros_like(w), torch.zeros_like(b)) for w, b in zip(stacked.weights, stacked.biases)]
+    else:
+        optimizer = recipe.optimizer_for(stacked.parameters())
+        scheduler = recipe.scheduler_for(optimizer, batches)
     loss_sum = torch.zeros(runs, device=device)
     correct = torch.zeros(runs, dtype=torch.int64, device=device)
 
@@ -272,6 +274,8 @@ def _train_stacked(models, data, seeds, recipe, dropout_generators, progress, re
             optimizer.zero_grad(set_to_none=True)
             loss.sum().backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
         loss_sum.add_(loss.detach())
         correct.add_((logits.argmax(2) == y).sum(1))
 
@@ -284,8 +288,6 @@ def _train_stacked(models, data, seeds, recipe, dropout_generators, progress, re
             order = torch.stack([torch.randperm(n, generator=g, device=device) for g in orders])
             for batch in order.split(recipe.batch_size, dim=1):
                 step(batch)
-                if scheduler is not None:
-                    scheduler.step()
             trained = stacked.unstack()
             for history, model, run_loss, run_correct in zip(histories, trained, loss_sum.tolist(), correct.tolist()):
                 history.train_loss.append(run_loss / batches)
