@@ -24,6 +24,8 @@ LAB_TARGET = 1.6  # the lab's training against its float32 products floor (issue
 CHECK_GROUP, CHECK_TARGET = "nnlab check, report sections 1-3, --jobs 1", 30.0  # seconds for one submission
 FAST_RECIPE_GROUP = "report's architecture to 0.88 test accuracy, cpu"
 CUDA_RECIPE_GROUP = "report's recipe, 10 epochs, cuda"
+CUDA_LAB_GROUP = "the lab's training, 10 seeds per configuration, cuda"
+CUDA_MASKS_GROUP = "an epoch's dropout masks, 10 runs, cuda"
 # (group, seconds, test accuracy): a whole training run's targets, the fastest candidate's time and its accuracy
 RUN_TARGETS = [(FAST_RECIPE_GROUP, 5.0, 0.88), (CUDA_RECIPE_GROUP, 1.0, 0.87)]
 

@@ -10,6 +10,8 @@
 - One epoch of one model (``train``) against that model's products, beside the
   report's ``DataLoader`` + ``ToTensor`` loop.
 - The report's 10 epochs on a GPU, eager against CUDA graphs.
+- The lab on a GPU, and its dropout masks: each run's generator called in turn
+  against every run's masks in one launch (``nnlab.philox_masks``).
 
 ``python benchmarks/saved_runs.py`` prints the ratios and checks the targets.
 """
@@ -20,11 +22,19 @@ from functools import partial
 
 import pytest
 import torch
-from saved_runs import CUDA_RECIPE_GROUP, EPOCH_GROUP, FAST_RECIPE_GROUP, LAB_GROUP
+from saved_runs import (
+    CUDA_LAB_GROUP,
+    CUDA_MASKS_GROUP,
+    CUDA_RECIPE_GROUP,
+    EPOCH_GROUP,
+    FAST_RECIPE_GROUP,
+    LAB_GROUP,
+)
 from torch import nn
 
 from nnlab.classifier import FashionMLP
 from nnlab.experiment import CONFIGS, run_experiment, seeds_from
+from nnlab.many_runs import StackedMLP
 from nnlab.training import FAST_RECIPE, REPORT_RECIPE, Recipe, matmul_precision, train
 
 LAB_SEEDS = 10  # nnlab lab's default
@@ -224,3 +234,41 @@ def test_report_recipe_on_cuda(benchmark, fashion, candidate, cuda_graph, precis
 
     history = benchmark.pedantic(run, rounds=2, iterations=1, warmup_rounds=1)
     benchmark.extra_info["test_acc"] = history.test_acc[-1]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_lab_on_cuda(benchmark, fashion):
+    """``test_lab`` on a GPU: every configuration, 10 seeds each, each configuration's seeds batched."""
+    benchmark.group = CUDA_LAB_GROUP
+    benchmark.extra_info.update(candidate="lab")
+    data = fashion.to("cuda")
+    recipe = Recipe(epochs=lab_epochs(benchmark))
+
+    def run():
+        runs = run_experiment(data, CONFIGS, seeds_from(LAB_SEEDS), recipe)
+        torch.cuda.synchronize()
+        return runs
+
+    benchmark.pedantic(run, rounds=1, iterations=1, warmup_rounds=1)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("draw", ["uniform_masks", "philox_masks"])
+def test_dropout_masks_on_cuda(benchmark, fashion, draw):
+    """An epoch's dropout masks for the lab's 10 runs of the dropout configuration (938 steps of 64, both hidden layers
+    in one draw): one generator call per run, or one launch for every run."""
+    benchmark.group = CUDA_MASKS_GROUP
+    benchmark.extra_info.update(candidate=draw)
+    config = CONFIGS["relu_dropout"]
+    seeds = seeds_from(LAB_SEEDS)
+    models = [config.build().cuda() for _ in seeds]
+    stacked = StackedMLP(models, [torch.Generator(device="cuda").manual_seed(seed) for seed in seeds])
+    masks = getattr(stacked, draw)
+    steps = -(-len(fashion.train) // REPORT_RECIPE.batch_size)
+
+    def run():
+        for _ in range(steps):
+            masks(REPORT_RECIPE.batch_size, sum(config.hidden))
+        torch.cuda.synchronize()
+
+    benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1)

@@ -14,6 +14,8 @@ What keeps a run independent of what trains beside it:
 - its dropout masks come from a generator of its own (``torch.vmap``'s
   randomness would draw every run's masks from one stream, so a run would
   depend on its neighbours; that is why this is ``bmm`` and not ``vmap``);
+  on a GPU, from a Philox stream keyed by a seed drawn from that generator,
+  every run's masks in one launch per step (``nnlab.philox_masks``);
 - it is evaluated alone, as a plain ``FashionMLP`` (``StackedMLP.unstack``).
 
 ``train_many`` returns one ``History`` per run, the numbers ``train``
@@ -64,6 +66,7 @@ class StackedMLP(nn.Module):
         if self.dropout > 0 and (dropout_generators is None or len(dropout_generators) != len(models)):
             raise ValueError("StackedMLP with dropout needs one dropout generator per model (dropout_generators).")
         self.generators = list(dropout_generators or [])
+        self.philox_seeds, self.philox_drawn = None, 0  # philox_masks's stream: each run's seed, numbers drawn
         layers = [[m for m in model.modules() if isinstance(m, nn.Linear)] for model in models]
         self.weights = nn.ParameterList(
             torch.stack([run[i].weight.detach().T for run in layers]) for i in range(len(layers[0]))
@@ -83,13 +86,37 @@ class StackedMLP(nn.Module):
         Run ``r``'s masks come from its own generator, one uniform draw per
         hidden unit, so they are the same whatever trains beside it: ``1 / (1 - p)``
         where the draw falls below ``1 - p``, else 0. (Uniform draws cost a third
-        of what ``nn.Dropout``'s ``bernoulli_`` does here, per element.)
+        of what ``nn.Dropout``'s ``bernoulli_`` does here, per element.) Every
+        layer's masks are one draw: on a GPU one launch for all runs, on the CPU
+        one call per run.
         """
         widths = [weight.shape[2] for weight in self.weights[:-1]]
-        device = self.weights[0].device
-        draws = torch.stack([torch.rand(batch, sum(widths), generator=g, device=device) for g in self.generators])
+        draw = self.philox_masks if self.weights[0].is_cuda else self.uniform_masks
+        return list(draw(batch, sum(widths)).split(widths, dim=2))
+
+    def uniform_masks(self, batch: int, width: int) -> torch.Tensor:
+        """``(R, batch, width)`` masks, run ``r``'s from ``self.generators[r]``'s uniform draws: one call per run."""
+        draws = self.weights[0].new_empty(self.runs, batch, width)
+        for run_draws, generator in zip(draws, self.generators):
+            run_draws.uniform_(generator=generator)  # in place: no copy into the stack
         keep = 1 - self.dropout
-        return list(((draws < keep) / keep).split(widths, dim=2))
+        return draws.lt_(keep).mul_(1 / keep)
+
+    def philox_masks(self, batch: int, width: int) -> torch.Tensor:
+        """``(R, batch, width)`` masks on a GPU, every run's in one launch (``nnlab.philox_masks``).
+
+        Run ``r`` draws from a Philox stream keyed by one seed drawn from ``self.generators[r]`` at its first
+        masks, and continues where its last masks ended: the same masks whatever trains beside it.
+        """
+        from nnlab.philox_masks import keep_masks  # Triton: only where CUDA is
+
+        if self.philox_seeds is None:
+            self.philox_seeds = torch.cat(
+                [torch.randint(2**62, (1,), generator=g, device=g.device) for g in self.generators]
+            )
+        masks = keep_masks(self.philox_seeds, self.philox_drawn, (batch, width), 1 - self.dropout)
+        self.philox_drawn += batch * width
+        return masks
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 3 or x.shape[0] != self.runs:
@@ -122,6 +149,59 @@ class StackedMLP(nn.Module):
 
     def extra_repr(self) -> str:
         return f"runs={self.runs}, hidden={self.hidden}, activation={self.activation!r}, dropout={self.dropout}"
+
+
+# each activation's backward as autograd computes it: from the gradient of its output and the output itself
+ACTIVATION_BACKWARDS = {
+    "relu": lambda grad, output: torch.ops.aten.threshold_backward(grad, output, 0),
+    "sigmoid": torch.ops.aten.sigmoid_backward,
+    "tanh": torch.ops.aten.tanh_backward,
+}
+
+
+def _sgd_step(
+    stacked: StackedMLP, x: torch.Tensor, y: torch.Tensor, lr: float, momentum: float, momenta: list
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step of SGD with momentum for every run, differentiated by hand; returns the logits and each run's mean loss.
+
+    The arithmetic of autograd and ``torch.optim.SGD`` (to float32 rounding), in fewer passes over memory:
+    each layer's weight gradient is never written, its product accumulates straight into the momentum
+    (``m = momentum * m + x^T grad``, one ``baddbmm_``), and the update is one ``add_`` per parameter.
+    ``momenta`` holds each layer's ``(weight, bias)`` momentum, zero before the first step, where
+    ``momentum * 0 + grad`` is SGD's first ``m = grad``.
+    """
+    with torch.no_grad():
+        masks = stacked.dropout_masks(x.shape[1]) if stacked.dropout > 0 else None
+        inputs, activations = [], []
+        last = len(stacked.weights) - 1
+        for index, (weight, bias) in enumerate(zip(stacked.weights, stacked.biases)):
+            inputs.append(x)
+            x = torch.baddbmm(bias, x, weight)
+            if index < last:
+                x = stacked.act(x)
+                activations.append(x)
+                if masks is not None:
+                    x = x * masks[index]
+        logits, size = x, x.shape[1]
+        log_probs = logits.log_softmax(2)
+        targets = y.unsqueeze(2)
+        loss = -log_probs.gather(2, targets).squeeze(2).mean(1)
+        # the gradient of the runs' summed mean losses: (softmax - one-hot) / batch size
+        grad = log_probs.exp_().scatter_add_(2, targets, torch.full_like(targets, -1, dtype=x.dtype)).div_(size)
+        for index in reversed(range(len(inputs))):
+            weight, bias = stacked.weights[index], stacked.biases[index]
+            weight_momentum, bias_momentum = momenta[index]
+            if index > 0:
+                input_grad = torch.bmm(grad, weight.transpose(1, 2))  # through the weight before its update
+            weight_momentum.baddbmm_(inputs[index].transpose(1, 2), grad, beta=momentum)
+            bias_momentum.mul_(momentum).add_(grad.sum(1, keepdim=True))
+            weight.add_(weight_momentum, alpha=-lr)
+            bias.add_(bias_momentum, alpha=-lr)
+            if index > 0:
+                if masks is not None:
+                    input_grad.mul_(masks[index - 1])
+                grad = ACTIVATION_BACKWARDS[stacked.activation](input_grad, activations[index - 1])
+    return logits, loss
 
 
 def _architecture(model: FashionMLP) -> tuple:
@@ -166,12 +246,18 @@ def _train_stacked(models, data, seeds, recipe, dropout_generators, progress, re
     if any(p.device != device for model in models for p in model.parameters()):
         raise ValueError(f"train_many: the data is on {device}; move every model there.")
     stacked = StackedMLP(models, dropout_generators).to(device)
-    optimizer = recipe.optimizer_for(stacked.parameters())
+    # plain SGD, the report's, is differentiated and applied by hand (_sgd_step: fewer passes over the weights);
+    # Adam, and SGD under a schedule, go through autograd and torch's optimizer
+    by_hand = recipe.optimizer == "sgd" and recipe.schedule is None
     orders = [torch.Generator(device=device).manual_seed(seed) for seed in seeds]
     images, labels = data.train.images, data.train.labels
     n, runs = len(labels), stacked.runs
     batches = -(-n // recipe.batch_size)
-    scheduler = recipe.scheduler_for(optimizer, batches)
+    if by_hand:
+        momenta = [(torch.zeros_like(w), torch.zeros_like(b)) for w, b in zip(stacked.weights, stacked.biases)]
+    else:
+        optimizer = recipe.optimizer_for(stacked.parameters())
+        scheduler = recipe.scheduler_for(optimizer, batches)
     loss_sum = torch.zeros(runs, device=device)
     correct = torch.zeros(runs, dtype=torch.int64, device=device)
 
@@ -179,12 +265,17 @@ def _train_stacked(models, data, seeds, recipe, dropout_generators, progress, re
         size = batch.shape[1]
         x = images.index_select(0, batch.flatten()).view(runs, size, -1)
         y = labels.index_select(0, batch.flatten()).view(runs, size)
-        logits = stacked(x)
-        losses = nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").view(runs, size)
-        loss = losses.mean(1)  # each run's own mean loss; their sum gives each run its own gradient
-        optimizer.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        optimizer.step()
+        if by_hand:
+            logits, loss = _sgd_step(stacked, x, y, recipe.lr, recipe.momentum, momenta)
+        else:
+            logits = stacked(x)
+            losses = nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").view(runs, size)
+            loss = losses.mean(1)  # each run's own mean loss; their sum gives each run its own gradient
+            optimizer.zero_grad(set_to_none=True)
+            loss.sum().backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
         loss_sum.add_(loss.detach())
         correct.add_((logits.argmax(2) == y).sum(1))
 
@@ -197,8 +288,6 @@ def _train_stacked(models, data, seeds, recipe, dropout_generators, progress, re
             order = torch.stack([torch.randperm(n, generator=g, device=device) for g in orders])
             for batch in order.split(recipe.batch_size, dim=1):
                 step(batch)
-                if scheduler is not None:
-                    scheduler.step()
             trained = stacked.unstack()
             for history, model, run_loss, run_correct in zip(histories, trained, loss_sum.tolist(), correct.tolist()):
                 history.train_loss.append(run_loss / batches)

@@ -6,8 +6,9 @@ from torch import nn
 
 from nnlab import TensorDot
 from nnlab.classifier import FashionMLP
-from nnlab.experiment import CONFIGS, run
+from nnlab.experiment import CONFIGS, run, run_many
 from nnlab.fileio import load_module, save_module
+from nnlab.many_runs import StackedMLP
 from nnlab.tensordot import CUDA_OUTER_LIMIT_WITH_GRAD, FORMULATIONS, OUTER_LIMIT, choose
 from nnlab.training import Recipe, pick_device, train
 
@@ -70,6 +71,17 @@ def test_a_cuda_graph_trains_as_the_eager_steps_do(fake, recipe):
     torch.testing.assert_close(graphed_weights, eager_weights)
 
 
+def test_batched_runs_on_cuda_follow_train_one_by_one(fake):
+    """The hand-written SGD step (nnlab.many_runs._sgd_step) on the GPU's kernels, against autograd's."""
+    data = fake.to("cuda")
+    recipe = Recipe(epochs=2, batch_size=32, lr=0.05)
+    seeds = [5, 6, 7]
+    batched = run_many(CONFIGS["relu"], data, seeds, recipe)
+    for seed, history in zip(seeds, batched, strict=True):
+        expected = run(CONFIGS["relu"], data, seed, recipe)
+        torch.testing.assert_close(torch.tensor(history.train_loss), torch.tensor(expected.train_loss))
+
+
 def test_auto_picks_cuda():
     assert pick_device() == torch.device("cuda")
 
@@ -77,3 +89,30 @@ def test_auto_picks_cuda():
 def test_a_module_saved_on_cuda_loads_onto_the_cpu(tmp_path):
     path = save_module(nn.Linear(2, 1).cuda(), tmp_path / "module.pt")
     assert load_module(path, trusted=True).weight.device == torch.device("cpu")
+
+
+def _cuda_stack(seeds: list[int]) -> StackedMLP:
+    """The relu_dropout configuration's runs for ``seeds``, stacked on the GPU, each with a dropout generator of its
+    own seeded with its seed."""
+    models = [FashionMLP((256, 128), "relu", dropout=0.3).cuda() for _ in seeds]
+    return StackedMLP(models, [torch.Generator(device="cuda").manual_seed(seed) for seed in seeds])
+
+
+def test_batched_dropout_masks_on_cuda_take_one_launch_per_step_for_every_run_and_layer():
+    stacked = _cuda_stack(list(range(10)))
+    stacked.dropout_masks(64)  # the first masks also draw each run's Philox seed
+    torch.cuda.synchronize()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as profile:
+        stacked.dropout_masks(64)
+        torch.cuda.synchronize()
+    kernels = [event.name for event in profile.events() if event.device_type == torch.autograd.DeviceType.CUDA]
+    assert len(kernels) == 1 and "_keep_masks" in kernels[0]
+
+
+def test_a_runs_cuda_dropout_masks_are_the_same_alone_and_among_others():
+    among, alone = _cuda_stack([3, 4, 5]), _cuda_stack([4])
+    for _ in range(2):  # the second masks continue each run's stream
+        masks_among, masks_alone = among.dropout_masks(32), alone.dropout_masks(32)
+        for layer_among, layer_alone in zip(masks_among, masks_alone, strict=True):
+            assert torch.equal(layer_among[1], layer_alone[0])
+            assert not torch.equal(layer_among[0], layer_among[2])

@@ -1,6 +1,7 @@
 """Report section 5 over many seeds: the batched trainer (``nnlab.many_runs``) against the one-model ``train``."""
 
 import copy
+from dataclasses import replace
 
 import pytest
 import torch
@@ -96,12 +97,17 @@ def test_a_runs_history_is_the_same_alone_and_among_30(config):
     assert among[0] != among[1]
 
 
-def test_batched_runs_follow_train_one_by_one_from_the_same_seed():
+@pytest.mark.parametrize(
+    "recipe",
+    [SHORT, replace(SHORT, schedule="onecycle"), replace(SHORT, optimizer="adam", lr=1e-3)],
+    ids=["sgd_by_hand", "sgd_with_a_schedule_through_autograd", "adam_through_autograd"],
+)
+def test_batched_runs_follow_train_one_by_one_from_the_same_seed(recipe):
     data = look_alike(128, seed=1)
     seeds = [5, 6, 7]
-    batched = run_many(CONFIGS["relu"], data, seeds, SHORT)
+    batched = run_many(CONFIGS["relu"], data, seeds, recipe)
     for seed, history in zip(seeds, batched):
-        expected = run(CONFIGS["relu"], data, seed, SHORT)
+        expected = run(CONFIGS["relu"], data, seed, recipe)
         torch.testing.assert_close(torch.tensor(history.train_loss), torch.tensor(expected.train_loss))
         # accuracies count argmaxes: float rounding may flip an image whose two top logits tie to 1e-7
         assert history.test_acc == pytest.approx(expected.test_acc, abs=2 / len(data.test))
