@@ -12,7 +12,7 @@ import pytest
 import torch._inductor.config  # noqa: F401  (see CHECK_IDS)
 from hypothesis import settings
 
-from nnlab.checks import all_checks
+from nnlab.checks import all_checks, load_lab, run_check
 from nnlab.checks.graders_settings import graders_settings, under_graders_settings
 from nnlab.cli import main
 from tests.grading.conftest import EXAMPLES
@@ -210,3 +210,39 @@ def test_the_graders_settings_are_built_anew_so_changing_one_in_place_changes_no
         object.__setattr__(changed, name, 1)
     assert changed.max_examples == 1
     assert graders_settings().max_examples == 50
+
+
+REVERSED_SEQUENTIAL = """
+from torch import nn
+
+
+class MySequential(nn.Module):
+    def __init__(self, *modules):
+        super().__init__()
+        for index, module in enumerate(modules):
+            self.add_module(str(index), module)
+
+    def forward(self, X):
+        for module in reversed(list(self._modules.values())):
+            X = module(X)
+        return X
+"""
+
+
+def test_a_failing_checks_detail_under_pytest_is_its_detail_in_a_plain_python_process(tmp_path):
+    # pytest rewrites the asserts of a package that declares a pytest11 plugin: a rewritten check's failure would
+    # carry its operands' reprs, memory addresses among them, and differ from what nnlab check reports
+    lab_file = tmp_path / "blocks.py"
+    lab_file.write_text(REVERSED_SEQUENTIAL)
+    script = (
+        "import json, sys\n"
+        "from nnlab.checks import all_checks, load_lab, run_check\n"
+        "lab = load_lab(sys.argv[1])\n"
+        "print(json.dumps({c.id: run_check(c, lab).detail for c in all_checks() if c.claim == 'L3'}))\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", script, str(lab_file)], capture_output=True, text=True, check=True)
+    plain = json.loads(ran.stdout)
+    lab = load_lab(lab_file)
+    under_pytest = {c.id: run_check(c, lab).detail for c in all_checks() if c.claim == "L3"}
+    assert plain["L3:my_sequential_applies_children_in_insertion_order"]  # it fails, with its counterexample
+    assert under_pytest == plain

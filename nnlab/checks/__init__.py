@@ -17,6 +17,11 @@ From your own pytest suite, like scikit-learn's ``parametrize_with_checks``::
 Or with no test file: ``pytest --nnlab-lab my_lab/`` (``nnlab.pytest_plugin``). Both run each check under the
 grader's hypothesis settings (``nnlab.checks.graders_settings``), so they give ``nnlab check``'s results. Or without
 pytest: ``run_all(lab)`` gives every check's ``Result``, under the hypothesis profile loaded.
+
+A check's failure is its assertion's message, the same in every process. pytest rewrites the asserts of every
+package whose distribution declares a ``pytest11`` plugin, as nnlab's does, and a rewritten assert adds its
+operands' reprs (a bound method's memory address among them) to the message: each module of checks says
+``PYTEST_DONT_REWRITE`` in its docstring, so that a pytest run reports what ``nnlab check`` reports.
 """
 
 import importlib

@@ -4,6 +4,8 @@ Roles (section ``blocks``): ``MLP()``, ``MySequential(*modules)``,
 ``FixedHiddenMLP()``, ``NestMLP()``, ``chimera()`` (the report's
 ``nn.Sequential(NestMLP(), nn.Linear(16, 20), FixedHiddenMLP())``),
 ``ParallelBlock(net1, net2)``.
+
+PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
 import functools

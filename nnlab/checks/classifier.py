@@ -5,6 +5,8 @@ Role (section ``classifier``): ``MLP(activation=nn.ReLU(), dropout_rate=0.0)``,
 layer, taking ``(b, 1, 28, 28)`` images (the report flattens them itself).
 What it learns on the real data is measured by the slow tests
 (``tests/test_fashion_mnist.py``).
+
+PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
 import hypothesis_torch as ht

@@ -19,6 +19,8 @@ Roles (section ``fileio``), named after what the report's script does:
 The checks find the reused and the new layers by identity (the parameters of
 ``net.layer1`` and ``net.layer2``) and the expected key lists from the
 networks' own ``state_dict()``, never from the code under check.
+
+PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
 import copy

@@ -9,6 +9,8 @@ over several tensors: the checks take its parameters' entries in order, and
 look for the axis order in which a plain loop over ``i, j`` reproduces the
 layer. ``W`` and ``W`` with ``i, j`` swapped give the same output, so either
 is accepted.
+
+PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
 import functools

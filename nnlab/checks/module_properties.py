@@ -10,6 +10,8 @@ For each module role of ``nnlab.checks.roles`` filed under a claim, three checks
 
 Each role is built as the table gives it and fed the table's input shape, at the role's own input width where
 the table says it may have one (another edition's MLP takes 784 features, and is no less an MLP).
+
+PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
 import torch

@@ -17,6 +17,8 @@ The statistical checks test their draws with ``nnlab.checks.sampling``'s
 Kolmogorov-Smirnov test, whose DKW critical distance fails a correct
 initialiser with probability at most ``ALPHA`` = 1e-6 (split evenly where one
 check makes several tests), whatever its random-number stream.
+
+PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
 import copy

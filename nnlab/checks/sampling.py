@@ -10,6 +10,8 @@ distribution with CDF ``F``, ``P(sup |F_n - F| > eps) <= 2 exp(-2 n eps^2)``. Re
 ``eps = sqrt(ln(2 / alpha) / (2 n))`` fails a correct draw with probability at most ``alpha`` for every ``n``,
 whatever its random-number stream; scipy's p-value, asymptotic beyond 10,000 draws, is an approximation, not
 a bound (at ``alpha = 1e-6`` the two critical distances differ by under 1% there).
+
+PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
 import math

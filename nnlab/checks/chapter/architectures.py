@@ -3,6 +3,8 @@
 Roles (section ``chapter``): ``MultiClassifier(input_size, hidden_sizes,
 num_classes, dropout_rate)``, ``ResidualBlock(hidden_size)`` and
 ``ResNet(input_size, hidden_size, num_blocks, num_classes)`` (the residual MLP).
+
+PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
 import contextlib

@@ -2,6 +2,8 @@
 
 What the chapter says of activations, dropout and batch normalisation is about
 torch itself; the section defines no roles.
+
+PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
 import math

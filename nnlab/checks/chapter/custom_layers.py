@@ -4,6 +4,8 @@ Roles (section ``chapter``): ``CustomLinear(in_features, out_features, bias=True
 ``SimpleAttention(hidden_size)`` (``(batch, seq, hidden) -> (output, weights)``) and
 ``StatefulLayer(input_size, hidden_size)`` with ``reset_state()``. That
 ``F.linear`` computes the linear layer is a statement.
+
+PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
 import functools

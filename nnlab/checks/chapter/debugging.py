@@ -2,6 +2,8 @@
 
 Roles (section ``chapter``): ``DebugModel()`` with its ``debug`` flag, and
 ``visualize_weights(model, layer_name=None)``.
+
+PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
 import contextlib

@@ -4,6 +4,8 @@ Roles (section ``chapter``): ``MemoryEfficientModel(input_size, hidden_size,
 num_layers)`` (one layer reused ``num_layers`` times), ``CheckpointModel()``
 (1000 wide) and ``OptimizedModel()``. What the section says of
 ``torch.jit.script`` is a statement.
+
+PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
 import functools

@@ -4,6 +4,8 @@ Role (section ``chapter``): ``HookDemo()``: ``Linear(10, 20)``, ReLU,
 ``Linear(20, 10)``, ReLU, ``Linear(10, 1)``, whose ``activations`` dict holds
 the last outputs of the first two linear layers under ``"fc1"`` and ``"fc2"``.
 What the section says of forward hooks themselves is a statement.
+
+PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
 import itertools

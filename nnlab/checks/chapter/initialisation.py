@@ -4,6 +4,8 @@ Roles (section ``chapter``): ``InitializationDemo()`` (four ``nn.Linear``
 10→20→20→10→1 given Xavier uniform, Kaiming normal (fan_out, ReLU), N(0, 0.1²)
 with bias 0.1, U(-0.1, 0.1)) and ``custom_init`` (for ``model.apply``:
 orthogonal Linear weights, zero bias; BatchNorm weight 1, bias 0).
+
+PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
 import math

@@ -11,6 +11,8 @@ Roles (section ``chapter``):
 
 What the sections say about torch itself (parameters and buffers, train and
 eval, a layer without bias) are statements.
+
+PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
 import functools
