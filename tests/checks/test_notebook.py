@@ -4,13 +4,16 @@ tests/grading/test_notebooks.py checks one through ``nnlab check``."""
 
 import json
 import pickle
+import traceback
 from pathlib import Path
 
 import pytest
+import torch
 from nbformat.v4 import new_markdown_cell
 
 from nnlab.checks import all_checks, load_lab, run_check
 from nnlab.checks.lab import import_file
+from nnlab.checks.notebook import run_notebook
 from tests.checks.helpers import result
 from tests.notebooks import notebook_of, write_notebook
 
@@ -72,25 +75,79 @@ def test_a_cell_that_raises_is_listed_with_its_one_line_error_and_the_cells_afte
     assert result(lab, "C1", "centered_layer_subtracts_the_mean_of_the_whole_batch") == "pass"
 
 
-def test_magics_and_shell_lines_are_dropped_and_listed_and_the_lines_after_them_keep_their_numbers(tmp_path):
+def test_magics_and_shell_lines_the_notebook_reaches_are_dropped_and_listed_once_as_written_and_lines_keep_numbers(
+    tmp_path,
+):
     path = write_notebook(
         tmp_path / "lab.ipynb",
         "%matplotlib inline\n!pip install d2l\nimport torch",
-        "\n%%time\nraise RuntimeError('a cell magic's cell is dropped whole, blank lines before it or not')",
-        "if torch.cuda.is_available():\n    !nvidia-smi\n    %env CUDA_VISIBLE_DEVICES=0\nmissing_name",
+        "\n%%writefile helper.py\nraise RuntimeError('dropped whole, blank lines before it or not')",
+        "for _ in range(2):\n    !nvidia-smi\n    %env CUDA_VISIBLE_DEVICES=0\nfiles = !ls\nmodel?\nmissing_name",
+        "if False:\n    !rm -rf data",  # a branch not taken: not run, so not dropped
         CENTERED_LAYER,
     )
     run = load_lab(path).notebooks[0]
     assert run.dropped == [
         {"cell": 1, "line": "%matplotlib inline"},
         {"cell": 1, "line": "!pip install d2l"},
-        {"cell": 2, "line": "%%time"},
+        {"cell": 2, "line": "%%writefile helper.py"},
         {"cell": 3, "line": "!nvidia-smi"},
         {"cell": 3, "line": "%env CUDA_VISIBLE_DEVICES=0"},
+        {"cell": 3, "line": "files = !ls"},
+        {"cell": 3, "line": "model?"},
     ]
     assert run.failed_cells == [
-        {"cell": 3, "error": "NameError: name 'missing_name' is not defined (lab.ipynb, cell 3, line 4)"}
+        {"cell": 3, "error": "NameError: name 'missing_name' is not defined (lab.ipynb, cell 3, line 6)"}
     ]
+    assert not (tmp_path / "helper.py").exists()
+
+
+def test_continuation_lines_that_start_with_percent_or_bang_are_python_not_magics(tmp_path):
+    """black puts a continued expression's operator first; a docstring's line may start with ``!``."""
+    formatted = (
+        'def dims(X):\n    """How many dimensions X has.\n\n    !Note: a scalar has none.\n    """\n'
+        '    assert (\n        X.shape\n        != ()\n    )\n    return (\n        "%d dims"\n        % X.dim()\n    )'
+    )
+    module, run = run_notebook(write_notebook(tmp_path / "lab.ipynb", formatted), "nnlab_test_continuations")
+    assert (run.dropped, run.failed_cells) == ([], [])
+    assert module.dims(torch.ones(2, 3)) == "2 dims"
+
+
+@pytest.mark.parametrize("magic", ["%%time", "%%timeit -n 3", "%%capture printed"])
+def test_a_timed_or_captured_cell_runs_its_body_once_and_its_errors_name_the_cells_own_lines(magic, tmp_path):
+    path = write_notebook(tmp_path / "lab.ipynb", "runs = []", f"\n{magic}\nruns.append(1)\n!echo ran\nmissing_name")
+    module, run = run_notebook(path, "nnlab_test_cell_magics")
+    assert module.runs == [1]
+    assert run.dropped == [{"cell": 2, "line": "!echo ran"}]
+    assert run.failed_cells == [
+        {"cell": 2, "error": "NameError: name 'missing_name' is not defined (lab.ipynb, cell 2, line 5)"}
+    ]
+
+
+def test_a_notebook_calling_display_and_get_ipython_as_in_jupyter_runs_and_lists_the_call(tmp_path):
+    path = write_notebook(
+        tmp_path / "lab.ipynb", "import torch\ndisplay(torch.ones(2))\nget_ipython().run_line_magic('who', '')"
+    )
+    run = run_notebook(path, "nnlab_test_display")[1]
+    assert (run.dropped, run.failed_cells) == ([{"cell": 1, "line": "get_ipython().run_line_magic('who', '')"}], [])
+
+
+def test_a_function_of_the_notebooks_that_runs_a_shell_line_later_lists_it_in_its_own_cell_and_outsiders_none(
+    tmp_path,
+):
+    path = write_notebook(tmp_path / "lab.ipynb", "def gpus():\n    !nvidia-smi", "shell = get_ipython()")
+    module, run = run_notebook(path, "nnlab_test_later_drop")
+    module.gpus()
+    module.shell.system("nvidia-smi")  # not a line of the notebook's
+    assert run.dropped == [{"cell": 1, "line": "!nvidia-smi"}]
+
+
+def test_a_traceback_through_a_cell_shows_the_cells_line_as_written(tmp_path):
+    path = write_notebook(tmp_path / "lab.ipynb", "def broken():\n    !ls\n    raise ValueError('from the cell')")
+    module = run_notebook(path, "nnlab_test_traceback")[0]
+    with pytest.raises(ValueError) as raised:
+        module.broken()
+    assert "raise ValueError('from the cell')" in "".join(traceback.format_exception(raised.value))
 
 
 def test_a_cells_lines_are_pythons_so_a_string_holding_a_unicode_line_separator_stays_whole(tmp_path):
