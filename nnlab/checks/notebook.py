@@ -17,6 +17,7 @@ Cells are numbered by their place in the notebook, from 1, markdown cells
 counted; an error names the cell and its line, ``(blocks.ipynb, cell 5, line 2)``.
 """
 
+import contextlib
 import functools
 import linecache
 import sys
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+import matplotlib
 import nbformat
 from nbformat.warnings import DuplicateCellId, MissingIDFieldWarning
 
@@ -133,12 +135,25 @@ def display(*objects, **options) -> None:
     """Jupyter's ``display``, which a notebook calls without importing it: showing nothing."""
 
 
+@contextlib.contextmanager
+def drawing_off_screen():
+    """matplotlib's Agg backend, and the backend before it put back after: Jupyter draws a notebook's figures inline
+    (``%matplotlib inline``, dropped here), so a cell's ``plt.show()`` must open no window and wait for none."""
+    before = matplotlib.get_backend()
+    matplotlib.use("agg")
+    try:
+        yield
+    finally:
+        matplotlib.use(before)
+
+
 def run_notebook(path: Path, module_name: str) -> tuple[ModuleType, NotebookRun]:
     """Run the notebook's code cells in order in one new module, ``sys.modules[module_name]``, its folder on
     ``sys.path`` (for sibling imports); a cell that raises is listed and the next one runs.
 
-    The module holds ``get_ipython`` and ``display``, as Jupyter's namespace does (``Shell``). Running out of memory
-    is not a cell's failure: ``MemoryError`` ends the run, as it ends a script's import."""
+    The module holds ``get_ipython`` and ``display``, as Jupyter's namespace does (``Shell``); matplotlib draws with
+    Agg while the cells run (``drawing_off_screen``). Running out of memory is not a cell's failure: ``MemoryError``
+    ends the run, as it ends a script's import."""
     notebook = read_notebook(path)
     module = ModuleType(module_name)
     module.__file__ = str(path)
@@ -150,9 +165,10 @@ def run_notebook(path: Path, module_name: str) -> tuple[ModuleType, NotebookRun]
     sys.path.insert(0, folder)
     sys.modules[module_name] = module
     try:
-        for number, cell in enumerate(notebook.cells, start=1):
-            if cell.cell_type == "code":
-                run_cell(cell.source, number, module, shell)
+        with drawing_off_screen():
+            for number, cell in enumerate(notebook.cells, start=1):
+                if cell.cell_type == "code":
+                    run_cell(cell.source, number, module, shell)
     finally:
         sys.path.remove(folder)
     return module, run

@@ -4,9 +4,12 @@ tests/grading/test_notebooks.py checks one through ``nnlab check``."""
 
 import json
 import pickle
+import sys
 import traceback
 from pathlib import Path
 
+import matplotlib
+import nbformat
 import pytest
 import torch
 from nbformat.v4 import new_markdown_cell
@@ -140,6 +143,41 @@ def test_a_function_of_the_notebooks_that_runs_a_shell_line_later_lists_it_in_it
     module.gpus()
     module.shell.system("nvidia-smi")  # not a line of the notebook's
     assert run.dropped == [{"cell": 1, "line": "!nvidia-smi"}]
+
+
+def test_a_notebook_draws_with_agg_while_it_runs_and_the_backend_before_is_put_back(tmp_path):
+    """With a desktop's backend, a ``plt.show()`` cell would open a window and wait for it to close."""
+    path = write_notebook(
+        tmp_path / "lab.ipynb",
+        "%matplotlib inline\nimport matplotlib\nimport matplotlib.pyplot as plt",
+        "plt.plot([1, 2])\nplt.show()\nbackend = matplotlib.get_backend()",
+    )
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")  # not Agg: whether the notebook's backend is Agg is then the notebook run's doing
+    try:
+        module, run = run_notebook(path, "nnlab_test_agg")
+        after = matplotlib.get_backend()
+    finally:
+        matplotlib.use(before)
+    assert (module.backend, after, run.failed_cells) == ("agg", "svg", [])
+
+
+def test_a_notebook_imports_a_script_beside_it_and_leaves_sys_path_as_it_was(tmp_path):
+    (tmp_path / "helpers.py").write_text(CENTERED_LAYER)
+    path = write_notebook(tmp_path / "lab.ipynb", "from helpers import CenteredLayer")
+    path_before = list(sys.path)
+    module, run = run_notebook(path, "nnlab_test_sibling")
+    assert (module.CenteredLayer.__module__, run.failed_cells, sys.path) == ("helpers", [], path_before)
+    del sys.modules["helpers"]
+
+
+def test_a_notebook_saved_as_nbformat_3_loads(tmp_path):
+    notebook = nbformat.v3.new_notebook(
+        worksheets=[nbformat.v3.new_worksheet(cells=[nbformat.v3.new_code_cell(input=CENTERED_LAYER)])]
+    )
+    (tmp_path / "lab.ipynb").write_text(nbformat.writes(notebook, version=3))
+    lab = load_lab(tmp_path / "lab.ipynb")
+    assert (lab.layers.CenteredLayer.__name__, lab.notebooks[0].failed_cells) == ("CenteredLayer", [])
 
 
 def test_a_traceback_through_a_cell_shows_the_cells_line_as_written(tmp_path):
