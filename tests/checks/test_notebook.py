@@ -18,13 +18,10 @@ from nnlab.checks import all_checks, load_lab, run_check
 from nnlab.checks.lab import import_file
 from nnlab.checks.notebook import run_notebook
 from tests.checks.helpers import result
-from tests.notebooks import notebook_of, write_notebook
+from tests.notebooks import CENTERED_LAYER, notebook_of, write_notebook
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 SECTIONS_OF_CORRECT_LAB = ("blocks", "parameters", "layers", "fileio", "classifier", "chapter")
-CENTERED_LAYER = (
-    "from torch import nn\n\nclass CenteredLayer(nn.Module):\n    def forward(self, X):\n        return X - X.mean()"
-)
 
 
 def every_result(lab) -> dict[str, tuple[str, str]]:
