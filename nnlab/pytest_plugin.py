@@ -18,7 +18,7 @@ import pytest
 
 from nnlab.checks import CheckFailed, all_checks, assert_passed, load_lab
 from nnlab.checks.graders_settings import graded
-from nnlab.checks.lab import LAB_FILES
+from nnlab.checks.lab import LAB_SUFFIXES
 from nnlab.checks.registry import Check
 
 LABS = pytest.StashKey[list]()  # the labs collected, as config.stash holds them for the terminal summary
@@ -39,10 +39,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     for path in map(Path, config.getoption("nnlab_lab")):
-        if not (path.is_dir() or path.is_file() and path.suffix in LAB_FILES):
+        if not (path.is_dir() or path.is_file() and path.suffix in LAB_SUFFIXES):
             why = "not a .py or .ipynb file" if path.exists() else "no such file or folder"
             raise pytest.UsageError(
-                f"--nnlab-lab {path}: {why}; give your lab, a .py or .ipynb file or a folder of section scripts"
+                f"--nnlab-lab {path}: {why}; give your lab, a .py or .ipynb file or a folder of section scripts or "
+                "notebooks"
             )
 
 

@@ -226,10 +226,11 @@ def test_a_folder_holding_one_notebook_is_that_notebook_and_import_file_runs_one
     assert import_file(tmp_path / "upload" / "lab.ipynb", "adapted").CenteredLayer.__name__ == "CenteredLayer"
 
 
-def test_a_section_as_both_script_and_notebook_is_refused_naming_both(tmp_path):
-    (tmp_path / "layers.py").write_text(CENTERED_LAYER)
-    write_notebook(tmp_path / "layers.ipynb", CENTERED_LAYER)
-    with pytest.raises(ValueError, match="holds both layers.py and layers.ipynb: keep the one to be checked"):
+@pytest.mark.parametrize("stem", ["layers", "lab"], ids=["a section", "an upload and its Jupyter export"])
+def test_a_script_and_a_notebook_of_one_name_are_refused_naming_both(stem, tmp_path):
+    (tmp_path / f"{stem}.py").write_text(CENTERED_LAYER)
+    write_notebook(tmp_path / f"{stem}.ipynb", CENTERED_LAYER)
+    with pytest.raises(ValueError, match=f"holds both {stem}.py and {stem}.ipynb: keep the one to be checked"):
         load_lab(tmp_path)
 
 
