@@ -10,8 +10,8 @@ notebook is rarely saved as a clean run:
   them calls to ``get_ipython()``, whose stand-in drops them and lists them.
   A ``%%time``, ``%%timeit`` or ``%%capture`` cell runs its body, once.
 - A cell that raises (a name a later cell defines, a typo, a ``SyntaxError``)
-  fails alone: its error is listed and the next cell runs, so the roles the
-  notebook does define are there at the end.
+  stops at its error, which is listed, and the next cell runs, so the roles
+  the notebook does define are there at the end.
 
 Cells are numbered by their place in the notebook, from 1, markdown cells
 counted; an error names the cell and its line, ``(blocks.ipynb, cell 5, line 2)``.
