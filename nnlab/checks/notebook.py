@@ -90,9 +90,13 @@ def python_of(source: str) -> str:
     first, *body = lines[blank:] or [""]
     if first.startswith("%%") and first[2:].partition(" ")[0].rstrip() in BODY_RUNS:
         return "\n" * (blank + 1) + python_of("\n".join(body))
-    with warnings.catch_warnings():  # IPython splits a line at a \u2028 in a string too, says so, and is right after
+    cell = "\n".join(lines[blank:])
+    with warnings.catch_warnings():  # IPython splits a line at a \u2028 in a string too, says so, and is mostly right
         warnings.filterwarnings("ignore", "`make_tokens_by_line` received a list of lines", UserWarning)
-        return "\n" * blank + transformer().transform_cell("\n".join(lines[blank:]))
+        try:
+            return "\n" * blank + transformer().transform_cell(cell)
+        except (SyntaxError, IndexError):  # where that split breaks an indented block: Python reads the cell itself
+            return "\n" * blank + cell
 
 
 class Shell:

@@ -193,6 +193,12 @@ def test_a_cells_lines_are_pythons_so_a_string_holding_a_unicode_line_separator_
     )
 
 
+def test_an_indented_string_holding_a_unicode_line_separator_which_ipython_cannot_read_runs_as_python(tmp_path):
+    path = write_notebook(tmp_path / "lab.ipynb", 'if True:\n    note = "a\u2028 b"\n    count = 1')
+    module, run = run_notebook(path, "nnlab_test_separator_in_a_block")
+    assert (module.count, run.failed_cells) == (1, [])
+
+
 def test_cells_saved_out_of_order_fail_where_a_name_is_used_before_its_cell_and_the_roles_defined_are_checked(
     tmp_path,
 ):
