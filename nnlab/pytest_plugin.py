@@ -5,6 +5,9 @@ pytest loads this plugin in every run once nnlab is installed (the ``pytest11`` 
 ``parametrize_with_checks`` names it (so ``-k L7`` picks claim L7's checks), run under the grader's hypothesis
 settings: a pass passes, a missing role skips with its detail, anything else fails with the result and detail.
 
+A notebook lab's dropped magic and shell lines and its failed cells are listed in the terminal summary's "nnlab
+notebooks" section: a role a failed cell would have defined is missing, and its check skips.
+
 The lab is imported into pytest's own process, as a test module is: for your own code. ``nnlab check`` runs code
 you do not trust in a process, and a sandbox, of its own.
 """
@@ -15,8 +18,10 @@ import pytest
 
 from nnlab.checks import CheckFailed, all_checks, assert_passed, load_lab
 from nnlab.checks.graders_settings import graded
-from nnlab.checks.lab import LAB_FILES
+from nnlab.checks.lab import LAB_SUFFIXES
 from nnlab.checks.registry import Check
+
+LABS = pytest.StashKey[list]()  # the labs collected, as config.stash holds them for the terminal summary
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,10 +39,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     for path in map(Path, config.getoption("nnlab_lab")):
-        if not (path.is_dir() or path.is_file() and path.suffix in LAB_FILES):
+        if not (path.is_dir() or path.is_file() and path.suffix in LAB_SUFFIXES):
             why = "not a .py or .ipynb file" if path.exists() else "no such file or folder"
             raise pytest.UsageError(
-                f"--nnlab-lab {path}: {why}; give your lab, a .py or .ipynb file or a folder of section scripts"
+                f"--nnlab-lab {path}: {why}; give your lab, a .py or .ipynb file or a folder of section scripts or "
+                "notebooks"
             )
 
 
@@ -50,11 +56,28 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items.extend(report.result)
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """What running each notebook dropped and which of its cells failed, for the notebooks with any."""
+    told = [
+        (lab, run) for lab in config.stash.get(LABS, []) for run in lab.notebooks if run.dropped or run.failed_cells
+    ]
+    if not told:
+        return
+    terminalreporter.section("nnlab notebooks")
+    for lab, run in told:
+        terminalreporter.line(f"{lab.name}: {run.file}")
+        for entry in run.dropped:
+            terminalreporter.line(f"  cell {entry['cell']}: dropped {entry['line']}")
+        for entry in run.failed_cells:
+            terminalreporter.line(f"  cell {entry['cell']} failed: {entry['error']}")
+
+
 class LabChecks(pytest.File):
     """The lab at ``path``, loaded as it is collected, and one ``CheckItem`` per check."""
 
     def collect(self):
         self.lab = load_lab(self.path)
+        self.config.stash.setdefault(LABS, []).append(self.lab)
         for check in all_checks():
             yield CheckItem.from_parent(self, name=f"{self.lab.name}-{check.id}", check=check)
 

@@ -5,6 +5,11 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+# a cell defining one role, section 3's CenteredLayer, correctly
+CENTERED_LAYER = (
+    "from torch import nn\n\nclass CenteredLayer(nn.Module):\n    def forward(self, X):\n        return X - X.mean()"
+)
+
 
 def write_notebook(path: Path, *cells) -> Path:
     """A notebook at ``path`` (its folder made): each string a code cell, any other cell as it is."""

@@ -16,7 +16,7 @@ from nnlab.checks import all_checks, load_lab, run_check
 from nnlab.checks.graders_settings import graders_settings, under_graders_settings
 from nnlab.cli import main
 from tests.grading.conftest import EXAMPLES
-from tests.notebooks import notebook_of
+from tests.notebooks import CENTERED_LAYER, notebook_of, write_notebook
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,6 +69,19 @@ def test_a_notebook_lab_is_checked_as_its_script_is(pytester):
     passed, skipped, failed = run.listoutcomes()
     assert [r.head_line for r in failed] == ["layers-C1:centered_layer_subtracts_the_mean_of_the_whole_batch"]
     assert len(passed) == sum(id_.startswith("C1:") for id_ in CHECK_IDS) - 1 and not skipped
+
+
+def test_a_notebook_labs_dropped_lines_and_failed_cells_are_in_the_terminal_summary(pytester):
+    notebook = write_notebook(
+        pytester.path / "lab.ipynb", "!pip install d2l", "layer = CenteredLayer()", CENTERED_LAYER
+    )
+    run = pytester.runpytest(*PLUGIN, "--nnlab-lab", str(notebook), "-k", "lab-C1:")
+    summary = run.stdout.str().partition("nnlab notebooks")[2].splitlines()
+    assert summary[1:4] == [
+        "lab: lab.ipynb",
+        "  cell 1: dropped !pip install d2l",
+        "  cell 2 failed: NameError: name 'CenteredLayer' is not defined (lab.ipynb, cell 2, line 1)",
+    ]
 
 
 def test_each_check_of_each_lab_given_is_one_test_named_after_the_lab_and_the_check(pytester):

@@ -26,8 +26,8 @@ from torch.nn.parameter import is_lazy
 from nnlab.checks.notebook import NotebookRun, run_notebook
 from nnlab.checks.roles import FIXED_INPUTS
 
-# a lab's files: scripts, and Jupyter notebooks (nnlab.checks.notebook)
-LAB_FILES = (".py", ".ipynb")
+# the suffixes of a lab's files: scripts, and Jupyter notebooks (nnlab.checks.notebook)
+LAB_SUFFIXES = (".py", ".ipynb")
 # Section names are the report's scripts (sections 1 to 5) and the chapter's one.
 SECTIONS = {
     "blocks": "report section 1: layers and blocks",
@@ -194,14 +194,22 @@ def load_file(file: Path, module_name: str, notebooks: list[NotebookRun]) -> Mod
 
 
 def section_file(folder: Path, section: str) -> Path | None:
-    """The section's script or notebook in ``folder`` (``blocks.py`` or ``blocks.ipynb``), if there is one. A folder
-    holding both is refused, naming them: which one is the submission is not the grader's to guess."""
-    named = [folder / f"{section}{suffix}" for suffix in LAB_FILES if os.path.lexists(folder / f"{section}{suffix}")]
+    """The section's script or notebook in ``folder`` (``blocks.py`` or ``blocks.ipynb``), if there is one."""
+    named = [folder / f"{section}{suffix}" for suffix in LAB_SUFFIXES if os.path.lexists(folder / f"{section}{suffix}")]
+    if not named:
+        return None
+    file = the_one(folder, named)
+    readable(file)
+    return file
+
+
+def the_one(folder: Path, named: list[Path]) -> Path:
+    """The one file of ``named``, a name's script and notebook as ``folder`` holds them. A folder holding both (a
+    notebook and its Jupyter export) is refused, naming them: which one is the submission is not the grader's to
+    guess."""
     if len(named) > 1:
         raise ValueError(f"{folder} holds both {named[0].name} and {named[1].name}: keep the one to be checked.")
-    for file in named:
-        readable(file)
-    return named[0] if named else None
+    return named[0]
 
 
 def load_lab(path: str | Path, name: str | None = None) -> Lab:
@@ -220,16 +228,18 @@ def load_lab(path: str | Path, name: str | None = None) -> Lab:
         module = load_file(path, f"nnlab_submission_{name}", notebooks)
         return Lab(name, notebooks, **{section: OneFile(module, section) for section in SECTIONS})
     if not path.is_dir():
-        raise FileNotFoundError(f"No lab at {path}: give a .py or .ipynb file, or a folder of section scripts.")
+        raise FileNotFoundError(
+            f"No lab at {path}: give a .py or .ipynb file, or a folder of section scripts or notebooks."
+        )
     named = {section: section_file(path, section) for section in SECTIONS}
     scripts = {section: file for section, file in named.items() if file is not None and file.is_file()}
-    files = sorted(file for suffix in LAB_FILES for file in path.glob(f"*{suffix}"))
-    if not scripts and len(files) == 1:  # a folder holding one file, as Gradescope hands over an upload of lab.py
-        return load_lab(files[0], name)
+    files = [file for suffix in LAB_SUFFIXES for file in sorted(path.glob(f"*{suffix}"))]
+    if not scripts and len({file.stem for file in files}) == 1:  # one file, as Gradescope hands over an upload
+        return load_lab(the_one(path, files), name)
     if not scripts:
         raise FileNotFoundError(
-            f"{path} holds none of the section scripts {', '.join(f'{s}.py' for s in SECTIONS)} "
-            "(or notebooks of those names, blocks.ipynb, ...); name your files after the sections, or pass an adapter."
+            f"{path} holds none of the sections' scripts or notebooks, {', '.join(f'{s}.py' for s in SECTIONS)} "
+            "(or blocks.ipynb, ...); name your files after the sections, or pass an adapter."
         )
     modules = {
         section: load_file(file, f"nnlab_submission_{name}_{section}", notebooks) for section, file in scripts.items()

@@ -20,6 +20,7 @@ scripts::
 """
 
 import json
+import re
 from importlib.metadata import version
 from itertools import groupby
 from pathlib import Path
@@ -122,20 +123,33 @@ def report_markdown(report: dict) -> str:
 
 
 def notebooks_markdown(notebooks: list[dict]) -> list[str]:
-    """The report's lines on its notebooks: what was dropped, which cells failed (the rest ran)."""
+    """The report's lines on its notebooks: what was dropped, which cells failed (the rest ran).
+
+    A notebook's file name, lines and errors are the submission's own text: each is shown as a code span, so that
+    none can write Markdown or HTML into the report (a heading, a table, a ``<!--`` hiding the rest)."""
     if not notebooks:
         return []
     lines = ["", "## Notebooks", ""]
-    lines += ["Code cells run in order; IPython's magics and shell lines are dropped, and a cell that raises is"]
-    lines += ["skipped (the cells after it run). Cells are counted from 1, markdown cells included."]
+    lines += ["Code cells run in order; IPython's magics and shell lines are dropped, and a cell that raises stops at"]
+    lines += ["its error (the cells after it run). Cells are counted from 1, markdown cells included."]
     for notebook in notebooks:
-        lines += ["", f"### {notebook['file']}", ""]
-        lines += [f"- cell {entry['cell']}: dropped `{one_paragraph(entry['line'])}`" for entry in notebook["dropped"]]
+        lines += ["", f"### {code_span(notebook['file'])}", ""]
+        lines += [f"- cell {entry['cell']}: dropped {code_span(entry['line'])}" for entry in notebook["dropped"]]
         failed = notebook["failed_cells"]
-        lines += [f"- cell {entry['cell']} failed: {one_paragraph(entry['error'])}" for entry in failed]
+        lines += [f"- cell {entry['cell']} failed: {code_span(entry['error'])}" for entry in failed]
         if not notebook["dropped"] and not failed:
             lines.append("Every code cell ran, none dropped.")
     return lines
+
+
+def code_span(text: str) -> str:
+    """``text`` on one line as a Markdown code span, which CommonMark shows as written, never as Markdown or HTML:
+    its fence of backticks is longer than any run of backticks inside, and spaced from a text that starts or ends
+    with a backtick, so that the backtick stays the text's (CommonMark takes one space off each end)."""
+    text = " ".join(text.split())
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    space = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{space}{text}{space}{fence}"
 
 
 def write_report(report: dict, folder: Path, output: bytes) -> None:

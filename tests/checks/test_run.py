@@ -134,7 +134,9 @@ def test_a_folder_holding_one_file_is_that_file_under_the_name_given(tmp_path):
     lab = load_lab(tmp_path / "upload", "student")
     assert (lab.name, lab.layers.CenteredLayer.__name__) == ("student", "CenteredLayer")
     (tmp_path / "upload" / "notes.py").write_text("")
-    with pytest.raises(FileNotFoundError, match="holds none of the section scripts blocks.py, parameters.py"):
+    with pytest.raises(
+        FileNotFoundError, match="holds none of the sections' scripts or notebooks, blocks.py, parameters.py"
+    ):
         load_lab(tmp_path / "upload")
     with pytest.raises(FileNotFoundError, match="No lab at .*nowhere: give a .py or .ipynb file, or a folder"):
         load_lab(tmp_path / "nowhere")

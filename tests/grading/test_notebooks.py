@@ -43,7 +43,7 @@ def test_a_notebook_submission_is_graded_with_its_dropped_lines_and_failed_cells
     assert claims["C1"]["result"] == "fail" and "X - X.mean(), the mean over the whole" in claims["C1"]["detail"]
     assert {c["result"] for i, c in claims.items() if i != "C1"} <= {"pass", "missing"}
     markdown = (out / "student" / "report.md").read_text()
-    assert "### layers.ipynb\n\n- cell 2: dropped `%matplotlib inline`\n- cell 3 failed: NameError:" in markdown
+    assert "### `layers.ipynb`\n\n- cell 2: dropped `%matplotlib inline`\n- cell 3 failed: `NameError:" in markdown
 
     broken = json.loads((out / "broken" / "report.json").read_text())
     assert (broken["status"], broken["notebooks"]) == ("error", [])

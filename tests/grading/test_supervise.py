@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from markdown_it import MarkdownIt
 
 from nnlab.checks import all_checks
 from nnlab.checks.judged import answered
@@ -314,8 +315,29 @@ def test_what_the_worker_says_of_notebooks_is_reported_each_list_and_text_cut_to
     report = build_report(outcome)
     assert report["notebooks"] == outcome.notebooks
     markdown = report_markdown(report)
-    assert "## Notebooks" in markdown and "### lab.ipynb\n\n- cell 2: dropped `%matplotlib inline`\n" in markdown
-    assert f"- cell 1 failed: NameError: {'x' * (supervise.NOTEBOOK_TEXT - 11)}\n" in markdown
+    assert "## Notebooks" in markdown and "### `lab.ipynb`\n\n- cell 2: dropped `%matplotlib inline`\n" in markdown
+    assert f"- cell 1 failed: `NameError: {'x' * (supervise.NOTEBOOK_TEXT - 11)}`\n" in markdown
+
+
+def test_a_notebooks_file_name_and_texts_write_no_markdown_or_html_into_the_report(tmp_path):
+    hostile = "x\n<!-- hidden -->\n### Fake heading\n| fake | table |\n|---|---|\n```\n`` y`"
+    shown = " ".join(hostile.split())  # as the report shows it: on one line, as written
+    sent = [
+        {
+            "file": f"{hostile}.ipynb",
+            "dropped": [{"cell": 1, "line": hostile}],
+            "failed_cells": [{"cell": 2, "error": hostile}],
+        }
+    ]
+    markdown = report_markdown(build_report(checked(tmp_path, Script(notebooks=sent))))
+    tokens = MarkdownIt("commonmark").enable("table").parse(markdown)
+    inline = [child for token in tokens if token.type == "inline" for child in token.children]
+    assert not [token for token in tokens + inline if token.type in ("html_block", "html_inline")]
+    headings = [tokens[i + 1] for i, token in enumerate(tokens) if token.type == "heading_open"]
+    assert len(headings) == 3 and headings[1].content == "Notebooks"  # the report's, the section's, the notebook's
+    assert [(child.type, child.content) for child in headings[2].children] == [("code_inline", f"{shown}.ipynb")]
+    assert [child.content for child in inline if child.type == "code_inline"] == [f"{shown}.ipynb", shown, shown]
+    assert sum(token.type == "table_open" for token in tokens) == 1  # the claims' table, and no other
 
 
 def test_a_lab_of_scripts_has_no_notebooks_in_its_report(tmp_path):
