@@ -25,6 +25,7 @@ failed. Without a course file every claim the checks cover counts one point,
 visible, all or nothing, and a qualified check earns nothing.
 """
 
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,7 +101,7 @@ def counted_claim(claim: str, settings) -> Counted:
         raise CourseError(f"claims.{claim} = {settings!r}: write a table, [claims.{claim}] with points = ...")
     refuse_unknown_keys(settings, ("points", "visibility"), where)
     points = settings.get("points", 1.0)
-    if not is_number(points) or points <= 0:
+    if not is_number(points) or not 0 < points < math.inf:  # nan and inf are TOML's, not JSON's
         raise CourseError(f"{where} points = {points!r}: write a positive number")
     visibility = settings.get("visibility", "visible")
     if visibility not in VISIBILITIES:

@@ -58,6 +58,9 @@ BAD_COURSES = {
     "negative points": ("[claims.L7]\npoints = -1.5", "[claims.L7] points = -1.5: write a positive number"),
     "points in words": ('[claims.L7]\npoints = "two"', "[claims.L7] points = 'two': write a positive number"),
     "points as a boolean": ("[claims.L7]\npoints = true", "[claims.L7] points = True: write a positive number"),
+    # TOML has them, JSON has not: Gradescope could not read the results.json they would give
+    "points not a number": ("[claims.L7]\npoints = nan", "[claims.L7] points = nan: write a positive number"),
+    "infinite points": ("[claims.L7]\npoints = inf", "[claims.L7] points = inf: write a positive number"),
     "an unknown visibility": (
         '[claims.L7]\nvisibility = "students"',
         "[claims.L7] visibility = 'students': write one of hidden, after_due_date, after_published, visible",
