@@ -114,9 +114,10 @@ def test_the_plugin_loaded_by_its_entry_point_also_loads_by_p_once(tmp_path):
     (installed / "METADATA").write_text("Metadata-Version: 2.1\nName: nnlab-entry-point\nVersion: 0\n")
     (installed / "entry_points.txt").write_text("[pytest11]\nnnlab.pytest_plugin = nnlab.pytest_plugin\n")
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(installed.parent), str(ROOT)])}
+    lab = shutil.copytree(PER_ROW_CENTERING, tmp_path / "per_row_centering")  # out of reach of nnlab's own addopts
     for plugin in ([], ["-p", "nnlab.pytest_plugin"]):
         run = subprocess.run(
-            [sys.executable, "-m", "pytest", *plugin, "--nnlab-lab", str(PER_ROW_CENTERING), "-k", "C1", "-q"],
+            [sys.executable, "-m", "pytest", *plugin, "--nnlab-lab", str(lab), "-k", "C1", "-q"],
             cwd=tmp_path,
             env=environment,
             capture_output=True,
