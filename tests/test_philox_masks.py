@@ -11,7 +11,9 @@ from scipy import stats
 
 import nnlab
 
-pytest.importorskip("triton")
+# the Triton torch 2.15 ships (3.9); under torch 2.5.1's (3.1) the interpreter gave other values, not yet explained
+# (issue 27's note): the kernel is not claimed there
+pytest.importorskip("triton", minversion="3.9")
 
 SEEDS = [11, 22, 33]
 # keep_masks's arguments: three runs; the middle run alone; the three runs' masks in two parts, the second starting
@@ -26,7 +28,7 @@ CALLS = [
 INTERPRET = """
 import sys, torch
 from nnlab.philox_masks import keep_masks
-calls = torch.load(sys.argv[1])
+calls = torch.load(sys.argv[1], weights_only=True)
 torch.save([keep_masks(torch.tensor(seeds), *rest) for seeds, *rest in calls], sys.argv[1])
 """
 
@@ -39,7 +41,7 @@ def masks(tmp_path_factory) -> list[torch.Tensor]:
     torch.save(CALLS, path)
     env = {**os.environ, "TRITON_INTERPRET": "1", "PYTHONPATH": str(Path(nnlab.__file__).parents[1])}
     subprocess.run([sys.executable, "-c", INTERPRET, str(path)], env=env, check=True, timeout=300)
-    return torch.load(path)
+    return torch.load(path, weights_only=True)  # torch 2.4 to 2.5 warn without it, and warnings are errors here
 
 
 def test_a_runs_philox_masks_depend_on_its_seed_and_position_not_on_the_runs_beside_it(masks):
