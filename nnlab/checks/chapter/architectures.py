@@ -268,7 +268,7 @@ def closest_assignment(target: torch.Tensor, x: torch.Tensor, candidates) -> tup
 
 
 def fixed_draws(seed: int, *shape: int) -> torch.Tensor:
-    """Values the same in every process: the block is surveyed on them, and they are read back from its survey."""
+    """Values the same in every process: the lab's code is surveyed on them, and the grader knows them to read it."""
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
