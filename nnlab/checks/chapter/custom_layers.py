@@ -78,7 +78,8 @@ def affine_reading(found: dict, n_in: int, n_out: int, bias: bool) -> tuple[int,
 
 @st.composite
 def linear_cases(draw, bias: bool):
-    """Sizes, a weight ``(out, in)``, a bias and an input batch, all drawn so hypothesis can shrink them."""
+    """Sizes, a weight ``(out, in)``, a bias (None: ``bias=False``) and an input batch, all drawn so hypothesis can
+    shrink them."""
     n_in, n_out = draw(widths, label="in_features"), draw(widths, label="out_features")
     W = draw(tensors((n_out, n_in), low=-2, high=2), label="W")
     b = draw(tensors((n_out,), low=-2, high=2), label="b") if bias else None
@@ -86,52 +87,45 @@ def linear_cases(draw, bias: bool):
     return n_in, n_out, W, b, x
 
 
-def applied_with_the_questions_weights(lab, case: list, bias: bool) -> dict:
-    """A new CustomLinear of the case's sizes as ``shown``, then its output on ``x`` once it holds ``W`` and ``b``."""
+def applied_with_the_questions_weights(lab, case: list) -> dict:
+    """A new CustomLinear of the case's sizes, with a bias where the case has one, as ``shown``; then its output on
+    ``x`` once it holds ``W`` and ``b``."""
     n_in, n_out, W, b, x = case
-    layer = lab.chapter.CustomLinear(n_in, n_out, bias=bias)
+    layer = lab.chapter.CustomLinear(n_in, n_out, bias=b is not None)
     found = shown(layer, n_in)
-    weight, bias_at, transposed = affine_reading(found, n_in, n_out, bias)
+    weight, bias_at, transposed = affine_reading(found, n_in, n_out, bias=b is not None)
     parameters = list(layer.parameters())
     with torch.no_grad():
         parameters[weight].copy_(W.T if transposed else W)
-        if bias:
+        if b is not None:
             parameters[bias_at].copy_(b.reshape(parameters[bias_at].shape))
     return {**found, "y": layer(x)}
 
 
-def custom_linear_applies(case: list, found: dict, bias: bool) -> None:
-    """Both forward checks' judge: the layer reads as affine, and once it holds ``W`` and ``b`` it maps ``x`` to
-    ``x W^T + b``."""
+def custom_linear_applies(case: list, found: dict) -> None:
+    """Both forward checks' judge: the layer reads as affine, and once it holds ``W`` and ``b`` (if any) it maps
+    ``x`` to ``x W^T + b``."""
     n_in, n_out, W, b, x = case
-    affine_reading(found, n_in, n_out, bias)
+    affine_reading(found, n_in, n_out, bias=b is not None)
     # y[n, j] = sum_i x[n, i] W[j, i] + b[j], as an explicit sum in float64
     expected = (x.double()[:, None, :] * W.double()[None, :, :]).sum(-1)
-    if bias:
+    if b is not None:
         expected = expected + b.double()
     got = found["y"]
     assert tuple(got.shape) == (x.shape[0], n_out), f"output shape {tuple(got.shape)} for input {tuple(x.shape)}"
     assert_close(got.double(), expected, rtol=1e-4, atol=1e-4, msg=lambda m: f"not x W^T + b: {m}")
 
 
-@judged(
-    "T10",
-    ask=functools.partial(drawn, linear_cases(bias=True)),
-    answer=functools.partial(applied_with_the_questions_weights, bias=True),
-)
+@judged("T10", ask=functools.partial(drawn, linear_cases(bias=True)), answer=applied_with_the_questions_weights)
 def custom_linear_computes_x_times_weight_transposed_plus_bias(case, found):
     """CustomLinear(in, out) computes x W^T + b with its own weight W (out, in) and bias b, for any sizes and values."""
-    custom_linear_applies(case, found, bias=True)
+    custom_linear_applies(case, found)
 
 
-@judged(
-    "T10",
-    ask=functools.partial(drawn, linear_cases(bias=False)),
-    answer=functools.partial(applied_with_the_questions_weights, bias=False),
-)
+@judged("T10", ask=functools.partial(drawn, linear_cases(bias=False)), answer=applied_with_the_questions_weights)
 def custom_linear_without_bias_has_only_a_weight_and_computes_x_times_weight_transposed(case, found):
     """CustomLinear(in, out, bias=False) has only a weight W, no bias parameter, and computes x W^T."""
-    custom_linear_applies(case, found, bias=False)
+    custom_linear_applies(case, found)
 
 
 INIT_SIZES = ((16, 512), (300, 24))  # (in, out): fan_in differs from fan_out, and both are large enough to test
