@@ -111,6 +111,11 @@ def assert_same_outputs(got: torch.Tensor, expected: torch.Tensor, what: str) ->
     )
 
 
+def assert_computes_as_saved(question: dict, Y: torch.Tensor, what: str) -> None:
+    """``Y`` is, bitwise, what the question's network gives on its ``X`` in eval mode."""
+    assert_same_outputs(Y, eval_outputs(rebuilt(question), question["X"]), what)
+
+
 def image_batches(count: int, classes: int, seed: int) -> list[dict]:
     """``count`` batches of exercise-2 images with labels in ``range(classes)``, the same in every process."""
     generator = torch.Generator().manual_seed(seed)
@@ -134,6 +139,16 @@ def train_on(net: nn.Module, batches_: list[dict], lr: float, **options) -> None
 
 
 # --- F1: state dicts ---------------------------------------------------------------------
+
+
+def saved_and_loaded(lab, net: nn.Module, fresh: nn.Module) -> None:
+    """``net`` saved with save_params, then loaded into ``fresh`` with load_params, through a temporary file."""
+
+    def in_(folder: Path) -> None:
+        lab.fileio.save_params(net, folder / "net.params")
+        lab.fileio.load_params(fresh, folder / "net.params")
+
+    in_folder(in_)
 
 
 @st.composite
@@ -173,27 +188,20 @@ def reloaded(lab, question: dict) -> torch.Tensor:
     the copy's eval outputs on X."""
     net = rebuilt(question)
     fresh = scrambled(net)
-
-    def in_(folder: Path) -> None:
-        lab.fileio.save_params(net, folder / "net.params")
-        lab.fileio.load_params(fresh, folder / "net.params")
-
-    in_folder(in_)
+    saved_and_loaded(lab, net, fresh)
     return eval_outputs(fresh, question["X"])
 
 
 @judged("F1", ask=linear_networks, answer=reloaded)
 def saved_params_reproduce_any_linear_network_exactly(question: dict, Y) -> None:
     """Saved with save_params and loaded into a fresh instance, any linear network reproduces its outputs exactly."""
-    expected = eval_outputs(rebuilt(question), question["X"])
-    assert_same_outputs(Y, expected, "a linear network reloaded from its saved parameters")
+    assert_computes_as_saved(question, Y, "a linear network reloaded from its saved parameters")
 
 
 @judged("F1", ask=batch_norm_mlp, answer=reloaded)
 def saved_params_keep_the_running_statistics(question: dict, Y) -> None:
     """save_params and load_params carry buffers too: a trained batch-norm network reloads to the same eval outputs."""
-    expected = eval_outputs(rebuilt(question), question["X"])
-    assert_same_outputs(Y, expected, "an MLP with batch norm reloaded from its saved parameters")
+    assert_computes_as_saved(question, Y, "an MLP with batch norm reloaded from its saved parameters")
 
 
 EXERCISE_CLASSES = {"OriginalNetwork": 10, "NewNetwork": 20}
@@ -218,12 +226,7 @@ def exercise_reloaded(lab, question: dict) -> dict:
     net = build().train()
     train_on(net, [question["batch"]], lr=0.01)
     fresh = build()
-
-    def in_(folder: Path) -> None:
-        lab.fileio.save_params(net, folder / "net.params")
-        lab.fileio.load_params(fresh, folder / "net.params")
-
-    in_folder(in_)
+    saved_and_loaded(lab, net, fresh)
     return {"saved": eval_outputs(net, question["X"]), "reloaded": eval_outputs(fresh, question["X"])}
 
 
@@ -288,8 +291,7 @@ def whole_module_loads_only_with_weights_only_false(question: dict, found: dict)
     refusal = found["refusal"]
     assert refusal is not None, "load_model loaded the module, so it is not the refusal this describes"
     assert "weights_only" in refusal, f"load_model failed, not for weights_only: {refusal}"
-    expected = eval_outputs(rebuilt(question), question["X"])
-    assert_same_outputs(found["Y"], expected, "the module loaded with weights_only=False")
+    assert_computes_as_saved(question, found["Y"], "the module loaded with weights_only=False")
 
 
 @judged(
@@ -300,8 +302,7 @@ def whole_module_loads_only_with_weights_only_false(question: dict, found: dict)
 )
 def whole_module_loads_back_and_reproduces_the_outputs(question: dict, Y) -> None:
     """A module saved whole with save_model and loaded back with load_model computes the outputs it had when saved."""
-    expected = eval_outputs(rebuilt(question), question["X"])
-    assert_same_outputs(Y, expected, "the module loaded back with load_model")
+    assert_computes_as_saved(question, Y, "the module loaded back with load_model")
 
 
 # --- F3: checkpoints ---------------------------------------------------------------------
