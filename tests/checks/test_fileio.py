@@ -8,8 +8,9 @@ from torch import nn
 from torch.torch_version import TorchVersion
 
 from nnlab import fileio
-from nnlab.checks import all_checks, plain
+from nnlab.checks import all_checks, plain, run_check
 from nnlab.checks.fileio import SEED, DrawnDropout, convolutions_into_norms, feeding_batch_norm
+from nnlab.checks.judged import answered, judgement
 from nnlab.labs import REPORT
 from tests.checks.helpers import results_of, variant
 
@@ -313,3 +314,13 @@ def test_a_biased_convolution_whose_output_goes_elsewhere_first_feeds_no_batch_n
         nn.Conv2d(3, 4, 3), nn.ReLU(), nn.BatchNorm2d(4), nn.Conv2d(4, 4, 3), nn.BatchNorm2d(4)
     )
     assert feeding(through_relu) == {"3.bias"}
+
+
+DOCUMENTED = [check for check in all_checks() if check.claim in SECTION_4 and check.documented_probe is not None]
+
+
+@pytest.mark.parametrize("check", DOCUMENTED, ids=lambda check: check.id)
+def test_the_reports_answers_are_judged_as_run_check_judges_its_code(check):
+    # what the documents' code does is judged from its answers too: the grader's qualified is the ledger's
+    from_answers = judgement(check, json.loads(json.dumps(answered(check, REPORT))))
+    assert from_answers == run_check(check, REPORT)
