@@ -1,7 +1,9 @@
 """Checks of tutorial section 3.10, debugging: claims T19 and T20, on any implementation.
 
 Roles (section ``chapter``): ``DebugModel()`` with its ``debug`` flag, and
-``visualize_weights(model, layer_name=None)``.
+``visualize_weights(model, layer_name=None)``. The checks are judged (``nnlab.checks.judged``): the
+histograms' models and weights are the grader's, and the figures come back described as data (each axes'
+title and bar heights, the PNG a figure writes).
 
 PYTEST_DONT_REWRITE: see nnlab.checks.
 """

@@ -3,7 +3,9 @@
 Roles (section ``chapter``): ``MemoryEfficientModel(input_size, hidden_size,
 num_layers)`` (one layer reused ``num_layers`` times), ``CheckpointModel()``
 (1000 wide) and ``OptimizedModel()``. What the section says of
-``torch.jit.script`` is a statement.
+``torch.jit.script`` is a statement. The checks are judged (``nnlab.checks.judged``): the grader draws the
+batches, the parameter entries to differentiate and reads OptimizedModel's layers off its record; the lab's
+code answers with outputs, gradient entries, losses and the shapes it keeps for backward.
 
 PYTEST_DONT_REWRITE: see nnlab.checks.
 """
@@ -17,12 +19,13 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.nn import functional as F
 
-from nnlab.checks.blocks import as_linear, linear_sizes, parameter_count
+from nnlab.checks.blocks import as_linear, linear_sizes, output_on, parameter_count
 from nnlab.checks.chapter.architectures import fixed_draws
 from nnlab.checks.expect import assert_close
 from nnlab.checks.judged import Probe, drawn, judged, once
-from nnlab.checks.registry import check, statement
-from nnlab.checks.strategies import batches, forall, tensors
+from nnlab.checks.recorded import Replayed, probe_batch, record
+from nnlab.checks.registry import statement
+from nnlab.checks.strategies import batches, tensors
 
 # ---------------------------------------------------------------- T16: a reused layer
 
@@ -240,34 +243,58 @@ def optimized_references(model: nn.Module) -> list:
     return readings
 
 
-@check("T18")
-def optimized_model_is_three_layers_with_leaky_relu_between(lab):
-    """OptimizedModel computes Linear(100, 200), LeakyReLU(0.01), Linear(200, 100), LeakyReLU(0.01), Linear(100, 1)."""
-    model = lab.chapter.OptimizedModel()
+OPTIMIZED_WIDTH = 100
+
+
+def optimized_model(lab) -> nn.Module:
+    return lab.chapter.OptimizedModel()
+
+
+def batches_through_the_chapters_layers(recorded: dict) -> list[dict]:
+    """Any (1 or 2, 100) batch in [-3, 3], with the chapter's output on it, computed from the model's parameters:
+    those of its record (``nnlab.checks.recorded``), read as the layers whose output is the one it recorded."""
+    model = Replayed(recorded)
     assert parameter_count(model) == linear_sizes((100, 200), (200, 100), (100, 1)), (
         f"{parameter_count(model)} parameters"
     )
-    probe = torch.randn(4, 100)
-    expected = min(optimized_references(model), key=lambda f: (f(probe) - model(probe)).abs().max().item())
-
-    @forall(x=tensors((st.integers(1, 2), 100), low=-3, high=3))
-    def prop(x):
-        assert_close(model(x), expected(x))
-
-    prop()
+    probe = probe_batch(OPTIMIZED_WIDTH)
+    recorded_output = model(probe)
+    with torch.no_grad():
+        expected = min(optimized_references(model), key=lambda f: (f(probe) - recorded_output).abs().max().item())
+        X = drawn(tensors((st.integers(1, 2), OPTIMIZED_WIDTH), low=-3, high=3))
+        return [{"X": x, "expected": expected(x)} for x in X]
 
 
-@check("T18")
-def compiled_optimized_model_computes_what_eager_computes(lab):
-    """torch.compile(OptimizedModel()) computes what the eager model computes (graph capture, aot_eager backend)."""
+@judged("T18", ask=batches_through_the_chapters_layers, answer=output_on, subject=optimized_model, survey=record)
+def optimized_model_is_three_layers_with_leaky_relu_between(question, y):
+    """OptimizedModel computes Linear(100, 200), LeakyReLU(0.01), Linear(200, 100), LeakyReLU(0.01), Linear(100, 1)."""
+    assert_close(y, question["expected"])
+
+
+def batches_of_one_and_five() -> list[torch.Tensor]:
+    """Fixed batches of 1 and 5 rows: compiled with dynamic shapes, the model must take both."""
+    return [fixed_draws(batch, batch, OPTIMIZED_WIDTH).float() for batch in (1, 5)]
+
+
+def compiled_optimized_model(lab) -> dict:
+    """OptimizedModel, and torch.compile of it (graph capture, the aot_eager backend: no C++ compiler needed)."""
     import torch._dynamo  # an attribute of torch only once imported, before torch 2.1
 
     torch._dynamo.reset()
     model = lab.chapter.OptimizedModel()
-    compiled = torch.compile(model, backend="aot_eager", dynamic=True)
-    for batch in (1, 5):
-        x = torch.randn(batch, 100)
-        assert_close(compiled(x), model(x), rtol=0, atol=0)
+    return {"eager": model, "compiled": torch.compile(model, backend="aot_eager", dynamic=True)}
+
+
+def compiled_then_eager(models: dict, x: torch.Tensor) -> dict:
+    """The compiled model's output on ``x``, then the eager model's, in that order, as a program would call them."""
+    compiled = models["compiled"](x)
+    return {"compiled": compiled, "eager": models["eager"](x)}
+
+
+@judged("T18", ask=batches_of_one_and_five, answer=compiled_then_eager, subject=compiled_optimized_model)
+def compiled_optimized_model_computes_what_eager_computes(x, outputs):
+    """torch.compile(OptimizedModel()) computes what the eager model computes (graph capture, aot_eager backend)."""
+    assert_close(outputs["compiled"], outputs["eager"], rtol=0, atol=0)
 
 
 # The chapter's model for scripting, in torch primitives: a scripted activation inside a scripted module.
