@@ -133,7 +133,7 @@ def parameter_shapes(model: nn.Module) -> list[list[int]]:
     return [list(p.shape) for p in model.parameters()]
 
 
-ENTRIES_PER_PARAMETER = 4
+ENTRIES_PER_PARAMETER = 16
 DIFFERENCE_STEP = 1e-6
 
 
