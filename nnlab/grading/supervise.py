@@ -290,7 +290,7 @@ def follow(
     selector = selectors.DefaultSelector()
     selector.register(worker.stdout, selectors.EVENT_READ, "output")
     selector.register(events_fd, selectors.EVENT_READ, "events")
-    pending, printed, clock = b"", 0, None  # clock: when the current check (or loading) must be over
+    pending, held, printed, clock = [], 0, 0, None  # clock: when the current check (or loading) must be over
     while selector.get_map() and not ended_early(attempt):
         now = time.monotonic()
         if now >= deadline:
@@ -310,9 +310,16 @@ def follow(
                     attempt.stopped_for = "output"
                     return attempt
             else:
-                *lines, pending = (pending + chunk).split(b"\n")
+                # a long event (a section's answers run to megabytes) comes in many reads: its pieces are joined
+                # once, when its end arrives, not at every read
+                pending.append(chunk)
+                held += len(chunk)
+                lines = []
+                if b"\n" in chunk:
+                    *lines, rest = b"".join(pending).split(b"\n")
+                    pending, held = [rest], len(rest)
                 try:
-                    if len(pending) > EVENT_BYTES:
+                    if held > EVENT_BYTES:
                         raise Forged(f"an event longer than {EVENT_BYTES >> 20} MiB")
                     for line in lines:
                         clock = handle(json.loads(line), attempt, checked, limits, token, clock)

@@ -48,6 +48,8 @@ def misbehave(step: str) -> None:
         write(json.dumps({"event": "done"}))  # a line without the token
     elif what == "garble":
         write("{not json")
+    elif what == "endless":  # a line longer than the channel takes (nnlab.grading.supervise.EVENT_BYTES)
+        write("x" * (65 << 20))
     elif what == "done":
         emit(event="done")
     elif what == "loaded":

@@ -31,9 +31,9 @@ LIMITS = Limits(timeout=30, check_timeout=1)
 CHECKS = [(c.id, c.claim) for c in all_checks()]
 # what the reference lab answers for each judged check: a passing judged check's event (a failing one says why)
 ANSWERS = {check.id: answered(check, REFERENCE) for check in all_checks() if check.probe is not None}
-# the first, second and last of the checks whose results the worker reports (the scripts say what they are)
-REPORTED = [check for check, _ in CHECKS if check not in ANSWERS]
-FIRST, SECOND, LAST = REPORTED[0], REPORTED[1], REPORTED[-1]
+# every check is judged: a scripted failure is answers that raised, whose reason the supervisor puts after the title
+FIRST, SECOND, LAST = CHECKS[0][0], CHECKS[1][0], CHECKS[-1][0]
+TITLE = {c.id: c.title.rstrip(".") for c in all_checks()}
 CLAIM_OF = dict(CHECKS)
 # a judged check whose answers are tensors, to several questions
 JUDGED, JUDGED_CLAIM = next(
@@ -80,7 +80,7 @@ def test_a_worker_that_reports_every_check_leaves_each_result_as_it_reported_it(
     assert (outcome.status, outcome.error, outcome.restored) == ("checked", None, ["torch.allclose"])
     assert [r.check for r in outcome.results.values()] == [check for check, _ in CHECKS]
     assert {check: r.result for check, r in outcome.results.items() if r.result != "pass"} == {SECOND: "fail"}
-    assert outcome.results[SECOND].detail == "the second check's counterexample"
+    assert outcome.results[SECOND].detail == f"{TITLE[SECOND]}: the second check's counterexample"
 
 
 # (script, limits, status, error): the whole error, or its start where "..." ends it
@@ -130,11 +130,17 @@ GOING_WRONG = {
     ),
     "forges": (Script(at={"loading": "forge"}), LIMITS, "tampered", FORGED),
     "garbles": (Script(at={FIRST: "garble"}), LIMITS, "tampered", FORGED),
+    "sends an endless line": (Script(at={FIRST: "endless"}), LIMITS, "tampered", FORGED),
     "reorders": (Script(at={"order": "swapped"}), LIMITS, "tampered", FORGED),
     "forges later": (Script(at={SECOND: "forge"}), LIMITS, "tampered", FORGED),
     "says done early": (Script(at={f"after {FIRST}": "done"}), LIMITS, "tampered", FORGED),
     "loads twice": (Script(at={f"after {FIRST}": "loaded"}), LIMITS, "tampered", FORGED),
-    "reports no result": (Script(results={FIRST: ["bogus", ""]}), LIMITS, "tampered", FORGED),
+    "reports no result": (
+        Script(sent={FIRST: {"event": "result", "check": FIRST, "claim": CLAIM_OF[FIRST], "result": "bogus"}}),
+        LIMITS,
+        "tampered",
+        FORGED,
+    ),
     # a judged check's verdict is reached here: the worker may send only its answers, and only for it
     "gives a judged check its verdict": (
         Script(
@@ -197,11 +203,11 @@ GOING_WRONG = {
         "timeout",
         "ran past its limit of 1 s (while loading)",
     ),
-    "past the whole limit in a check": (
-        Script(at={SECOND: "hang"}),
+    "past the whole limit in a check": (  # the first check: no answers before it to read within the limit
+        Script(at={CHECKS[0][0]: "hang"}),
         Limits(timeout=1, check_timeout=5),
         "timeout",
-        f"ran past its limit of 1 s (in {SECOND})",
+        f"ran past its limit of 1 s (in {CHECKS[0][0]})",
     ),
 }
 
@@ -225,7 +231,7 @@ def test_answers_without_the_property_fail_their_check_where_the_supervisor_judg
     outcome = checked(tmp_path, Script(sent={JUDGED: {"event": "answer", "check": JUDGED, "answers": wrong}}))
     assert (outcome.status, outcome.results[JUDGED].result) == ("checked", "fail")
     assert outcome.results[JUDGED].detail.endswith(f"(question 1 of {len(wrong)})")
-    assert {r.result for check, r in outcome.results.items() if check != JUDGED} == {"pass"}
+    assert {check: r.result for check, r in outcome.results.items() if check != JUDGED and r.result != "pass"} == {}
 
 
 @pytest.mark.parametrize("writes", ["one a line", "one"])
@@ -246,7 +252,7 @@ def test_memory_run_out_in_a_check_fails_that_check_and_a_fresh_worker_goes_on_w
 )
 def test_a_failure_that_only_mentions_memory_is_that_checks_failure(tmp_path, detail):
     outcome = checked(tmp_path, Script(results={SECOND: ["fail", detail]}))
-    assert (outcome.status, outcome.results[SECOND].detail) == ("checked", detail)
+    assert (outcome.status, outcome.results[SECOND].detail) == ("checked", f"{TITLE[SECOND]}: {detail}")
 
 
 def test_a_check_that_hangs_fails_alone_and_the_later_checks_of_its_role_fail_without_running(tmp_path):
@@ -258,7 +264,8 @@ def test_a_check_that_hangs_fails_alone_and_the_later_checks_of_its_role_fail_wi
     assert hung.result == "fail"
     assert hung.detail.endswith(f"did not finish within 1 s (the per-check limit) in {role}: a loop that never ends?")
     # the fresh worker was told which role hung: the scripted one fails the later check that needs it
-    assert (outcome.results[LAST].result, outcome.results[LAST].detail) == ("fail", f"not run: {role} hung in {FIRST}")
+    not_run = ("fail", f"{TITLE[LAST]}: not run: {role} hung in {FIRST}")
+    assert (outcome.results[LAST].result, outcome.results[LAST].detail) == not_run
     assert all(r.result == "pass" for check, r in outcome.results.items() if check not in (FIRST, LAST))
 
 
@@ -287,10 +294,10 @@ def test_the_report_tells_each_claim_its_checks_results_and_what_was_put_back(tm
         partial: ("pass", True),
     }
     assert all(c["result"] == "pass" and not c["partial"] for i, c in claims.items() if i not in (failing, partial))
-    assert {"check": SECOND, "result": "fail", "detail": "Y differs"} in claims[failing]["checks"]
+    assert {"check": SECOND, "result": "fail", "detail": f"{TITLE[SECOND]}: Y differs"} in claims[failing]["checks"]
     markdown = report_markdown(report)
     assert "Put back after loading (the submission had changed them): torch.allclose." in markdown
-    assert f"### {SECOND} (fail)\n\n```text\nY differs\n```" in markdown
+    assert f"### {SECOND} (fail)\n\n```text\n{TITLE[SECOND]}: Y differs\n```" in markdown
     ran = sum(check != LAST for check, claim in CHECKS if claim == partial)
     assert f"| {partial} | pass (partial: {ran} of {ran + 1} checks ran) |" in markdown
     # Gradescope: a point for each claim that passed whole, none for the failed one or the partial one
@@ -388,7 +395,7 @@ def test_nnlab_check_on_a_batch_writes_each_report_the_summary_and_exits_1_for_a
 
 def test_nnlab_check_with_a_course_file_scores_gradescopes_results_and_the_gradebook_by_it(tmp_path):
     course = load_course(EXAMPLE_COURSE)
-    failing = next(check for check in REPORTED if CLAIM_OF[check] in course.claims)
+    failing = next(check for check, claim in CHECKS if claim in course.claims)
     lab = Script(results={failing: ["fail", "wrong"]}).write(tmp_path / "alice" / "lab.json")
     written = {"--gradescope": tmp_path / "results.json", "--csv": tmp_path / "grades.csv"}
     options = [str(arg) for option in written.items() for arg in option]
