@@ -375,7 +375,9 @@ def test_nnlab_check_on_a_batch_writes_each_report_the_summary_and_exits_1_for_a
     assert (out / "lab-2" / "report.md").read_text() == report_markdown(written)
     assert (out / "lab" / "output.txt").read_text() == "epoch 1\n" and not (out / "lab-2" / "output.txt").exists()
     assert json.loads((tmp_path / "g.json").read_text())["score"] == len(summary["claims"])
-    assert "[2/2] lab" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "[2/2] lab" in printed
+    assert f"Wrote 2 report(s) under {out}/ and {out / 'summary.md'}, summary.json, summary.png" in printed
     # without a course file, the gradebook counts a point for each claim that passed whole
     with gradebook.open(newline="") as f:
         header, *rows = csv.reader(f)
