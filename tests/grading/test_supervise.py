@@ -294,8 +294,11 @@ def test_the_report_tells_each_claim_its_checks_results_and_what_was_put_back(tm
     ran = sum(check != LAST for check, claim in CHECKS if claim == partial)
     assert f"| {partial} | pass (partial: {ran} of {ran + 1} checks ran) |" in markdown
     # Gradescope: a point for each claim that passed whole, none for the failed one or the partial one
-    tests = {t["name"].split(":")[0]: t for t in gradescope_results(report, every_claim())["tests"]}
+    results = gradescope_results(report, every_claim())
+    jsonschema.validate(results, GRADESCOPE_SCHEMA)
+    tests = {t["name"].split(":")[0]: t for t in results["tests"]}
     assert [c for c, t in tests.items() if t["score"] == 0] == [failing, partial]
+    assert [c for c, t in tests.items() if t["status"] == "failed"] == [failing, partial]
     assert tests[partial]["output"].startswith(f"pass (partial: {ran} of {ran + 1} checks ran).")
     assert gradescope_results(report, every_claim())["score"] == len(claims) - 2
 
