@@ -17,6 +17,11 @@ EXEMPT: dict[str, str] = {}
 # {(wrong lab, check id): what the failure's detail says}: the assert's own words, as written (not run into a longer
 # word at either end, the case kept), and the labels of hypothesis's draws in its counterexample
 SAYS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("ReLU perceptron, 0 at the probes", "T1:perceptron_is_the_sigmoid_of_an_affine_function"): ("saturate",),
+    (
+        "NewNetwork with conv biases where OriginalNetwork has none",
+        "F4:the_exercise_networks_classify_into_10_and_20_classes",
+    ): ("layer1 and layer2 differ: OriginalNetwork has",),
     ("T2 buffer kept as a plain tensor", "T2:custom_module_buffer_is_saved_and_moved_but_not_trained"): (
         "CustomModule has",
     ),

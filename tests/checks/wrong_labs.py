@@ -266,6 +266,12 @@ class NewNetworkWithTheOriginalHead(fileio.NewNetwork):
         self.fc_new = nn.Linear(128 * 8 * 8, 10)
 
 
+def new_network_with_conv_biases() -> fileio.NewNetwork:
+    """Wrong: NewNetwork built as the report writes it, with conv biases, where OriginalNetwork has none: layer1 and
+    layer2 hold other tensors, so OriginalNetwork's cannot be reused whole."""
+    return fileio.NewNetwork(conv_bias=True)
+
+
 def classifier_mlp_without_flatten(activation=nn.ReLU(), dropout_rate=0.0):  # noqa: B008  (the report's signature)
     """Wrong: no Flatten, so the first layer meets rows of 28 pixels, not images of 784."""
     mlp = test_classifier.SequentialMLP(activation, dropout_rate)
@@ -723,6 +729,12 @@ WRONG_LABS: list[WrongLab] = [
         "F4:the_exercise_networks_classify_into_10_and_20_classes",
     ),
     wrong(
+        "NewNetwork with conv biases where OriginalNetwork has none",
+        "fileio",
+        {"NewNetwork": new_network_with_conv_biases},
+        "F4:the_exercise_networks_classify_into_10_and_20_classes",
+    ),
+    wrong(
         "reuse_layers copying parameters only",
         "fileio",
         {"reuse_layers": test_fileio.reuse_parameters_only},
@@ -861,5 +873,11 @@ WRONG_LABS: list[WrongLab] = [
         "chapter",
         {"visualize_weights": histograms_shown_and_closed},
         "T20:weight_histograms_can_be_written_to_an_image_file",
+    ),
+    wrong(
+        "ReLU perceptron, 0 at the probes",
+        "chapter",
+        {"Perceptron": test_modules.ReluPerceptron},
+        "T1:perceptron_is_the_sigmoid_of_an_affine_function",
     ),
 ]
