@@ -17,6 +17,32 @@ EXEMPT: dict[str, str] = {}
 # {(wrong lab, check id): what the failure's detail says}: the assert's own words, as written (not run into a longer
 # word at either end, the case kept), and the labels of hypothesis's draws in its counterexample
 SAYS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("MySequential registering each child twice", "L3:my_sequential_registers_its_children"): (
+        "state_dict() has",
+        "not the Linear's two tensors",
+    ),
+    ("ParallelBlock detaching its second net", "L7:parallel_block_trains_both_nets"): (
+        "no gradient reached the parameters of shapes",
+    ),
+    (
+        "MLP with its hidden layer under no_grad",
+        "P7:mlp_parameters_are_reachable_by_attribute_and_name_and_get_gradients_of_their_shape",
+    ): ("parameters without a gradient of their own shape",),
+    ("init_constant by eye_", "P3:init_constant_sets_weights_to_1_and_biases_to_0"): (
+        "init_constant: weights of",
+        "are not all 1",
+    ),
+    ("xavier drawing normal", "P3:xavier_draws_uniform_within_the_fan_bound_of_each_layer"): (
+        "xavier on",
+        "beyond a =",
+    ),
+    (
+        "textbook_init zeroing none",
+        "P3:textbook_init_keeps_uniform_weights_with_magnitude_5_to_10_and_zeroes_the_rest",
+    ): ("textbook_init zeroed", "of the weights; P(|U(-10, 10)| < 5) = 0.5"),
+    ("tied_net with its shared layer frozen", "P6:tied_net_uses_stay_identical_while_it_trains"): (
+        "the shared weight has not moved: the run never trained it",
+    ),
     ("ReLU perceptron, 0 at the probes", "T1:perceptron_is_the_sigmoid_of_an_affine_function"): ("saturate",),
     (
         "NewNetwork with conv biases where OriginalNetwork has none",

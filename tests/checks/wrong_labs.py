@@ -20,7 +20,7 @@ from nnlab.checks import Lab, load_lab
 from nnlab.checks.module_properties import GENERAL_PROPERTIES
 from nnlab.checks.roles import MODULE_ROLES, ModuleRole
 from nnlab.labs import REFERENCE
-from nnlab.parameters import block1
+from nnlab.parameters import block1, tied_net
 from nnlab.tutorial import architectures, custom_layers, debugging, efficiency, initialisation
 from tests.checks import test_blocks, test_classifier, test_fileio, test_layers, test_parameters
 from tests.checks.chapter import (
@@ -395,6 +395,60 @@ def histograms_shown_and_closed(model, layer_name=None):
     fig = debugging.weight_histograms(model, layer_name)
     plt.show()
     plt.close(fig)
+
+
+# ---------------------------------------------------------------- mistakes that reach the asserts the others pass
+
+
+class MySequentialRegisteringEachChildTwice(blocks.MySequential):
+    """Wrong: keeps its children in a ModuleList as well as in _modules, so state_dict() saves each tensor twice."""
+
+    def __init__(self, *modules):
+        super().__init__(*modules)
+        self.kept = nn.ModuleList(modules)
+
+
+class ParallelBlockDetachingItsSecondNet(blocks.ParallelBlock):
+    """Wrong: detaches the second net's output, so no loss reaches that net's parameters."""
+
+    def forward(self, X):
+        return torch.cat([self.net1(X), self.net2(X).detach()], dim=-1)
+
+
+class MLPWithItsHiddenLayerUnderNoGrad(blocks.MLP):
+    """Wrong: computes its hidden layer under torch.no_grad(), so hidden.weight and hidden.bias get no gradient."""
+
+    def forward(self, X):
+        with torch.no_grad():
+            hidden = F.relu(self.hidden(X))
+        return self.output(hidden)
+
+
+def init_constant_by_eye(m):
+    """Wrong: nn.init.eye_ for the constant, ones on the diagonal only."""
+    if isinstance(m, nn.Linear):
+        nn.init.eye_(m.weight)
+        nn.init.zeros_(m.bias)
+
+
+def xavier_normal(m):
+    """Wrong: Xavier's normal draw, whose tails pass the uniform draw's bound."""
+    if isinstance(m, nn.Linear):
+        nn.init.xavier_normal_(m.weight)
+        nn.init.zeros_(m.bias)
+
+
+def textbook_init_zeroing_none(m):
+    """Wrong: draws |w| from U(5, 10) with a random sign, so no weight is zeroed where half should be."""
+    if isinstance(m, nn.Linear):
+        with torch.no_grad():
+            m.weight.uniform_(5.0, 10.0)
+            m.weight *= torch.randint(0, 2, m.weight.shape) * 2 - 1
+
+
+def tied_net_with_its_shared_layer_frozen():
+    """Wrong: the shared layer frozen (requires_grad=False), so training never moves it."""
+    return tied_net(nn.Linear(8, 8).requires_grad_(False))
 
 
 # ---------------------------------------------------------------- the table
@@ -879,5 +933,47 @@ WRONG_LABS: list[WrongLab] = [
         "chapter",
         {"Perceptron": test_modules.ReluPerceptron},
         "T1:perceptron_is_the_sigmoid_of_an_affine_function",
+    ),
+    wrong(
+        "MySequential registering each child twice",
+        "blocks",
+        {"MySequential": MySequentialRegisteringEachChildTwice},
+        "L3:my_sequential_registers_its_children",
+    ),
+    wrong(
+        "ParallelBlock detaching its second net",
+        "blocks",
+        {"ParallelBlock": ParallelBlockDetachingItsSecondNet},
+        "L7:parallel_block_trains_both_nets",
+    ),
+    wrong(
+        "MLP with its hidden layer under no_grad",
+        "blocks",
+        {"MLP": MLPWithItsHiddenLayerUnderNoGrad},
+        "P7:mlp_parameters_are_reachable_by_attribute_and_name_and_get_gradients_of_their_shape",
+    ),
+    wrong(
+        "init_constant by eye_",
+        "parameters",
+        {"init_constant": init_constant_by_eye},
+        "P3:init_constant_sets_weights_to_1_and_biases_to_0",
+    ),
+    wrong(
+        "xavier drawing normal",
+        "parameters",
+        {"xavier": xavier_normal},
+        "P3:xavier_draws_uniform_within_the_fan_bound_of_each_layer",
+    ),
+    wrong(
+        "textbook_init zeroing none",
+        "parameters",
+        {"textbook_init": textbook_init_zeroing_none},
+        "P3:textbook_init_keeps_uniform_weights_with_magnitude_5_to_10_and_zeroes_the_rest",
+    ),
+    wrong(
+        "tied_net with its shared layer frozen",
+        "parameters",
+        {"tied_net": tied_net_with_its_shared_layer_frozen},
+        "P6:tied_net_uses_stay_identical_while_it_trains",
     ),
 ]
