@@ -9,7 +9,7 @@ import re
 import pytest
 
 from nnlab.checks import all_checks, run_check
-from tests.checks.wrong_labs import WRONG_LABS
+from tests.checks.wrong_labs import T2_BUFFER, T3_MODES, WRONG_LABS
 
 # {check id: why no wrong lab fails it}, for a check whose property no implementation of its roles can lack
 EXEMPT: dict[str, str] = {}
@@ -17,6 +17,15 @@ EXEMPT: dict[str, str] = {}
 # {(wrong lab, check id): what the failure's detail says}: the assert's own words, as written (not run into a longer
 # word at either end, the case kept), and the labels of hypothesis's draws in its counterexample
 SAYS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("CustomModule with a buffer of ones", f"T2:{T2_BUFFER}"): ("the buffer is", "not 5 zeros"),
+    ("CustomModule with a non-persistent buffer", f"T2:{T2_BUFFER}"): ("state_dict() does not hold the buffer",),
+    ("CustomModule whose eval() sets only its own flag", f"T3:{T3_MODES}"): (
+        "eval() left a submodule in training mode",
+    ),
+    ("CustomModule whose train() sets only its own flag", f"T3:{T3_MODES}"): ("train() left a submodule in eval mode",),
+    ("CustomModule without dropout", f"T3:{T3_MODES}"): (
+        "in train mode the same input gave the same output: no dropout",
+    ),
     ("MySequential registering each child twice", "L3:my_sequential_registers_its_children"): (
         "state_dict() has",
         "not the Linear's two tensors",

@@ -21,7 +21,7 @@ from nnlab.checks.module_properties import GENERAL_PROPERTIES
 from nnlab.checks.roles import MODULE_ROLES, ModuleRole
 from nnlab.labs import REFERENCE
 from nnlab.parameters import block1, tied_net
-from nnlab.tutorial import architectures, custom_layers, debugging, efficiency, initialisation
+from nnlab.tutorial import architectures, custom_layers, debugging, efficiency, initialisation, modules
 from tests.checks import test_blocks, test_classifier, test_fileio, test_layers, test_parameters
 from tests.checks.chapter import (
     test_architectures,
@@ -424,6 +424,50 @@ class MLPWithItsHiddenLayerUnderNoGrad(blocks.MLP):
         return self.output(hidden)
 
 
+class CustomModuleWithABufferOfOnes(modules.CustomModule):
+    """Wrong: its buffer starts at ones, where the chapter's running mean starts at zeros."""
+
+    def __init__(self):
+        super().__init__()
+        self.running_mean.fill_(1.0)
+
+
+class CustomModuleWithANonPersistentBuffer(modules.CustomModule):
+    """Wrong: registers its buffer with persistent=False, so state_dict() does not save it."""
+
+    def __init__(self):
+        super().__init__()
+        del self.running_mean
+        self.register_buffer("running_mean", torch.zeros(5), persistent=False)
+
+
+class CustomModuleWhoseEvalSetsOnlyItsOwnFlag(modules.CustomModule):
+    """Wrong: overrides eval() to set its own training flag only, so its dropout stays in training mode."""
+
+    def eval(self):
+        self.training = False
+        return self
+
+
+class CustomModuleWhoseTrainSetsOnlyItsOwnFlag(modules.CustomModule):
+    """Wrong: overrides train() to set its own training flag only (eval() is nn.Module's), so after eval() its
+    dropout stays off."""
+
+    def train(self, mode=True):
+        if not mode:
+            return super().train(False)
+        self.training = True
+        return self
+
+
+class CustomModuleWithoutDropout(modules.CustomModule):
+    """Wrong: leaves dropout out, so training mode is as repeatable as eval mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.dropout = nn.Identity()
+
+
 def init_constant_by_eye(m):
     """Wrong: nn.init.eye_ for the constant, ones on the diagonal only."""
     if isinstance(m, nn.Linear):
@@ -477,6 +521,9 @@ CHAPTER_TABLES = (
     test_efficiency.WRONG_VARIANTS,
     test_debugging.WRONG_VARIANTS,
 )
+
+T2_BUFFER = "custom_module_buffer_is_saved_and_moved_but_not_trained"
+T3_MODES = "custom_module_eval_turns_dropout_off_and_train_back_on"
 
 WRONG_LABS: list[WrongLab] = [
     *(lab for spec in MODULE_ROLES if spec.claim is not None for lab in in_every_role(spec)),
@@ -975,5 +1022,23 @@ WRONG_LABS: list[WrongLab] = [
         "parameters",
         {"tied_net": tied_net_with_its_shared_layer_frozen},
         "P6:tied_net_uses_stay_identical_while_it_trains",
+    ),
+    *(
+        wrong(name, "chapter", {"CustomModule": role}, check_id)
+        for name, role, check_id in (
+            ("CustomModule with a buffer of ones", CustomModuleWithABufferOfOnes, "T2:" + T2_BUFFER),
+            ("CustomModule with a non-persistent buffer", CustomModuleWithANonPersistentBuffer, "T2:" + T2_BUFFER),
+            (
+                "CustomModule whose eval() sets only its own flag",
+                CustomModuleWhoseEvalSetsOnlyItsOwnFlag,
+                "T3:" + T3_MODES,
+            ),
+            (
+                "CustomModule whose train() sets only its own flag",
+                CustomModuleWhoseTrainSetsOnlyItsOwnFlag,
+                "T3:" + T3_MODES,
+            ),
+            ("CustomModule without dropout", CustomModuleWithoutDropout, "T3:" + T3_MODES),
+        )
     ),
 ]
