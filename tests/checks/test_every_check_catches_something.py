@@ -17,6 +17,19 @@ EXEMPT: dict[str, str] = {}
 # {(wrong lab, check id): what the failure's detail says}: the assert's own words, as written (not run into a longer
 # word at either end, the case kept), and the labels of hypothesis's draws in its counterexample
 SAYS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("HookDemo recording under layer indices", "T9:hook_demo_records_the_outputs_of_its_first_two_layers"): (
+        "activations has keys",
+    ),
+    ("classifier MLP ignoring dropout_rate", "M1:classifier_mlp_drops_hidden_units_in_training_only"): (
+        "two train-mode calls gave the same output: no dropout",
+    ),
+    ("load_checkpoint giving loss then epoch", "F3:a_checkpoint_gives_back_its_epoch_and_loss"): (
+        "load_checkpoint gave",
+        "saved (epoch, loss)",
+    ),
+    ("load_checkpoint restoring the optimizer only", "F3:a_checkpoint_gives_back_its_epoch_and_loss"): (
+        "the model was not restored",
+    ),
     ("CustomModule with a buffer of ones", f"T2:{T2_BUFFER}"): ("the buffer is", "not 5 zeros"),
     ("CustomModule with a non-persistent buffer", f"T2:{T2_BUFFER}"): ("state_dict() does not hold the buffer",),
     ("CustomModule whose eval() sets only its own flag", f"T3:{T3_MODES}"): (

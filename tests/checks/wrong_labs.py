@@ -468,6 +468,33 @@ class CustomModuleWithoutDropout(modules.CustomModule):
         self.dropout = nn.Identity()
 
 
+class HookDemoRecordingUnderLayerIndices(test_hooks.SequentialHookDemo):
+    """Wrong: records under the Sequential's indices, "0" and "2", not the names the chapter reads, "fc1" and "fc2"."""
+
+    def forward(self, x):
+        y = super().forward(x)
+        self.activations = {"0": self.activations.pop("fc1"), "2": self.activations.pop("fc2")}
+        return y
+
+
+def classifier_mlp_ignoring_dropout_rate(activation=nn.ReLU(), dropout_rate=0.0):  # noqa: B008  (the report's signature)
+    """Wrong: ignores dropout_rate= and builds the network without dropout."""
+    return test_classifier.SequentialMLP(activation, 0.0)
+
+
+def load_checkpoint_giving_loss_then_epoch(path, model, optimizer):
+    """Wrong: restores everything and gives back (loss, epoch), the other order."""
+    epoch, loss = fileio.load_checkpoint(path, model, optimizer)
+    return loss, epoch
+
+
+def load_checkpoint_restoring_the_optimizer_only(path, model, optimizer):
+    """Wrong: restores the optimizer and leaves the model as it is."""
+    checkpoint = torch.load(path)
+    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+    return checkpoint["epoch"], checkpoint["loss"]
+
+
 def init_constant_by_eye(m):
     """Wrong: nn.init.eye_ for the constant, ones on the diagonal only."""
     if isinstance(m, nn.Linear):
@@ -1022,6 +1049,25 @@ WRONG_LABS: list[WrongLab] = [
         "parameters",
         {"tied_net": tied_net_with_its_shared_layer_frozen},
         "P6:tied_net_uses_stay_identical_while_it_trains",
+    ),
+    wrong(
+        "HookDemo recording under layer indices",
+        "chapter",
+        {"HookDemo": HookDemoRecordingUnderLayerIndices},
+        "T9:hook_demo_records_the_outputs_of_its_first_two_layers",
+    ),
+    wrong(
+        "classifier MLP ignoring dropout_rate",
+        "classifier",
+        {"MLP": classifier_mlp_ignoring_dropout_rate},
+        "M1:classifier_mlp_drops_hidden_units_in_training_only",
+    ),
+    *(
+        wrong(name, "fileio", {"load_checkpoint": role}, "F3:a_checkpoint_gives_back_its_epoch_and_loss")
+        for name, role in (
+            ("load_checkpoint giving loss then epoch", load_checkpoint_giving_loss_then_epoch),
+            ("load_checkpoint restoring the optimizer only", load_checkpoint_restoring_the_optimizer_only),
+        )
     ),
     *(
         wrong(name, "chapter", {"CustomModule": role}, check_id)
