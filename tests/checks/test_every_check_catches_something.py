@@ -17,6 +17,17 @@ EXEMPT: dict[str, str] = {}
 # {(wrong lab, check id): what the failure's detail says}: the assert's own words, as written (not run into a longer
 # word at either end, the case kept), and the labels of hypothesis's draws in its counterexample
 SAYS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("linear whose repr leaves out the bias", "T10:custom_linear_repr_shows_its_sizes_and_bias"): (
+        "bias=True and bias=False print alike:",
+    ),
+    ("attention dividing by the scores' sum", "T11:attention_weights_are_a_distribution_over_the_sequence"): (
+        "negative weights",
+    ),
+    ("stateful layer detaching its input", "T12:stateful_layer_state_is_detached_from_the_graph"): (
+        "backward through the second call did not reach its own input",
+        "(x1)",
+        "(x2)",
+    ),
     ("HookDemo recording under layer indices", "T9:hook_demo_records_the_outputs_of_its_first_two_layers"): (
         "activations has keys",
     ),

@@ -495,6 +495,30 @@ def load_checkpoint_restoring_the_optimizer_only(path, model, optimizer):
     return checkpoint["epoch"], checkpoint["loss"]
 
 
+class LinearWhoseReprLeavesOutTheBias(custom_layers.CustomLinear):
+    """Wrong: its repr shows the sizes only, so bias=True and bias=False print alike."""
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}"
+
+
+class AttentionDividingByTheScoresSum(custom_layers.SimpleAttention):
+    """Wrong: normalises the raw scores by their sum, not by softmax: weights that sum to 1 but may be negative, so
+    the output may leave the inputs' range."""
+
+    def forward(self, h):
+        scores = self.attention(h).squeeze(-1)
+        weights = scores / scores.sum(dim=-1, keepdim=True)
+        return (weights.unsqueeze(-1) * h).sum(dim=1), weights
+
+
+class StatefulDetachingItsInput(custom_layers.StatefulLayer):
+    """Wrong: detaches its input along with the state, so no loss reaches the input of the current call either."""
+
+    def forward(self, x):
+        return super().forward(x.detach())
+
+
 def init_constant_by_eye(m):
     """Wrong: nn.init.eye_ for the constant, ones on the diagonal only."""
     if isinstance(m, nn.Linear):
@@ -1068,6 +1092,25 @@ WRONG_LABS: list[WrongLab] = [
             ("load_checkpoint giving loss then epoch", load_checkpoint_giving_loss_then_epoch),
             ("load_checkpoint restoring the optimizer only", load_checkpoint_restoring_the_optimizer_only),
         )
+    ),
+    wrong(
+        "linear whose repr leaves out the bias",
+        "chapter",
+        {"CustomLinear": LinearWhoseReprLeavesOutTheBias},
+        "T10:custom_linear_repr_shows_its_sizes_and_bias",
+    ),
+    wrong(
+        "attention dividing by the scores' sum",
+        "chapter",
+        {"SimpleAttention": AttentionDividingByTheScoresSum},
+        "T11:attention_weights_are_a_distribution_over_the_sequence",
+        "T11:attention_output_is_the_weighted_sum_of_the_inputs",
+    ),
+    wrong(
+        "stateful layer detaching its input",
+        "chapter",
+        {"StatefulLayer": StatefulDetachingItsInput},
+        "T12:stateful_layer_state_is_detached_from_the_graph",
     ),
     *(
         wrong(name, "chapter", {"CustomModule": role}, check_id)
