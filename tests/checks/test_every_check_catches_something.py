@@ -17,6 +17,13 @@ EXEMPT: dict[str, str] = {}
 # {(wrong lab, check id): what the failure's detail says}: the assert's own words, as written (not run into a longer
 # word at either end, the case kept), and the labels of hypothesis's draws in its counterexample
 SAYS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("demo with its uniform layer twice as wide", "T13:demo_weights_follow_their_schemes_distributions"): (
+        "a U(-0.1, 0.1) weight",
+        "outside ±0.1",
+    ),
+    ("histograms titled by position", "T20:weight_histograms_have_one_panel_per_weight_tensor"): (
+        "no panel titled with",
+    ),
     ("linear whose repr leaves out the bias", "T10:custom_linear_repr_shows_its_sizes_and_bias"): (
         "bias=True and bias=False print alike:",
     ),

@@ -519,6 +519,22 @@ class StatefulDetachingItsInput(custom_layers.StatefulLayer):
         return super().forward(x.detach())
 
 
+class DemoWithItsUniformLayerTwiceAsWide(initialisation.InitializationDemo):
+    """Wrong: its last layer drawn from U(-0.2, 0.2), where the chapter's scheme is U(-0.1, 0.1)."""
+
+    def __init__(self):
+        super().__init__()
+        nn.init.uniform_(self.layers[3].weight, -0.2, 0.2)
+
+
+def histograms_titled_by_position(model, layer_name=None):
+    """Wrong: titles each panel by its position, so no panel names the weight tensor it shows."""
+    fig = debugging.weight_histograms(model, layer_name)
+    for position, ax in enumerate(fig.axes):
+        ax.set_title(f"panel {position}")
+    return fig
+
+
 def init_constant_by_eye(m):
     """Wrong: nn.init.eye_ for the constant, ones on the diagonal only."""
     if isinstance(m, nn.Linear):
@@ -1111,6 +1127,18 @@ WRONG_LABS: list[WrongLab] = [
         "chapter",
         {"StatefulLayer": StatefulDetachingItsInput},
         "T12:stateful_layer_state_is_detached_from_the_graph",
+    ),
+    wrong(
+        "demo with its uniform layer twice as wide",
+        "chapter",
+        {"InitializationDemo": DemoWithItsUniformLayerTwiceAsWide},
+        "T13:demo_weights_follow_their_schemes_distributions",
+    ),
+    wrong(
+        "histograms titled by position",
+        "chapter",
+        {"visualize_weights": histograms_titled_by_position},
+        "T20:weight_histograms_have_one_panel_per_weight_tensor",
     ),
     *(
         wrong(name, "chapter", {"CustomModule": role}, check_id)
