@@ -7,6 +7,7 @@ with their ``WRONG_VARIANTS`` tables), as are the sample submissions of ``exampl
 the roles written below are for the checks none of those fails.
 """
 
+import copy
 from pathlib import Path
 from typing import NamedTuple
 
@@ -533,6 +534,28 @@ def histograms_titled_by_position(model, layer_name=None):
     for position, ax in enumerate(fig.axes):
         ax.set_title(f"panel {position}")
     return fig
+
+
+def save_model_in_half_precision(net, path):
+    """Wrong: saves a float16 copy to halve the file, so what loads back has lost precision."""
+    torch.save(copy.deepcopy(net).half(), path)
+
+
+def load_model_back_to_float(path):
+    return test_fileio.load_anything(path).float()
+
+
+SAVED_IN_MEMORY: dict[str, nn.Module] = {}
+
+
+def save_model_keeping_it(net, path):
+    """Wrong, with load_model_from_memory: keeps the module it saved, and gives that back rather than the file's."""
+    torch.save(net, path)
+    SAVED_IN_MEMORY[str(path)] = net
+
+
+def load_model_from_memory(path):
+    return SAVED_IN_MEMORY[str(path)]
 
 
 def init_constant_by_eye(m):
@@ -1139,6 +1162,19 @@ WRONG_LABS: list[WrongLab] = [
         "chapter",
         {"visualize_weights": histograms_titled_by_position},
         "T20:weight_histograms_have_one_panel_per_weight_tensor",
+    ),
+    *(
+        wrong(name, "fileio", roles, "F2:whole_module_loads_back_and_reproduces_the_outputs")
+        for name, roles in (
+            (
+                "save_model in half precision",
+                {"save_model": save_model_in_half_precision, "load_model": load_model_back_to_float},
+            ),
+            (
+                "load_model giving back the module in memory",
+                {"save_model": save_model_keeping_it, "load_model": load_model_from_memory},
+            ),
+        )
     ),
     *(
         wrong(name, "chapter", {"CustomModule": role}, check_id)
