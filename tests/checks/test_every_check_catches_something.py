@@ -14,9 +14,19 @@ from tests.checks.wrong_labs import T2_BUFFER, T3_MODES, WRONG_LABS
 # {check id: why no wrong lab fails it}, for a check whose property no implementation of its roles can lack
 EXEMPT: dict[str, str] = {}
 
+T15_EVAL = "residual_block_in_eval_mode_is_relu_of_x_plus_bn2_fc2_relu_bn1_fc1"
 # {(wrong lab, check id): what the failure's detail says}: the assert's own words, as written (not run into a longer
 # word at either end, the case kept), and the labels of hypothesis's draws in its counterexample
 SAYS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("residual block without affine norms", f"T15:{T15_EVAL}"): ("not 2 Linear biases and 2 BatchNorm affines",),
+    ("residual block with a projected skip", "T15:residual_block_adds_its_input_back_before_the_last_relu"): (
+        "not the branch's two Linear weights",
+    ),
+    ("residual block with a projected skip", f"T15:{T15_EVAL}"): ("not the branch's two Linear weights",),
+    ("residual block without running statistics", f"T15:{T15_EVAL}"): (
+        "float buffers of shape",
+        "not 2 BatchNorm running means and variances",
+    ),
     ("save_model in half precision", "F2:whole_module_loads_back_and_reproduces_the_outputs"): (
         "the loaded module's outputs differ by up to",
     ),

@@ -558,6 +558,27 @@ def load_model_from_memory(path):
     return SAVED_IN_MEMORY[str(path)]
 
 
+class BlockWithAProjectedSkip(architectures.ResidualBlock):
+    """Wrong: passes its input through a learned Linear before adding it back, a third h x h weight where the
+    chapter's skip is the identity."""
+
+    def __init__(self, hidden_size, dropout_rate=0.1):
+        super().__init__(hidden_size, dropout_rate)
+        self.skip = nn.Linear(hidden_size, hidden_size, bias=False)
+
+    def forward(self, x):
+        return F.relu(self.branch(x) + self.skip(x))
+
+
+class BlockWithoutRunningStatistics(architectures.ResidualBlock):
+    """Wrong: batch norms that keep no running statistics (track_running_stats=False): in eval mode each batch is
+    normalised by its own statistics."""
+
+    def __init__(self, hidden_size, dropout_rate=0.1):
+        super().__init__(hidden_size, dropout_rate)
+        self.bn1, self.bn2 = (nn.BatchNorm1d(hidden_size, track_running_stats=False) for _ in range(2))
+
+
 def init_constant_by_eye(m):
     """Wrong: nn.init.eye_ for the constant, ones on the diagonal only."""
     if isinstance(m, nn.Linear):
@@ -1040,6 +1061,7 @@ WRONG_LABS: list[WrongLab] = [
         "chapter",
         {"ResidualBlock": BlockWithoutAffineNorms},
         "T15:residual_block_has_two_linear_and_two_batchnorm_layers",
+        "T15:residual_block_in_eval_mode_is_relu_of_x_plus_bn2_fc2_relu_bn1_fc1",
     ),
     wrong(
         "checkpoint model with a path of its own when recording",
@@ -1175,6 +1197,19 @@ WRONG_LABS: list[WrongLab] = [
                 {"save_model": save_model_keeping_it, "load_model": load_model_from_memory},
             ),
         )
+    ),
+    wrong(
+        "residual block with a projected skip",
+        "chapter",
+        {"ResidualBlock": BlockWithAProjectedSkip},
+        "T15:residual_block_adds_its_input_back_before_the_last_relu",
+        "T15:residual_block_in_eval_mode_is_relu_of_x_plus_bn2_fc2_relu_bn1_fc1",
+    ),
+    wrong(
+        "residual block without running statistics",
+        "chapter",
+        {"ResidualBlock": BlockWithoutRunningStatistics},
+        "T15:residual_block_in_eval_mode_is_relu_of_x_plus_bn2_fc2_relu_bn1_fc1",
     ),
     *(
         wrong(name, "chapter", {"CustomModule": role}, check_id)
