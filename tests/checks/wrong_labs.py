@@ -579,18 +579,15 @@ class BlockWithoutRunningStatistics(architectures.ResidualBlock):
         self.bn1, self.bn2 = (nn.BatchNorm1d(hidden_size, track_running_stats=False) for _ in range(2))
 
 
-def init_constant_by_eye(m):
-    """Wrong: nn.init.eye_ for the constant, ones on the diagonal only."""
-    if isinstance(m, nn.Linear):
-        nn.init.eye_(m.weight)
-        nn.init.zeros_(m.bias)
+def on_linear_weights(init_weight):
+    """An init for net.apply: ``init_weight`` on each Linear's weight, its bias zeroed."""
 
+    def init(m):
+        if isinstance(m, nn.Linear):
+            init_weight(m.weight)
+            nn.init.zeros_(m.bias)
 
-def xavier_normal(m):
-    """Wrong: Xavier's normal draw, whose tails pass the uniform draw's bound."""
-    if isinstance(m, nn.Linear):
-        nn.init.xavier_normal_(m.weight)
-        nn.init.zeros_(m.bias)
+    return init
 
 
 def textbook_init_zeroing_none(m):
@@ -1114,13 +1111,13 @@ WRONG_LABS: list[WrongLab] = [
     wrong(
         "init_constant by eye_",
         "parameters",
-        {"init_constant": init_constant_by_eye},
+        {"init_constant": on_linear_weights(nn.init.eye_)},  # ones on the diagonal only
         "P3:init_constant_sets_weights_to_1_and_biases_to_0",
     ),
     wrong(
-        "xavier drawing normal",
+        "xavier drawing normal",  # whose tails pass the uniform draw's bound
         "parameters",
-        {"xavier": xavier_normal},
+        {"xavier": on_linear_weights(nn.init.xavier_normal_)},
         "P3:xavier_draws_uniform_within_the_fan_bound_of_each_layer",
     ),
     wrong(
