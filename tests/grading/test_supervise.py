@@ -60,7 +60,7 @@ class Script:
     error: str | None = None  # the submission's error while loading
     restored: list[str] = field(default_factory=list)
     notebooks: object = field(default_factory=list)  # what it says of the submission's notebooks, well-formed or not
-    printed: str = ""
+    printed: str = ""  # what it prints first, each $NAME replaced by that variable of its environment
     seconds_a_check: float = 0.0
     sent: dict[str, dict] = field(default_factory=dict)  # check ID -> the event sent in place of its result
 
@@ -275,6 +275,38 @@ def test_output_past_the_limit_stops_the_submission_and_its_first_mib_is_kept(tm
     outcome = checked(tmp_path, Script(printed="epoch 1\n", at={FIRST: "print"}), Limits(output_mib=2))
     assert (outcome.status, outcome.error) == ("error", "runaway output: printed more than 2 MiB")
     assert outcome.output.startswith(b"epoch 1\nxxx") and len(outcome.output) == supervise.OUTPUT_KEPT
+
+
+# what the worker is given beside the grader's own environment
+ENVIRONMENT = (
+    "TMPDIR",
+    "HOME",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "CUDA_VISIBLE_DEVICES",
+    "MPLBACKEND",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONUNBUFFERED",
+)
+
+
+def test_the_worker_runs_in_a_folder_of_its_own_on_the_cpu_with_the_threads_and_the_backend_it_is_given(tmp_path):
+    printed = " ".join(f"{name}=${name}" for name in ENVIRONMENT)
+    told = dict(
+        pair.split("=")
+        for pair in checked(tmp_path, Script(printed=printed), Limits(threads=3)).output.decode().split()
+    )
+    work = Path(told.pop("TMPDIR"))
+    assert work.name.startswith("nnlab-check-lab-") and not work.exists()  # its own, removed once it is checked
+    assert told == {
+        "HOME": str(work),
+        "OMP_NUM_THREADS": "3",
+        "MKL_NUM_THREADS": "3",
+        "CUDA_VISIBLE_DEVICES": "",
+        "MPLBACKEND": "Agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 def test_the_report_tells_each_claim_its_checks_results_and_what_was_put_back(tmp_path):
