@@ -445,3 +445,16 @@ def test_nnlab_check_with_a_course_file_scores_gradescopes_results_and_the_grade
         header, row = csv.reader(f)
     assert header == ["submission", *course.claims, "total"]
     assert [float(points) for points in row[1:]] == [*expected.values(), pytest.approx(results["score"])]
+
+
+def test_a_submission_folder_is_copied_without_its_bytecode_cache_or_hidden_files_and_a_file_into_a_folder(tmp_path):
+    folder = tmp_path / "alice"
+    for name in ("lab.py", "data/notes.txt", "__pycache__/lab.cpython-311.pyc", ".git/HEAD", ".env"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(name)
+    (folder / "gone.py").symlink_to(tmp_path / "nowhere.py")  # dangling: copied as it is
+    copy = supervise.copy_submission(folder, tmp_path / "copy")
+    assert sorted(str(p.relative_to(copy)) for p in copy.rglob("*")) == ["data", "data/notes.txt", "gone.py", "lab.py"]
+    assert (copy / "gone.py").is_symlink()
+    single = supervise.copy_submission(folder / "lab.py", tmp_path / "single")
+    assert (single, single.read_text()) == (tmp_path / "single" / "lab.py", "lab.py")
