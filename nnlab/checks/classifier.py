@@ -4,7 +4,8 @@ Role (section ``classifier``): ``MLP(activation=nn.ReLU(), dropout_rate=0.0)``,
 ``784 -> 256 -> 128 -> 10`` with the activation and dropout after each hidden
 layer, taking ``(b, 1, 28, 28)`` images (the report flattens them itself).
 What it learns on the real data is measured by the slow tests
-(``tests/test_fashion_mnist.py``).
+(``tests/test_fashion_mnist.py``). Its checks are judged (``nnlab.checks.judged``): the images and any weights
+it is given are the grader's, and so is the verdict, from its outputs and parameters.
 
 PYTEST_DONT_REWRITE: see nnlab.checks.
 """
@@ -15,10 +16,9 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.nn import functional as F
 
-from nnlab.checks.blocks import linear_sizes, parameter_count, parameters_by_shape
+from nnlab.checks.blocks import linear_sizes, output_on, parameters_by_shape, parameters_of
 from nnlab.checks.expect import assert_close
-from nnlab.checks.registry import check
-from nnlab.checks.strategies import forall
+from nnlab.checks.judged import drawn, judged
 
 SIZES = ((784, 256), (256, 128), (128, 10))
 SHAPES = [(256, 784), (256,), (128, 256), (128,), (10, 128), (10,)]
@@ -42,38 +42,91 @@ def mlp_as_the_report_writes_it(net: nn.Module, X: torch.Tensor, activation) -> 
     return F.linear(activation(F.linear(hidden, as_out_in[1], b2)), as_out_in[2], b3)
 
 
-@check("M1")
-def classifier_mlp_has_the_layers_784_256_128_10(lab):
+def fixed_images(count: int) -> torch.Tensor:
+    """``count`` images of uniform pixels, the same in every process."""
+    return torch.rand(count, 1, 28, 28, generator=torch.Generator().manual_seed(count))
+
+
+def classifier_mlp(lab) -> nn.Module:
+    return lab.classifier.MLP()
+
+
+def images_and_count(parameters: list[torch.Tensor]) -> list[dict]:
+    """One question: 5 images, with the number of MLP's trainable scalars, from its parameters."""
+    return [{"X": fixed_images(5), "count": sum(p.numel() for p in parameters if p.requires_grad)}]
+
+
+@judged("M1", ask=images_and_count, answer=output_on, subject=classifier_mlp, survey=parameters_of)
+def classifier_mlp_has_the_layers_784_256_128_10(question: dict, out) -> None:
     """MLP() has exactly the parameters of Linear 784→256, 256→128, 128→10 and maps (b, 1, 28, 28) images to (b, 10)."""
-    net = lab.classifier.MLP()
-    assert parameter_count(net) == linear_sizes(*SIZES), f"{parameter_count(net)} parameters"
-    out = net(torch.rand(5, 1, 28, 28))
+    assert question["count"] == linear_sizes(*SIZES), f"{question['count']} parameters"
     assert out.shape == (5, 10), f"output of shape {tuple(out.shape)} for 5 images"
 
 
-@check("M1")
-def classifier_mlp_applies_the_activation_it_is_given_after_each_hidden_layer(lab):
+ACTIVATIONS = (nn.ReLU, nn.Sigmoid, nn.Tanh)
+
+
+def mlps_of_each_activation(lab) -> list[nn.Module]:
+    return [lab.classifier.MLP(activation=activation()).eval() for activation in ACTIVATIONS]
+
+
+def parameters_of_each(nets: list[nn.Module]) -> list[list[torch.Tensor]]:
+    return [parameters_of(net) for net in nets]
+
+
+def images_and_outputs(surveyed: list[list[torch.Tensor]]) -> list[dict]:
+    """Any (3, 1, 28, 28) images, with what each MLP computes on them as the report writes it, from its parameters."""
+    with torch.no_grad():
+        return [
+            {
+                "X": X,
+                "expected": [
+                    mlp_as_the_report_writes_it(nn.ParameterList(parameters), X, activation())
+                    for parameters, activation in zip(surveyed, ACTIVATIONS, strict=True)
+                ],
+            }
+            for X in drawn(images)
+        ]
+
+
+def outputs_of_each(nets: list[nn.Module], question: dict) -> list:
+    return [net(question["X"]) for net in nets]
+
+
+@judged(
+    "M1", ask=images_and_outputs, answer=outputs_of_each, subject=mlps_of_each_activation, survey=parameters_of_each
+)
+def classifier_mlp_applies_the_activation_it_is_given_after_each_hidden_layer(question: dict, outputs: list) -> None:
     """MLP(activation=f) in eval mode computes fc3(f(fc2(f(fc1(x))))) for ReLU, Sigmoid and Tanh."""
-    activations = (nn.ReLU(), nn.Sigmoid(), nn.Tanh())
-    nets = [lab.classifier.MLP(activation=activation).eval() for activation in activations]
-
-    @forall(X=images)
-    def prop(X):
-        for net, activation in zip(nets, activations):
-            assert_close(net(X), mlp_as_the_report_writes_it(net, X, activation))
-
-    prop()
+    for out, expected in zip(outputs, question["expected"], strict=True):
+        assert_close(out, expected)
 
 
-@check("M1")
-def classifier_mlp_drops_hidden_units_in_training_only(lab):
+def mlp_dropping_half(lab) -> nn.Module:
+    return lab.classifier.MLP(dropout_rate=0.5)
+
+
+def images_and_plain_output(parameters: list[torch.Tensor]) -> list[dict]:
+    """One question: 8 images, with what the plain network (no dropout) computes on them, from MLP's parameters."""
+    X = fixed_images(8)
+    with torch.no_grad():
+        return [{"X": X, "plain": mlp_as_the_report_writes_it(nn.ParameterList(parameters), X, nn.ReLU())}]
+
+
+def train_twice_then_eval(net: nn.Module, question: dict) -> dict:
+    """Two train-mode outputs on the images, then an eval-mode one."""
+    X = question["X"]
+    trained = [net.train()(X), net(X)]
+    return {"train": trained, "eval": net.eval()(X)}
+
+
+@judged(
+    "M1", ask=images_and_plain_output, answer=train_twice_then_eval, subject=mlp_dropping_half, survey=parameters_of
+)
+def classifier_mlp_drops_hidden_units_in_training_only(question: dict, found: dict) -> None:
     """MLP(dropout_rate=0.5) draws new dropout masks in train mode and computes the plain network in eval mode."""
-    net = lab.classifier.MLP(dropout_rate=0.5)
-    X = torch.rand(8, 1, 28, 28)
-    net.train()
-    assert not torch.equal(net(X), net(X)), "two train-mode calls gave the same output: no dropout"
-    net.eval()
-    assert_close(net(X), mlp_as_the_report_writes_it(net, X, nn.ReLU()))
+    assert not torch.equal(*found["train"]), "two train-mode calls gave the same output: no dropout"
+    assert_close(found["eval"], question["plain"])
 
 
 def routing_weights(net: nn.Module) -> None:
@@ -91,8 +144,23 @@ def routing_weights(net: nn.Module) -> None:
             b.zero_()
 
 
-@check("M1")
-def classifier_mlp_drops_out_after_each_hidden_activation_only(lab):
+def routed_values(parameters: list[torch.Tensor]) -> list[dict]:
+    """One question: MLP's parameters, by position, set to route units (``routing_weights``), and 16 images of ones."""
+    routed = nn.ParameterList(p.detach().clone() for p in parameters)
+    routing_weights(routed)
+    return [{"values": [p.detach() for p in routed], "X": torch.ones(16, 1, 28, 28)}]
+
+
+def routed_training_output(net: nn.Module, question: dict):
+    """The network's train-mode output, its parameters set to the question's values."""
+    with torch.no_grad():
+        for p, value in zip(net.parameters(), question["values"], strict=True):
+            p.copy_(value)
+        return net.train()(question["X"])
+
+
+@judged("M1", ask=routed_values, answer=routed_training_output, subject=mlp_dropping_half, survey=parameters_of)
+def classifier_mlp_drops_out_after_each_hidden_activation_only(question: dict, out) -> None:
     """In training, MLP(dropout_rate=0.5) masks each hidden layer's activations, not the input pixels or the logits.
 
     The weights are set to route (``routing_weights``) and the images are all ones, so the model as the report
@@ -102,10 +170,6 @@ def classifier_mlp_drops_out_after_each_hidden_activation_only(lab):
     dropout on the input as well gives 8s; dropout on the logits gives 8s or unequal pairs (on 16 images, such
     a model gives no tell-tale value with a probability under 1e-4).
     """
-    net = lab.classifier.MLP(dropout_rate=0.5)
-    routing_weights(net)
-    with torch.no_grad():
-        out = net.train()(torch.ones(16, 1, 28, 28))
     values = sorted({round(v, 6) for v in out.flatten().tolist()})
     assert set(values) <= {0.0, 4.0}, (
         f"train-mode logits take the values {values}; with one mask on each hidden layer (kept units scaled by 2) "

@@ -107,6 +107,28 @@ def questions(probe: Probe, survey=None) -> list:
         return _asked[probe]
 
 
+def unsurveyed_probes() -> list[tuple[str, Probe]]:
+    """Every registered probe whose questions need no survey, by a name every process gives it: the check's ID,
+    and ``"<ID> documented"`` for its documented probe."""
+    from nnlab.checks import all_checks  # (every check registered: nnlab.checks imports this module)
+
+    named = [(f"{c.id}{s}", p) for c in all_checks() for s, p in (("", c.probe), (" documented", c.documented_probe))]
+    return [(name, probe) for name, probe in named if probe is not None and probe.survey is None]
+
+
+def every_question() -> dict[str, list]:
+    """The questions of every probe that needs no survey, by ``unsurveyed_probes``' names: the grader's supervisor
+    draws them once for a batch and hands them to each worker, which then draws none (drawing them is most of a
+    worker's own work)."""
+    return {name: questions(probe) for name, probe in unsurveyed_probes()}
+
+
+def take_questions(drawn: dict[str, list]) -> None:
+    """Ask ``drawn`` (``every_question()``'s, from another process) instead of drawing the same questions here."""
+    with _asking:
+        _asked.update((probe, drawn[name]) for name, probe in unsurveyed_probes() if name in drawn)
+
+
 def answers(probe: Probe, lab, into: list) -> None:
     """Append to ``into`` the lab's answers to the probe's questions, in order, as plain data: what the worker
     sends; a surveyed probe's survey comes first. What the lab's code raises goes through, with the answers it

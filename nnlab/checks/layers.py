@@ -25,8 +25,7 @@ from torch.nn import functional as F
 from nnlab.checks.blocks import parameters_by_shape
 from nnlab.checks.expect import assert_close, show
 from nnlab.checks.judged import drawn, judged, once
-from nnlab.checks.registry import check
-from nnlab.checks.strategies import batch_sizes, batches, forall, tensors, widths
+from nnlab.checks.strategies import batch_sizes, batches, tensors, widths
 
 EPS32 = torch.finfo(torch.float32).eps
 
@@ -305,20 +304,64 @@ def tensor_dot_is_homogeneous_of_degree_two(question, found):
     assert_close(y_scaled, c * c * y, rtol=0, atol=tolerance)
 
 
-@check("C3")
-def tensor_dot_passes_gradcheck_in_float64(lab):
+# torch.autograd.gradcheck's defaults: the step of its central differences, and how close they must come
+GRADCHECK_EPS, GRADCHECK_ATOL, GRADCHECK_RTOL = 1e-6, 1e-5, 1e-3
+
+
+def gradcheck_batches() -> list[torch.Tensor]:
+    """Any float64 ``(b, n)`` batch in [-2, 2], ``b`` and ``n`` from 1 to 3."""
+    return drawn(tensors((st.integers(1, 3), st.integers(1, 3)), low=-2, high=2, dtype=torch.float64))
+
+
+def jacobians_and_nudged_outputs(lab, x: torch.Tensor) -> dict:
+    """ParameterizedTensorDot(n) in float64 at ``x`` and its own parameters, the inputs gradcheck takes: for each
+    input, the Jacobian backward gives (output entries by input entries), and the output with each of its entries
+    moved ± the step."""
+    layer = lab.layers.ParameterizedTensorDot(x.shape[1]).double()
+    names = [name for name, _ in layer.named_parameters()]
+    inputs = [x, *(p.detach().clone(memory_format=torch.contiguous_format) for p in layer.parameters())]
+
+    def forward(values):
+        return torch.func.functional_call(layer, dict(zip(names, values[1:])), (values[0],))
+
+    nudged = []
+    with torch.no_grad():
+        for value in inputs:
+            outputs = []
+            for index in range(value.numel()):
+                flat = value.view(-1)
+                flat[index] += GRADCHECK_EPS
+                up = forward(inputs)
+                flat[index] -= 2 * GRADCHECK_EPS
+                down = forward(inputs)
+                flat[index] += GRADCHECK_EPS
+                outputs.append([up, down])
+            nudged.append(outputs)
+    leaves = [value.clone().requires_grad_(True) for value in inputs]
+    y = forward(leaves)
+    rows = []
+    for entry in range(y.numel()):
+        picked = torch.zeros(y.numel(), dtype=y.dtype)
+        picked[entry] = 1
+        grads = torch.autograd.grad(y, leaves, picked.view(y.shape), retain_graph=True, allow_unused=True)
+        rows.append([torch.zeros_like(v) if g is None else g for v, g in zip(leaves, grads)])
+    jacobians = [torch.stack([row[i].reshape(-1) for row in rows]) for i in range(len(leaves))]
+    return {"jacobians": jacobians, "nudged": nudged}
+
+
+@judged("C3", ask=gradcheck_batches, answer=jacobians_and_nudged_outputs)
+def tensor_dot_passes_gradcheck_in_float64(x, found):
     """ParameterizedTensorDot(n) in float64 passes torch.autograd.gradcheck, for its input and its parameters."""
-
-    @forall(x=tensors((st.integers(1, 3), st.integers(1, 3)), low=-2, high=2, dtype=torch.float64))
-    def prop(x):
-        n = x.shape[1]
-        layer = lab.layers.ParameterizedTensorDot(n).double()
-        x = x.requires_grad_(True)
-        names, params = zip(*[(name, p.detach().clone().requires_grad_(True)) for name, p in layer.named_parameters()])
-
-        def forward(x, *params):
-            return torch.func.functional_call(layer, dict(zip(names, params)), (x,))
-
-        assert torch.autograd.gradcheck(forward, (x, *params))
-
-    prop()
+    assert len(found["jacobians"]) == len(found["nudged"]), "not one Jacobian per input"
+    for number, (analytic, nudged) in enumerate(zip(found["jacobians"], found["nudged"])):
+        what = "the input" if number == 0 else f"parameter {number - 1}"
+        numerical = torch.stack([((up - down) / (2 * GRADCHECK_EPS)).reshape(-1) for up, down in nudged], dim=1)
+        assert numerical.shape == analytic.shape, (
+            f"{what}: a Jacobian of shape {tuple(analytic.shape)} from backward, {tuple(numerical.shape)} from "
+            "the outputs"
+        )
+        assert torch.allclose(analytic.double(), numerical.double(), rtol=GRADCHECK_RTOL, atol=GRADCHECK_ATOL), (
+            f"Jacobian mismatch for {what}: largest difference "
+            f"{(analytic.double() - numerical.double()).abs().max().item():.3g} between backward's and the "
+            "central differences'"
+        )

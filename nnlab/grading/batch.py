@@ -1,11 +1,13 @@
 """Checking a batch of submissions side by side, and writing every report and the summary."""
 
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from tqdm import tqdm
 
+from nnlab.checks.judged import every_question
 from nnlab.grading.sandbox import choose
 from nnlab.grading.submission_report import FAILED, build_report, counts, write_report
 from nnlab.grading.summary import write_class_summary
@@ -47,6 +49,8 @@ def check_batch(
     jobs = jobs or os.cpu_count() or 1
     names = submission_names(paths)
     reports: dict[str, dict] = {}
+    # drawn here once, as the supervisor judges them, instead of in every worker
+    questions = json.dumps(every_question())
 
     def record(checked: Checked) -> None:
         report = build_report(checked)
@@ -62,7 +66,8 @@ def check_batch(
         tqdm(total=len(paths), unit="submission", disable=None) as progress,
     ):
         pending = [
-            pool.submit(check_submission, path, name, limits, adapter, isolation) for path, name in zip(paths, names)
+            pool.submit(check_submission, path, name, limits, adapter, isolation, questions)
+            for path, name in zip(paths, names)
         ]
         try:
             for future in as_completed(pending):

@@ -98,8 +98,15 @@ class Forged(Exception):
 
 
 def check_submission(
-    path: Path, name: str, limits: Limits, adapter: Path | None = None, sandbox: Sandbox | None = None
+    path: Path,
+    name: str,
+    limits: Limits,
+    adapter: Path | None = None,
+    sandbox: Sandbox | None = None,
+    questions: str | None = None,
 ) -> Checked:
+    """Check one submission in a worker (a fresh one after a check that ran out of memory or hung); ``questions``,
+    the judged checks' questions as JSON (``nnlab.checks.judged.every_question``), spares the worker drawing them."""
     started = time.monotonic()
     sandbox = sandbox or choose("off", [])
     checked = Checked(name, sandbox=sandbox.note)
@@ -113,7 +120,7 @@ def check_submission(
                     checked.status, checked.error = "error", "stopped (Ctrl-C) before it was checked"
                     break
                 deadline = started + limits.timeout
-                attempt = run_worker(submission, Path(work), adapter, limits, deadline, checked, sandbox)
+                attempt = run_worker(submission, Path(work), adapter, limits, deadline, checked, sandbox, questions)
                 if not STOPPING.is_set() and attempt_ends_submission(attempt, checked, limits):
                     break
     except Exception as error:  # noqa: BLE001  (one submission nnlab cannot handle must not stop the batch)
@@ -215,7 +222,12 @@ def run_worker(
     deadline: float,
     checked: Checked,
     sandbox: Sandbox,
+    questions: str | None = None,
 ) -> Attempt:
+    asked = None
+    if questions is not None:  # in its own folder: the only one of the supervisor's a sandboxed worker sees
+        asked = work / "questions.json"
+        asked.write_text(questions)
     events_read, events_write = os.pipe()
     token = secrets.token_hex(16)
     config = {
@@ -227,6 +239,7 @@ def run_worker(
         "token": token,
         "memory_bytes": int(limits.memory_gib * 2**30),
         "threads": limits.threads,
+        "questions": asked and str(asked),
     }
     attempt_mark = secrets.token_hex(8)  # not secret: it names what this worker starts, to find what outlives it
     environment = worker_environment(

@@ -4,7 +4,10 @@ It loads the submission (directly or through the grader's adapter), puts back
 whatever the loading changed in torch, nnlab and the rest (``guard``), then
 runs the checks and reports each as it goes, one JSON object per line on the
 file descriptor the supervisor gave it, so a check that never ends or a crash
-costs only what had not been reported. The events, in order::
+costs only what had not been reported. The settings may name a file of the
+judged checks' questions (``nnlab.checks.judged.every_question``), which the
+supervisor draws once for a whole batch: the worker then asks those instead
+of drawing them again. The events, in order::
 
     {"event": "loading"}
     {"event": "error", "error": "<one line>"}             (the submission did not load)
@@ -91,8 +94,11 @@ def main(config: dict) -> None:
     from nnlab.checks import CHECKS, all_checks
     from nnlab.checks.errors import one_line
     from nnlab.checks.graders_settings import under_graders_settings
+    from nnlab.checks.judged import take_questions
     from nnlab.grading.guard import Snapshot, tampering, warm_up, watched_by_the_checks
 
+    if config.get("questions"):  # drawn once for the batch by the supervisor, read before the submission runs
+        take_questions(json.loads(Path(config["questions"]).read_text()))
     torch.set_num_threads(config["threads"])
     no_monitor_thread()
     checks = [c for c in all_checks() if c.id not in set(config["skip"])]

@@ -1,10 +1,16 @@
 """The checks of report section 4 catch the wrong implementations they are for, and pass correct ones."""
 
+import json
+
+import pytest
 import torch
 from torch import nn
 from torch.torch_version import TorchVersion
 
 from nnlab import fileio
+from nnlab.checks import all_checks, plain, run_check
+from nnlab.checks.fileio import SEED, DrawnDropout, convolutions_into_norms, feeding_batch_norm
+from nnlab.checks.judged import answered, judgement
 from nnlab.labs import REPORT
 from tests.checks.helpers import results_of, variant
 
@@ -258,3 +264,63 @@ def unfreeze_nothing(*modules):
 def test_f6_catches_an_unfreeze_that_does_nothing():
     lab = variant("fileio", unfreeze=unfreeze_nothing)
     assert set(results_of(lab, "F6").values()) == {"fail"}
+
+
+# --- what the judge recomputes -------------------------------------------------------------
+
+
+def test_drawn_dropout_draws_the_masks_and_gradients_of_torchs_dropout_from_a_generator_seeded_alike():
+    X = torch.randn(8, 16, requires_grad=True)
+    torch.manual_seed(SEED)
+    expected = nn.Dropout(0.3)(X)
+    expected.sum().backward()
+    expected_gradient, X.grad = X.grad, None
+    got = DrawnDropout(0.3, torch.Generator().manual_seed(SEED))(X)
+    got.sum().backward()
+    assert torch.equal(got, expected) and torch.equal(X.grad, expected_gradient)
+
+
+SECTION_4 = ("F1", "F2", "F3", "F4", "F5", "F6")
+PROBES = [
+    probe
+    for check in all_checks()
+    if check.claim in SECTION_4
+    for probe in (check.probe, check.documented_probe)
+    if probe is not None
+]
+
+
+@pytest.mark.parametrize("probe", PROBES, ids=lambda probe: probe.judge.__name__)
+def test_the_questions_are_the_same_whatever_torchs_global_generator_holds(probe):
+    # the supervisor judges submissions from threads of their own, each free to draw from torch's generator
+    drawn = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        drawn.append(json.dumps([plain.encode(question) for question in probe.ask()]))
+    assert drawn[0] == drawn[1]
+
+
+def feeding(net: nn.Module) -> set[str]:
+    return feeding_batch_norm(convolutions_into_norms(net, torch.randn(2, 3, 32, 32)))
+
+
+def test_the_biases_feeding_batch_norm_are_read_from_the_traced_calls():
+    assert feeding(fileio.NewNetwork(conv_bias=True)) == {"layer1.0.bias", "layer2.0.bias", "layer3_new.0.bias"}
+    assert feeding(fileio.NewNetwork(conv_bias=False)) == set()
+
+
+def test_a_biased_convolution_whose_output_goes_elsewhere_first_feeds_no_batch_norm():
+    through_relu = nn.Sequential(
+        nn.Conv2d(3, 4, 3), nn.ReLU(), nn.BatchNorm2d(4), nn.Conv2d(4, 4, 3), nn.BatchNorm2d(4)
+    )
+    assert feeding(through_relu) == {"3.bias"}
+
+
+DOCUMENTED = [check for check in all_checks() if check.claim in SECTION_4 and check.documented_probe is not None]
+
+
+@pytest.mark.parametrize("check", DOCUMENTED, ids=lambda check: check.id)
+def test_the_reports_answers_are_judged_as_run_check_judges_its_code(check):
+    # what the documents' code does is judged from its answers too: the grader's qualified is the ledger's
+    from_answers = judgement(check, json.loads(json.dumps(answered(check, REPORT))))
+    assert from_answers == run_check(check, REPORT)

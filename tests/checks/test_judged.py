@@ -7,8 +7,19 @@ import sys
 import pytest
 import torch
 
-from nnlab.checks import all_checks, run_check
-from nnlab.checks.judged import NotAnswers, Probe, answered, decide, in_one_process, judgement, once, questions
+from nnlab.checks import all_checks, judged, plain, run_check
+from nnlab.checks.judged import (
+    NotAnswers,
+    Probe,
+    answered,
+    decide,
+    in_one_process,
+    judgement,
+    once,
+    questions,
+    take_questions,
+    unsurveyed_probes,
+)
 from nnlab.checks.registry import Check
 from nnlab.labs import REFERENCE
 from tests.checks.helpers import variant
@@ -162,3 +173,17 @@ def test_an_answer_that_is_a_tensor_subclass_fails_the_check_where_it_is_answere
     event = answered(check, variant("layers", CenteredLayer=CenteredAgreeably))
     assert "subclass of torch.Tensor" in event["raised"]
     assert judgement(check, event).result == "fail"
+
+
+def test_a_process_handed_the_questions_asks_them_instead_of_drawing_its_own(monkeypatch):
+    monkeypatch.setattr(judged, "_asked", {})  # a fresh worker's: nothing drawn yet
+    probes = unsurveyed_probes()
+    handed = {name: [plain.encode(torch.full((1, 2), float(i)))] for i, (name, _) in enumerate(probes)}
+    take_questions(handed)
+    assert [questions(probe) for _, probe in probes] == list(handed.values())
+
+
+def test_every_unsurveyed_probe_has_a_name_of_its_own_in_every_process():
+    names = [name for name, _ in unsurveyed_probes()]
+    assert len(names) == len(set(names)) > 0
+    assert {name.removesuffix(" documented") for name in names} <= {check.id for check in JUDGED}

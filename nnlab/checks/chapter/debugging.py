@@ -1,11 +1,14 @@
 """Checks of tutorial section 3.10, debugging: claims T19 and T20, on any implementation.
 
 Roles (section ``chapter``): ``DebugModel()`` with its ``debug`` flag, and
-``visualize_weights(model, layer_name=None)``.
+``visualize_weights(model, layer_name=None)``. The checks are judged (``nnlab.checks.judged``): the
+histograms' models and weights are the grader's, and the figures come back described as data (each axes'
+title and bar heights, the PNG a figure writes).
 
 PYTEST_DONT_REWRITE: see nnlab.checks.
 """
 
+import base64
 import contextlib
 import io
 import re
@@ -14,9 +17,9 @@ import torch
 from torch import nn
 
 from nnlab.checks.blocks import as_linear, batches_drawn
+from nnlab.checks.chapter.architectures import fixed_draws
 from nnlab.checks.expect import assert_close
-from nnlab.checks.judged import judged
-from nnlab.checks.registry import check
+from nnlab.checks.judged import Probe, judged
 
 # ---------------------------------------------------------------- T19: the debug model
 
@@ -187,57 +190,112 @@ def histogram_figures(function):
             plt.close(n)
 
 
-def panels(figures) -> list:
-    return [ax for fig in figures for ax in fig.axes if ax.patches]
-
-
-def assert_one_panel_per_weight(model: nn.Module, figures, layer_name=None) -> None:
-    weights = {n: p for n, p in model.named_parameters() if "weight" in n and (layer_name is None or layer_name in n)}
-    drawn = panels(figures)
-    assert len(drawn) == len(weights), (
-        f"{len(drawn)} histogram panels for the {len(weights)} weight tensors {list(weights)}"
-    )
-    for name, p in weights.items():
-        matching = [ax for ax in drawn if name in ax.get_title()]
-        assert matching, f"no panel titled with {name!r}; titles {[ax.get_title() for ax in drawn]}"
-        counted = sum(bar.get_height() for bar in matching[0].patches)
-        assert counted == p.numel(), f"the {name!r} panel counts {counted} values; the tensor has {p.numel()}"
-
-
 def histogram_model() -> nn.Module:
     """Five weight tensors: three Linear weights and two BatchNorm weights."""
     return nn.Sequential(nn.Linear(6, 5), nn.BatchNorm1d(5), nn.Linear(5, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
 
 
-def visualize_weights_draws_at_most_three_panels(lab):
+# the models whose weights are drawn, by what the questions call them
+HISTOGRAM_MODELS = {"Linear(3, 2)": lambda: nn.Linear(3, 2), "three Linear, two BatchNorm1d": histogram_model}
+
+
+def histogram_question(model: str, layer_name: str | None = None) -> dict:
+    """The model to draw, with its state (its parameters drawn here, the same in every process), and the weights a
+    panel each is for: those whose names contain ``layer_name``, if given."""
+    built = HISTOGRAM_MODELS[model]()
+    with torch.no_grad():
+        for seed, p in enumerate(built.parameters()):
+            p.copy_(fixed_draws(seed, *p.shape))
+    weights = {n: p for n, p in built.named_parameters() if "weight" in n and (layer_name is None or layer_name in n)}
+    return {"model": model, "state": dict(built.state_dict()), "layer_name": layer_name, "weights": weights}
+
+
+def figures_drawn_for(lab, question: dict) -> list:
+    """The figures the lab's visualize_weights draws for the question's model (and layer name, if any)."""
+    model = HISTOGRAM_MODELS[question["model"]]()
+    model.load_state_dict(question["state"])
+    if question["layer_name"] is None:
+        return histogram_figures(lambda: lab.chapter.visualize_weights(model))
+    return histogram_figures(lambda: lab.chapter.visualize_weights(model, layer_name=question["layer_name"]))
+
+
+def drawn_axes(lab, question: dict) -> list[dict]:
+    """Each axes of the figures drawn, in order: its title and the heights of its bars."""
+    described = []
+    for fig in figures_drawn_for(lab, question):
+        for ax in fig.axes:
+            heights = torch.tensor([bar.get_height() for bar in ax.patches], dtype=torch.float64)
+            described.append({"title": ax.get_title(), "heights": heights})
+    return described
+
+
+def panels(axes: list[dict]) -> list[dict]:
+    """The axes that hold a histogram: those with bars."""
+    return [ax for ax in axes if ax["heights"].numel()]
+
+
+def one_panel_per_weight(question: dict, axes: list[dict]) -> None:
+    weights, drawn = question["weights"], panels(axes)
+    assert len(drawn) == len(weights), (
+        f"{len(drawn)} histogram panels for the {len(weights)} weight tensors {list(weights)}"
+    )
+    for name, p in weights.items():
+        matching = [ax for ax in drawn if name in ax["title"]]
+        assert matching, f"no panel titled with {name!r}; titles {[ax['title'] for ax in drawn]}"
+        counted = matching[0]["heights"].sum().item()
+        assert counted == p.numel(), f"the {name!r} panel counts {counted} values; the tensor has {p.numel()}"
+
+
+def the_histogram_model() -> list[dict]:
+    return [histogram_question("three Linear, two BatchNorm1d")]
+
+
+def first_three_weights_drawn(question: dict, axes: list[dict]) -> None:
     """The chapter's visualize_weights draws the first three weight tensors only, on a 1 x 3 grid."""
-    model = histogram_model()
-    drawn = panels(histogram_figures(lambda: lab.chapter.visualize_weights(model)))
-    names = [n for n, _ in model.named_parameters() if "weight" in n][:3]
-    assert [next(n for n in names if n in ax.get_title()) for ax in drawn] == names
+    names = list(question["weights"])
+    assert [next(n for n in names if n in ax["title"]) for ax in panels(axes)] == names[:3]
 
 
-@check("T20", documented=visualize_weights_draws_at_most_three_panels)
-def weight_histograms_have_one_panel_per_weight_tensor(lab):
+DRAWS_AT_MOST_THREE_PANELS = Probe(the_histogram_model, drawn_axes, first_three_weights_drawn)
+
+
+def both_models() -> list[dict]:
+    return [histogram_question(model) for model in HISTOGRAM_MODELS]
+
+
+@judged("T20", ask=both_models, answer=drawn_axes, documented=DRAWS_AT_MOST_THREE_PANELS)
+def weight_histograms_have_one_panel_per_weight_tensor(question, axes):
     """visualize_weights draws one histogram panel per weight tensor, titled with its name, counting all its entries."""
-    for model in (nn.Linear(3, 2), histogram_model()):
-        assert_one_panel_per_weight(model, histogram_figures(lambda model=model: lab.chapter.visualize_weights(model)))
+    one_panel_per_weight(question, axes)
 
 
-@check("T20")
-def weight_histograms_of_a_named_layer_only(lab):
+def layer_two_of_the_histogram_model() -> list[dict]:
+    return [histogram_question("three Linear, two BatchNorm1d", layer_name="2")]
+
+
+@judged("T20", ask=layer_two_of_the_histogram_model, answer=drawn_axes)
+def weight_histograms_of_a_named_layer_only(question, axes):
     """visualize_weights(model, layer_name) draws only the weight tensors whose names contain layer_name."""
-    model = histogram_model()
-    figures = histogram_figures(lambda: lab.chapter.visualize_weights(model, layer_name="2"))
-    assert_one_panel_per_weight(model, figures, layer_name="2")
+    one_panel_per_weight(question, axes)
 
 
-@check("T20")
-def weight_histograms_can_be_written_to_an_image_file(lab):
-    """The figure visualize_weights draws writes to a PNG image file."""
-    model = histogram_model()
-    figures = histogram_figures(lambda: lab.chapter.visualize_weights(model))
-    assert figures, "visualize_weights drew no figure"
+def first_figure_as_png(lab, question: dict) -> str | None:
+    """The first figure drawn, written by its own savefig as PNG, in base64; None where no figure was drawn."""
+    figures = figures_drawn_for(lab, question)
+    if not figures:
+        return None
     buffer = io.BytesIO()
     figures[0].savefig(buffer, format="png")
-    assert buffer.getvalue().startswith(b"\x89PNG"), "savefig wrote no PNG"
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@judged("T20", ask=the_histogram_model, answer=first_figure_as_png)
+def weight_histograms_can_be_written_to_an_image_file(question, written):
+    """The figure visualize_weights draws writes to a PNG image file."""
+    assert written is not None, "visualize_weights drew no figure"
+    image = base64.b64decode(written)
+    # a PNG starts with its signature, then its header chunk
+    assert image.startswith(PNG_SIGNATURE) and image[12:16] == b"IHDR", "savefig wrote no PNG"

@@ -3,7 +3,9 @@
 Roles (section ``chapter``): ``MemoryEfficientModel(input_size, hidden_size,
 num_layers)`` (one layer reused ``num_layers`` times), ``CheckpointModel()``
 (1000 wide) and ``OptimizedModel()``. What the section says of
-``torch.jit.script`` is a statement.
+``torch.jit.script`` is a statement. The checks are judged (``nnlab.checks.judged``): the grader draws the
+batches, the parameter entries to differentiate and reads OptimizedModel's layers off its record; the lab's
+code answers with outputs, gradient entries, losses and the shapes it keeps for backward.
 
 PYTEST_DONT_REWRITE: see nnlab.checks.
 """
@@ -17,11 +19,13 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.nn import functional as F
 
-from nnlab.checks.blocks import as_linear, linear_sizes, parameter_count
+from nnlab.checks.blocks import as_linear, linear_sizes, output_on, parameter_count
+from nnlab.checks.chapter.architectures import fixed_draws
 from nnlab.checks.expect import assert_close
-from nnlab.checks.judged import Probe, drawn, in_one_process, judged, once
-from nnlab.checks.registry import check, statement
-from nnlab.checks.strategies import batches, forall, tensors
+from nnlab.checks.judged import Probe, drawn, judged, once
+from nnlab.checks.recorded import Replayed, probe_batch, record
+from nnlab.checks.registry import statement
+from nnlab.checks.strategies import batches, tensors
 
 # ---------------------------------------------------------------- T16: a reused layer
 
@@ -94,70 +98,123 @@ def only_the_last_layer_is_given_a_gradient(question: None, trained: list) -> No
 CHECKPOINTED_LAYERS_GET_NO_GRADIENT = Probe(once, shapes_given_a_gradient, only_the_last_layer_is_given_a_gradient)
 
 
+def checkpoint_batch(dtype: torch.dtype = torch.float32) -> list[torch.Tensor]:
+    """The one question of a CheckpointModel check: a fixed (2, 1000) batch, the same in every process."""
+    return [fixed_draws(CHECKPOINT_WIDTH, 2, CHECKPOINT_WIDTH).to(dtype)]
+
+
+def outputs_three_ways(lab, x: torch.Tensor) -> dict:
+    """CheckpointModel's output on ``x`` under no_grad, with autograd recording, and on ``x`` needing a gradient."""
+    model = lab.chapter.CheckpointModel()
+    with torch.no_grad():
+        plain = model(x)
+    return {"plain": plain, "recording": model(x), "input_needing_a_gradient": model(x.clone().requires_grad_())}
+
+
+@judged("T17", ask=checkpoint_batch, answer=outputs_three_ways)
+def checkpointing_gives_the_outputs_of_the_plain_forward(x, outputs):
+    """CheckpointModel's output with autograd recording equals its plain forward's, run under no_grad."""
+    plain = outputs["plain"]
+    assert plain.shape == (2, 1), f"output of shape {tuple(plain.shape)} for input (2, {CHECKPOINT_WIDTH})"
+    assert_close(outputs["recording"], plain, rtol=0, atol=0)
+    assert_close(outputs["input_needing_a_gradient"], plain, rtol=0, atol=0)
+
+
 def loss_of(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     out = model(x)
     return (out * torch.linspace(0.5, 1.5, out.numel(), dtype=out.dtype).view(out.shape)).sum()
 
 
-@check("T17")
-def checkpointing_gives_the_outputs_of_the_plain_forward(lab):
-    """CheckpointModel's output with autograd recording equals its plain forward's, run under no_grad."""
-    model = lab.chapter.CheckpointModel()
-    x = torch.randn(2, CHECKPOINT_WIDTH)
-    with torch.no_grad():
-        plain = model(x)
-    assert plain.shape == (2, 1), f"output of shape {tuple(plain.shape)} for input (2, {CHECKPOINT_WIDTH})"
-    assert_close(model(x), plain, rtol=0, atol=0)
-    assert_close(model(x.requires_grad_()), plain, rtol=0, atol=0)
+def checkpoint_model_in_float64(lab) -> nn.Module:
+    return lab.chapter.CheckpointModel().double()
 
 
-@check("T17", documented=in_one_process(CHECKPOINTED_LAYERS_GET_NO_GRADIENT))
-def checkpointing_gives_the_gradients_of_the_plain_forward(lab):
-    """CheckpointModel's gradients on an input needing none (training data) match central differences."""
-    model = lab.chapter.CheckpointModel().double()
-    x = torch.randn(2, CHECKPOINT_WIDTH, dtype=torch.float64)
+def parameter_shapes(model: nn.Module) -> list[list[int]]:
+    return [list(p.shape) for p in model.parameters()]
+
+
+ENTRIES_PER_PARAMETER = 16
+DIFFERENCE_STEP = 1e-6
+
+
+def entries_to_differentiate(shapes: list) -> list[dict]:
+    """A fixed float64 batch, and for each parameter, in order, a few of its entries (flat indices), drawn here."""
+    entries = [
+        torch.randint(math.prod(shape), (ENTRIES_PER_PARAMETER,), generator=torch.Generator().manual_seed(index))
+        for index, shape in enumerate(shapes)
+    ]
+    return [{"x": checkpoint_batch(torch.float64)[0], "entries": entries}]
+
+
+def gradients_and_nudged_losses(model: nn.Module, question: dict) -> dict:
+    """The loss's gradient at the asked entries (None: no gradient), and the loss with each entry moved ± the step."""
+    x = question["x"]
     loss_of(model, x).backward()
-    step = 1e-6
-    for index, p in enumerate(model.parameters()):
-        assert p.grad is not None, f"no gradient for the parameter of shape {tuple(p.shape)}"
-        direction = torch.randn_like(p)
+    gradients, nudged = [], []
+    for p, entries in zip(model.parameters(), question["entries"]):
+        gradients.append(None if p.grad is None else p.grad.reshape(-1)[entries])
+        losses = []
         with torch.no_grad():
-            p.add_(step * direction)
-            up = loss_of(model, x)
-            p.sub_(2 * step * direction)
-            down = loss_of(model, x)
-            p.add_(step * direction)
-        numeric = ((up - down) / (2 * step)).item()
-        analytic = (p.grad * direction).sum().item()
-        assert math.isclose(analytic, numeric, rel_tol=1e-4, abs_tol=1e-6), (
-            f"parameter {index} of shape {tuple(p.shape)}: "
-            f"gradient · v = {analytic:.6g}, central difference {numeric:.6g}"
-        )
+            for index in entries.tolist():
+                flat = p.view(-1)
+                flat[index] += DIFFERENCE_STEP
+                up = loss_of(model, x)
+                flat[index] -= 2 * DIFFERENCE_STEP
+                down = loss_of(model, x)
+                flat[index] += DIFFERENCE_STEP
+                losses.append(torch.stack([up, down]))
+        nudged.append(losses)
+    return {"gradients": gradients, "nudged": nudged}
 
 
-def saved_for_backward(function) -> int:
-    """How many tensors ``function()`` keeps for the backward pass."""
-    count = 0
+@judged(
+    "T17",
+    ask=entries_to_differentiate,
+    answer=gradients_and_nudged_losses,
+    subject=checkpoint_model_in_float64,
+    survey=parameter_shapes,
+    documented=CHECKPOINTED_LAYERS_GET_NO_GRADIENT,
+)
+def checkpointing_gives_the_gradients_of_the_plain_forward(question, found):
+    """CheckpointModel's gradients on an input needing none (training data) match central differences."""
+    assert len(found["gradients"]) == len(question["entries"]), "not one gradient per parameter"
+    for index, (entries, gradient, nudged) in enumerate(zip(question["entries"], found["gradients"], found["nudged"])):
+        assert gradient is not None, f"no gradient for parameter {index}"
+        for entry, analytic, (up, down) in zip(entries.tolist(), gradient.tolist(), nudged):
+            numeric = ((up - down) / (2 * DIFFERENCE_STEP)).item()
+            assert math.isclose(analytic, numeric, rel_tol=1e-4, abs_tol=1e-6), (
+                f"parameter {index}, entry {entry}: gradient {analytic:.6g}, central difference {numeric:.6g}"
+            )
+
+
+def saved_for_backward(function) -> list[list[int]]:
+    """The shapes of the tensors ``function()`` keeps for the backward pass."""
+    shapes = []
 
     def pack(tensor):
-        nonlocal count
-        count += 1
+        shapes.append(list(tensor.shape))
         return tensor
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         function()
-    return count
+    return shapes
 
 
-@check("T17")
-def checkpointing_keeps_fewer_tensors_for_backward(lab):
+def kept_for_backward(lab, x: torch.Tensor) -> list[list[int]]:
+    """The shapes of the tensors CheckpointModel keeps for backward, on ``x`` needing a gradient."""
+    model = lab.chapter.CheckpointModel()
+    return saved_for_backward(lambda: model(x.clone().requires_grad_()))
+
+
+@judged("T17", ask=checkpoint_batch, answer=kept_for_backward)
+def checkpointing_keeps_fewer_tensors_for_backward(x, kept):
     """CheckpointModel keeps fewer tensors for backward than a plain Linear-ReLU x3, Linear forward of any width."""
     width = 8
     plain = nn.Sequential(*[m for _ in range(3) for m in (nn.Linear(width, width), nn.ReLU())], nn.Linear(width, 1))
-    expected = saved_for_backward(lambda: plain(torch.randn(2, width, requires_grad=True)))
-    model = lab.chapter.CheckpointModel()
-    got = saved_for_backward(lambda: model(torch.randn(2, CHECKPOINT_WIDTH, requires_grad=True)))
-    assert got < expected, f"CheckpointModel keeps {got} tensors for backward; the plain forward keeps {expected}"
+    expected = len(saved_for_backward(lambda: plain(torch.randn(2, width, requires_grad=True))))
+    assert len(kept) < expected, (
+        f"CheckpointModel keeps {len(kept)} tensors for backward; the plain forward keeps {expected}"
+    )
 
 
 # ---------------------------------------------------------------- T18: compilation
@@ -186,34 +243,58 @@ def optimized_references(model: nn.Module) -> list:
     return readings
 
 
-@check("T18")
-def optimized_model_is_three_layers_with_leaky_relu_between(lab):
-    """OptimizedModel computes Linear(100, 200), LeakyReLU(0.01), Linear(200, 100), LeakyReLU(0.01), Linear(100, 1)."""
-    model = lab.chapter.OptimizedModel()
+OPTIMIZED_WIDTH = 100
+
+
+def optimized_model(lab) -> nn.Module:
+    return lab.chapter.OptimizedModel()
+
+
+def batches_through_the_chapters_layers(recorded: dict) -> list[dict]:
+    """Any (1 or 2, 100) batch in [-3, 3], with the chapter's output on it, computed from the model's parameters:
+    those of its record (``nnlab.checks.recorded``), read as the layers whose output is the one it recorded."""
+    model = Replayed(recorded)
     assert parameter_count(model) == linear_sizes((100, 200), (200, 100), (100, 1)), (
         f"{parameter_count(model)} parameters"
     )
-    probe = torch.randn(4, 100)
-    expected = min(optimized_references(model), key=lambda f: (f(probe) - model(probe)).abs().max().item())
-
-    @forall(x=tensors((st.integers(1, 2), 100), low=-3, high=3))
-    def prop(x):
-        assert_close(model(x), expected(x))
-
-    prop()
+    probe = probe_batch(OPTIMIZED_WIDTH)
+    recorded_output = model(probe)
+    with torch.no_grad():
+        expected = min(optimized_references(model), key=lambda f: (f(probe) - recorded_output).abs().max().item())
+        X = drawn(tensors((st.integers(1, 2), OPTIMIZED_WIDTH), low=-3, high=3))
+        return [{"X": x, "expected": expected(x)} for x in X]
 
 
-@check("T18")
-def compiled_optimized_model_computes_what_eager_computes(lab):
-    """torch.compile(OptimizedModel()) computes what the eager model computes (graph capture, aot_eager backend)."""
+@judged("T18", ask=batches_through_the_chapters_layers, answer=output_on, subject=optimized_model, survey=record)
+def optimized_model_is_three_layers_with_leaky_relu_between(question, y):
+    """OptimizedModel computes Linear(100, 200), LeakyReLU(0.01), Linear(200, 100), LeakyReLU(0.01), Linear(100, 1)."""
+    assert_close(y, question["expected"])
+
+
+def batches_of_one_and_five() -> list[torch.Tensor]:
+    """Fixed batches of 1 and 5 rows: compiled with dynamic shapes, the model must take both."""
+    return [fixed_draws(batch, batch, OPTIMIZED_WIDTH).float() for batch in (1, 5)]
+
+
+def compiled_optimized_model(lab) -> dict:
+    """OptimizedModel, and torch.compile of it (graph capture, the aot_eager backend: no C++ compiler needed)."""
     import torch._dynamo  # an attribute of torch only once imported, before torch 2.1
 
     torch._dynamo.reset()
     model = lab.chapter.OptimizedModel()
-    compiled = torch.compile(model, backend="aot_eager", dynamic=True)
-    for batch in (1, 5):
-        x = torch.randn(batch, 100)
-        assert_close(compiled(x), model(x), rtol=0, atol=0)
+    return {"eager": model, "compiled": torch.compile(model, backend="aot_eager", dynamic=True)}
+
+
+def compiled_then_eager(models: dict, x: torch.Tensor) -> dict:
+    """The compiled model's output on ``x``, then the eager model's, in that order, as a program would call them."""
+    compiled = models["compiled"](x)
+    return {"compiled": compiled, "eager": models["eager"](x)}
+
+
+@judged("T18", ask=batches_of_one_and_five, answer=compiled_then_eager, subject=compiled_optimized_model)
+def compiled_optimized_model_computes_what_eager_computes(x, outputs):
+    """torch.compile(OptimizedModel()) computes what the eager model computes (graph capture, aot_eager backend)."""
+    assert_close(outputs["compiled"], outputs["eager"], rtol=0, atol=0)
 
 
 # The chapter's model for scripting, in torch primitives: a scripted activation inside a scripted module.

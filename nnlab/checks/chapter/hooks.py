@@ -3,7 +3,8 @@
 Role (section ``chapter``): ``HookDemo()``: ``Linear(10, 20)``, ReLU,
 ``Linear(20, 10)``, ReLU, ``Linear(10, 1)``, whose ``activations`` dict holds
 the last outputs of the first two linear layers under ``"fc1"`` and ``"fc2"``.
-What the section says of forward hooks themselves is a statement.
+What the section says of forward hooks themselves is a statement; HookDemo's checks are judged
+(``nnlab.checks.judged``), its layers read off its record.
 
 PYTEST_DONT_REWRITE: see nnlab.checks.
 """
@@ -13,8 +14,11 @@ import itertools
 import torch
 from torch import nn
 
+from nnlab.checks.blocks import batches_drawn, output_on
 from nnlab.checks.expect import assert_close
-from nnlab.checks.registry import check, statement
+from nnlab.checks.judged import judged
+from nnlab.checks.recorded import Replayed, probe_batch, record
+from nnlab.checks.registry import statement
 from nnlab.checks.strategies import batches, forall
 
 
@@ -99,38 +103,37 @@ def relu_stack(layers, x: torch.Tensor) -> list[torch.Tensor]:
     return outputs
 
 
-@check("T9")
-def hook_demo_computes_its_three_layers_unchanged_by_the_hooks(lab):
+def hook_demo(lab) -> nn.Module:
+    return lab.chapter.HookDemo()
+
+
+def batches_through_its_layers(recorded: dict) -> list[dict]:
+    """Any (b, 10) batch, with the outputs of HookDemo's first two layers on it, computed from its own parameters:
+    those of its record (``nnlab.checks.recorded``) whose ReLU stack gives the output it recorded."""
+    layers = linear_stack(Replayed(recorded), HOOK_SIZES, probe_batch(HOOK_SIZES[0][0]))
+    return [{"X": X, "layers": relu_stack(layers, X.double())[:2]} for X in batches_drawn(HOOK_SIZES[0][0])]
+
+
+@judged("T9", ask=batches_through_its_layers, answer=output_on, subject=hook_demo, survey=record)
+def hook_demo_computes_its_three_layers_unchanged_by_the_hooks(question: dict, y) -> None:
     """HookDemo is Linear 10->20, ReLU, Linear 20->10, ReLU, Linear 10->1 on (b, 10): recording changes nothing."""
-    model = lab.chapter.HookDemo()
-    linear_stack(model, HOOK_SIZES, torch.randn(8, 10))
-
-    @forall(x=batches(10))
-    def prop(x):
-        assert model(x).shape == (x.shape[0], 1), f"HookDemo gave shape {tuple(model(x).shape)} for {tuple(x.shape)}"
-
-    prop()
+    X = question["X"]
+    assert y.shape == (X.shape[0], 1), f"HookDemo gave shape {tuple(y.shape)} for {tuple(X.shape)}"
 
 
-@check("T9")
-def hook_demo_records_the_outputs_of_its_first_two_layers(lab):
+def recorded_activations(model: nn.Module, question: dict) -> dict:
+    """What HookDemo.activations holds after a call on the batch."""
+    model(question["X"])
+    return dict(model.activations)
+
+
+@judged("T9", ask=batches_through_its_layers, answer=recorded_activations, subject=hook_demo, survey=record)
+def hook_demo_records_the_outputs_of_its_first_two_layers(question: dict, recorded: dict) -> None:
     """After each call, HookDemo.activations["fc1"], ["fc2"] hold its first two linear layers' outputs for the batch."""
-    model = lab.chapter.HookDemo()
-    layers = linear_stack(model, HOOK_SIZES, torch.randn(8, 10))
-
-    @forall(x=batches(10))
-    def prop(x):
-        model(x)
-        recorded = dict(model.activations)
-        assert set(recorded) == {"fc1", "fc2"}, f"activations has keys {sorted(recorded)}"
-        expected = relu_stack(layers, x.double())
-        for name, want in zip(("fc1", "fc2"), expected):
-            got = recorded[name]
-            assert tuple(got.shape) == tuple(want.shape), (
-                f"activations[{name!r}] has shape {tuple(got.shape)}, not {tuple(want.shape)}"
-            )
-            assert_close(
-                got.double(), want, rtol=1e-4, atol=1e-5, msg=lambda m, name=name: f"activations[{name!r}]: {m}"
-            )
-
-    prop()
+    assert set(recorded) == {"fc1", "fc2"}, f"activations has keys {sorted(recorded)}"
+    for name, want in zip(("fc1", "fc2"), question["layers"]):
+        got = recorded[name]
+        assert tuple(got.shape) == tuple(want.shape), (
+            f"activations[{name!r}] has shape {tuple(got.shape)}, not {tuple(want.shape)}"
+        )
+        assert_close(got.double(), want, rtol=1e-4, atol=1e-5, msg=lambda m, name=name: f"activations[{name!r}]: {m}")

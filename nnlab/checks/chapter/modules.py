@@ -25,7 +25,7 @@ from torch import nn
 from nnlab.checks.blocks import reloaded
 from nnlab.checks.expect import assert_close
 from nnlab.checks.judged import drawn, judged, once
-from nnlab.checks.registry import check, statement
+from nnlab.checks.registry import statement
 from nnlab.checks.strategies import float32_grid, forall, tensors, widths
 
 # ---------------------------------------------------------------- T1: the perceptron
@@ -228,21 +228,50 @@ def custom_module_buffer_is_saved_and_moved_but_not_trained(question, found):
 
 # ---------------------------------------------------------------- T3: train and eval
 
-MODE_DEPENDENT_LEAVES = (lambda: nn.Dropout(0.5), lambda: nn.BatchNorm1d(3), lambda: nn.Linear(3, 3), nn.ReLU)
+# fresh modules by name: the leaves of the nested modules T3's statement and T4's checks build
+LEAVES = {
+    **{
+        f"Linear({n_in}, {n_out}{'' if bias else ', bias=False'})": functools.partial(nn.Linear, n_in, n_out, bias=bias)
+        for n_in, n_out, bias in itertools.product((1, 3, 4), (2, 3, 4), (True, False))
+    },
+    "ReLU()": nn.ReLU,
+    "BatchNorm1d(3)": functools.partial(nn.BatchNorm1d, 3),
+    "Dropout(0.5)": functools.partial(nn.Dropout, 0.5),
+}
+MODE_DEPENDENT_LEAVES = ("Dropout(0.5)", "BatchNorm1d(3)", "Linear(3, 3)", "ReLU()")
+FRESH = st.just(True)  # every parameter requires grad, as a fresh module's does
 
 
-def module_trees(leaves) -> st.SearchStrategy:
-    """Nested Sequentials of fresh leaves, a branch sometimes holding the same module twice (a tied module)."""
-    leaf = st.sampled_from(leaves).map(lambda make: make())
-    sequential = lambda children: st.lists(children, min_size=1, max_size=3).map(lambda ms: nn.Sequential(*ms))  # noqa: E731
-    tied = lambda children: children.map(lambda m: nn.Sequential(m, nn.ReLU(), m))  # noqa: E731
+def module_trees(leaves: tuple[str, ...], flags: st.SearchStrategy = FRESH) -> st.SearchStrategy:
+    """Nested Sequentials of fresh leaves (``LEAVES``' names), a branch sometimes holding the same module twice (a
+    tied module), described as plain data for ``built``: ``{"leaf": name, "trainable": [flag, flag]}`` (a flag
+    for each parameter of the leaf, two at most, drawn from ``flags``), ``{"sequential": [tree, ...]}``,
+    ``{"tied": tree}``."""
+    leaf = st.fixed_dictionaries(
+        {"leaf": st.sampled_from(leaves), "trainable": st.lists(flags, min_size=2, max_size=2)}
+    )
+    sequential = lambda children: st.lists(children, min_size=1, max_size=3).map(lambda ts: {"sequential": ts})  # noqa: E731
+    tied = lambda children: children.map(lambda tree: {"tied": tree})  # noqa: E731
     return st.recursive(leaf, lambda children: st.one_of(sequential(children), tied(children)), max_leaves=10)
+
+
+def built(tree: dict) -> nn.Module:
+    """The module ``tree`` (``module_trees``) describes, each leaf's parameters requiring grad as its flags say."""
+    if "sequential" in tree:
+        return nn.Sequential(*(built(child) for child in tree["sequential"]))
+    if "tied" in tree:
+        module = built(tree["tied"])
+        return nn.Sequential(module, nn.ReLU(), module)
+    leaf = LEAVES[tree["leaf"]]()
+    for p, flag in zip(leaf.parameters(), tree["trainable"]):
+        p.requires_grad_(flag)
+    return leaf
 
 
 def train_and_eval_reach_every_submodule():
     """train(mode) and eval() set training on every module of any tree of nested modules."""
 
-    @forall(model=module_trees(MODE_DEPENDENT_LEAVES), start=st.booleans())
+    @forall(model=module_trees(MODE_DEPENDENT_LEAVES).map(built), start=st.booleans())
     def prop(model, start):
         model.train(start)
         model.eval()
@@ -287,9 +316,17 @@ def custom_module_eval_turns_dropout_off_and_train_back_on(x, found):
 
 # ---------------------------------------------------------------- T4: counting and freezing
 
-LINEAR_LEAVES = tuple(
-    (lambda i=i, o=o, b=b: nn.Linear(i, o, bias=b)) for i, o, b in itertools.product((1, 3), (2, 4), (True, False))
-) + (nn.ReLU, lambda: nn.BatchNorm1d(3))
+LINEAR_LEAVES = (
+    *(
+        f"Linear({n_in}, {n_out}{'' if bias else ', bias=False'})"
+        for n_in, n_out, bias in itertools.product((1, 3), (2, 4), (True, False))
+    ),
+    "ReLU()",
+    "BatchNorm1d(3)",
+)
+
+
+trainable_or_frozen = module_trees(LINEAR_LEAVES, flags=st.booleans())
 
 
 def distinct_parameters(model: nn.Module) -> list[nn.Parameter]:
@@ -302,66 +339,85 @@ def distinct_parameters(model: nn.Module) -> list[nn.Parameter]:
     return list(seen.values())
 
 
-@check("T4")
-def count_parameters_counts_trainable_scalars_once_each(lab):
+def counted(lab, tree: dict):
+    """count_parameters of the tree's module, a number however it is typed (a tensor's or numpy's included)."""
+    count = lab.chapter.count_parameters(built(tree))
+    return count.item() if hasattr(count, "item") else count
+
+
+@judged("T4", ask=functools.partial(drawn, trainable_or_frozen), answer=counted)
+def count_parameters_counts_trainable_scalars_once_each(tree: dict, got) -> None:
     """count_parameters(model) is the number of scalars in the parameters that require grad, a tied one counted once."""
-
-    @forall(model=module_trees(LINEAR_LEAVES), data=st.data())
-    def prop(model, data):
-        parameters = distinct_parameters(model)
-        trainable = data.draw(
-            st.lists(st.booleans(), min_size=len(parameters), max_size=len(parameters)), label="trainable"
-        )
-        for p, flag in zip(parameters, trainable):
-            p.requires_grad_(flag)
-        expected = sum(p.numel() for p, flag in zip(parameters, trainable) if flag)
-        got = lab.chapter.count_parameters(model)
-        assert got == expected, f"count_parameters gave {got}; the trainable parameters hold {expected} scalars"
-
-    prop()
+    expected = sum(p.numel() for p in distinct_parameters(built(tree)) if p.requires_grad)
+    assert got == expected, f"count_parameters gave {got}; the trainable parameters hold {expected} scalars"
 
 
-@check("T4")
-def freeze_model_freezes_everything_and_unfreeze_model_restores_everything(lab):
+def frozen_then_unfrozen(lab, tree: dict) -> dict:
+    """Whether each of the tree's module's parameters requires grad after freeze_model, then after unfreeze_model."""
+    model = built(tree)
+    parameters = distinct_parameters(model)
+    lab.chapter.freeze_model(model)
+    frozen = [p.requires_grad for p in parameters]
+    lab.chapter.unfreeze_model(model)
+    return {"frozen": frozen, "unfrozen": [p.requires_grad for p in parameters]}
+
+
+@judged("T4", ask=functools.partial(drawn, trainable_or_frozen), answer=frozen_then_unfrozen)
+def freeze_model_freezes_everything_and_unfreeze_model_restores_everything(tree: dict, found: dict) -> None:
     """freeze_model freezes every parameter; unfreeze_model unfreezes every one, whatever was frozen before."""
-
-    @forall(model=module_trees(LINEAR_LEAVES), data=st.data())
-    def prop(model, data):
-        parameters = distinct_parameters(model)
-        for p, flag in zip(
-            parameters, data.draw(st.lists(st.booleans(), min_size=len(parameters), max_size=len(parameters)))
-        ):
-            p.requires_grad_(flag)
-        lab.chapter.freeze_model(model)
-        assert not any(p.requires_grad for p in parameters), "freeze_model left a parameter requiring grad"
-        lab.chapter.unfreeze_model(model)
-        assert all(p.requires_grad for p in parameters), "unfreeze_model left a parameter frozen"
-
-    prop()
+    assert not any(found["frozen"]), "freeze_model left a parameter requiring grad"
+    assert all(found["unfrozen"]), "unfreeze_model left a parameter frozen"
 
 
-@check("T4")
-def freeze_layer_touches_only_that_layer(lab):
+def trees_and_layers() -> list[dict]:
+    """Any tree of trainable modules and any module in it (``layer``: its place in ``modules()``, modulo their
+    count); then ``Linear(3, 4) -> ReLU -> Linear(4, 2)``, its first layer, and a batch to train it on."""
+    drawn_pairs = drawn(st.tuples(module_trees(LINEAR_LEAVES), st.integers(0, 2**16)))
+    two_layers = [{"leaf": name, "trainable": [True, True]} for name in ("Linear(3, 4)", "ReLU()", "Linear(4, 2)")]
+    X = torch.randn(5, 3, generator=torch.Generator().manual_seed(5))
+    return [
+        *({"tree": tree, "layer": layer} for tree, layer in drawn_pairs),
+        {"tree": {"sequential": two_layers}, "layer": 1, "X": X},
+    ]
+
+
+def the_layer(model: nn.Module, question: dict) -> nn.Module:
+    modules = list(model.modules())
+    return modules[question["layer"] % len(modules)]
+
+
+def after_freezing_the_layer(lab, question: dict) -> dict:
+    """Whether each parameter of the tree's module requires grad after freeze_layer on the question's layer; with a
+    batch, each one's gradient (None: it got none) after a backward() through the model."""
+    model = built(question["tree"])
+    lab.chapter.freeze_layer(the_layer(model, question))
+    parameters = distinct_parameters(model)
+    found = {"trainable": [p.requires_grad for p in parameters]}
+    if "X" in question:
+        model(question["X"]).square().sum().backward()
+        found["gradients"] = [p.grad for p in parameters]
+    return found
+
+
+@judged("T4", ask=trees_and_layers, answer=after_freezing_the_layer)
+def freeze_layer_touches_only_that_layer(question: dict, found: dict) -> None:
     """freeze_layer(layer) freezes exactly the parameters of that layer, inside any model, and the rest still trains."""
-
-    @forall(model=module_trees(LINEAR_LEAVES), data=st.data())
-    def prop(model, data):
-        layer = data.draw(st.sampled_from(list(model.modules())), label="layer")
-        lab.chapter.freeze_layer(layer)
-        own = {id(p) for p in layer.parameters()}
-        wrong = [tuple(p.shape) for p in distinct_parameters(model) if p.requires_grad == (id(p) in own)]
-        assert not wrong, (
-            f"after freeze_layer, the parameters of shapes {wrong} are frozen outside the layer or trainable inside it"
-        )
-
-    prop()
-
-    first, second = nn.Linear(3, 4), nn.Linear(4, 2)
-    model = nn.Sequential(first, nn.ReLU(), second)
-    lab.chapter.freeze_layer(first)
-    model(torch.randn(5, 3)).square().sum().backward()
-    assert first.weight.grad is None and first.bias.grad is None, "a frozen layer received a gradient"
-    assert second.weight.grad is not None, "the layer after the frozen one received no gradient"
+    model = built(question["tree"])
+    own = {id(p) for p in the_layer(model, question).parameters()}
+    parameters = distinct_parameters(model)
+    inside = [id(p) in own for p in parameters]
+    wrong = [
+        tuple(p.shape)
+        for p, trainable, held in zip(parameters, found["trainable"], inside, strict=True)
+        if trainable == held
+    ]
+    assert not wrong, (
+        f"after freeze_layer, the parameters of shapes {wrong} are frozen outside the layer or trainable inside it"
+    )
+    if "X" in question:
+        received = [g is not None for g in found["gradients"]]
+        assert not any(got and held for got, held in zip(received, inside)), "a frozen layer received a gradient"
+        assert all(got or held for got, held in zip(received, inside)), "a layer outside the frozen one got no gradient"
 
 
 # ---------------------------------------------------------------- T5: no bias

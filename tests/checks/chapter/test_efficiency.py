@@ -43,6 +43,12 @@ class CheckpointDetachingItsInput(efficiency.CheckpointModel):
         return self.layer4(x)
 
 
+class CheckpointDoublingLayer2sBiasGradient(efficiency.CheckpointModel):
+    def __init__(self):
+        super().__init__()
+        self.layer2.bias.register_hook(lambda grad: 2 * grad)  # a gradient, but not the loss's
+
+
 def test_the_chapters_reentrant_checkpoint_is_qualified():
     assert result(CHAPTER, "T17", "checkpointing_gives_the_gradients_of_the_plain_forward") == "qualified"
 
@@ -84,6 +90,12 @@ WRONG_VARIANTS = [
         {"CheckpointModel": CheckpointDetachingItsInput},
         {"checkpointing_gives_the_gradients_of_the_plain_forward": "fail"},
         id="T17 checkpoint cutting the graph",
+    ),
+    pytest.param(
+        "T17",
+        {"CheckpointModel": CheckpointDoublingLayer2sBiasGradient},
+        {"checkpointing_gives_the_gradients_of_the_plain_forward": "fail"},
+        id="T17 checkpoint model doubling a gradient",
     ),
     pytest.param(
         "T17",

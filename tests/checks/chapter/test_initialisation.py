@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from nnlab.checks import all_checks
 from nnlab.tutorial import initialisation
 from tests.checks.helpers import (
     another_style_failures,
@@ -44,10 +45,20 @@ def linear_only_init(module):
         nn.init.zeros_(module.bias)
 
 
+ORTHONORMAL = "custom_init_makes_rows_or_columns_orthonormal_for_any_shape"
+
+
 def test_an_identity_init_is_orthogonal_but_fails_the_random_draw_check():
     lab = variant("chapter", custom_init=identity_init)
-    assert result(lab, "T13", "custom_init_makes_rows_or_columns_orthonormal_for_any_shape") == "pass"
+    assert result(lab, "T13", ORTHONORMAL) == "pass"
     assert result(lab, "T13", "custom_init_draws_a_new_orthogonal_matrix_each_time") == "fail"
+
+
+def test_an_answer_of_orthonormal_rows_in_a_weight_of_another_shape_is_judged_a_failure():
+    # the answer is data: two orthonormal rows of 7 are no Linear(3, 2)'s weight, though their Gram matrix is I
+    check = next(check for check in all_checks() if check.id == f"T13:{ORTHONORMAL}")
+    with pytest.raises(AssertionError, match=r"a weight of shape \(2, 7\) in Linear\(3, 2\)"):
+        check.probe.judge([2, 3], {"weight": torch.eye(2, 7), "bias": torch.zeros(2)})
 
 
 # ---------------------------------------------------------------- each wrong variant above fails its checks
