@@ -28,7 +28,7 @@ SAYS: dict[tuple[str, str], tuple[str, ...]] = {
         "not 2 BatchNorm running means and variances",
     ),
     ("save_model in half precision", "F2:whole_module_loads_back_and_reproduces_the_outputs"): (
-        "the loaded module's outputs differ by up to",
+        "outputs differ from the saved network's by up to",
     ),
     ("load_model giving back the module in memory", "F2:whole_module_loads_back_and_reproduces_the_outputs"): (
         "load_model gave back the object in memory, not the one in the file",
@@ -48,8 +48,6 @@ SAYS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("stateful layer detaching its input", "T12:stateful_layer_state_is_detached_from_the_graph"): (
         "backward through the second call did not reach its own input",
-        "(x1)",
-        "(x2)",
     ),
     ("HookDemo recording under layer indices", "T9:hook_demo_records_the_outputs_of_its_first_two_layers"): (
         "activations has keys",
@@ -113,15 +111,12 @@ SAYS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("T4 counting frozen parameters", "T4:count_parameters_counts_trainable_scalars_once_each"): (
         "count_parameters gave",
-        "(trainable)",
     ),
     ("T4 counting a tied parameter twice", "T4:count_parameters_counts_trainable_scalars_once_each"): (
         "count_parameters gave",
-        "(trainable)",
     ),
     ("T4 freezing only the weights", "T4:freeze_layer_touches_only_that_layer"): (
         "after freeze_layer, the parameters of shapes",
-        "(layer)",
     ),
     ("T4 freezing only the weights", "T4:freeze_model_freezes_everything_and_unfreeze_model_restores_everything"): (
         "freeze_model left a parameter requiring grad",
@@ -163,32 +158,18 @@ SAYS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("T12 state kept in the graph", "T12:stateful_layer_state_is_detached_from_the_graph"): (
         "backward through the second call reached the first call's input",
-        "(x1)",
-        "(x2)",
     ),
     ("T12 state forgotten at each call", "T12:stateful_layer_output_depends_on_the_previous_input"): (
         "the second output does not depend on the first input",
-        "(x1)",
-        "(x2)",
     ),
-    ("T12 reset that keeps the state", "T12:stateful_layer_reset_restores_the_first_call"): ("(x)", "(other)"),
     ("T13 demo drawing xavier normal for uniform", "T13:demo_weights_follow_their_schemes_distributions"): (
         "a Xavier weight",
     ),
     ("T13 demo keeping the default weights", "T13:demo_weights_follow_their_schemes_distributions"): (
         "layer 1, Xavier uniform (fan_in 10, fan_out 20)",
     ),
-    ("T15 block without the skip", "T15:residual_block_adds_its_input_back_before_the_last_relu"): ("(vector)", "(x)"),
-    ("T15 block applying relu before adding", "T15:residual_block_adds_its_input_back_before_the_last_relu"): (
-        "(vector)",
-        "(x)",
-    ),
-    ("T15 block without the last relu", "T15:residual_block_adds_its_input_back_before_the_last_relu"): (
-        "(vector)",
-        "(x)",
-    ),
     ("T17 checkpoint cutting the graph", "T17:checkpointing_gives_the_gradients_of_the_plain_forward"): (
-        "no gradient for the parameter of shape",
+        "no gradient for parameter",
     ),
     ("T17 model not checkpointing", "T17:checkpointing_keeps_fewer_tensors_for_backward"): ("CheckpointModel keeps",),
     ("T19 debug model printing when off", "T19:debug_model_prints_nothing_when_off_and_computes_the_same"): (
@@ -316,8 +297,6 @@ SAYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("perceptron of a sigmoid of a sigmoid", "T1:perceptron_is_the_sigmoid_of_an_affine_function"): ("not sigmoid",),
     ("stateful layer resetting in place", "T12:stateful_layer_takes_a_new_batch_size_after_a_reset"): (
         "Call reset_state() before changing the batch size.",
-        "(x1)",
-        "(x2)",
     ),
     ("stateful layer refusing with a bare assert", "T12:stateful_layer_handles_or_clearly_refuses_a_new_batch_size"): (
         "a batch of",
@@ -363,6 +342,7 @@ def test_each_wrong_lab_has_a_name_of_its_own_and_a_check_to_fail():
 def test_the_details_pinned_are_those_of_declared_pairs():
     declared = {(wrong.name, check_id) for wrong in WRONG_LABS for check_id in wrong.fails}
     assert sorted(set(SAYS) - declared) == []
+    assert [pair for pair, says in SAYS.items() if not (isinstance(says, tuple) and says)] == []
 
 
 PAIRS = [
