@@ -9,8 +9,9 @@ from nnlab.classifier import FashionMLP
 from nnlab.experiment import CONFIGS, run, run_many
 from nnlab.fileio import load_module, save_module
 from nnlab.many_runs import StackedMLP
-from nnlab.tensordot import CUDA_OUTER_LIMIT_WITH_GRAD, FORMULATIONS, OUTER_LIMIT, choose
+from nnlab.tensordot import FORMULATIONS, choose
 from nnlab.training import Recipe, pick_device, train
+from tests.test_layers import ON_CUDA
 
 pytestmark = pytest.mark.gpu
 
@@ -25,15 +26,7 @@ def test_tensor_dot_on_cuda_equals_the_cpu(formulation):
 
 
 @pytest.mark.claim("C3")
-@pytest.mark.parametrize(
-    ("pairs", "needs_grad", "expected"),
-    [
-        (CUDA_OUTER_LIMIT_WITH_GRAD, True, "outer"),
-        (CUDA_OUTER_LIMIT_WITH_GRAD * 2, True, "symmetric"),
-        (OUTER_LIMIT, False, "outer"),
-        (OUTER_LIMIT * 2, False, "einsum"),
-    ],
-)
+@pytest.mark.parametrize(("pairs", "needs_grad", "expected"), ON_CUDA)
 def test_auto_on_cuda_picks_outer_up_to_its_limit_then_symmetric_or_einsum(pairs, needs_grad, expected):
     n = 64
     weight = torch.zeros(n, n, 8, device="cuda", requires_grad=needs_grad)

@@ -1,5 +1,7 @@
 """Report section 3, custom layers: claims C1 to C3."""
 
+from typing import NamedTuple
+
 import pytest
 import torch
 from hypothesis import given
@@ -8,7 +10,7 @@ from torch import nn
 
 from nnlab import CenteredLayer, MyLinear, TensorDot
 from nnlab.checks.strategies import float_dtypes
-from nnlab.tensordot import FORMULATIONS, OUTER_LIMIT, choose
+from nnlab.tensordot import CUDA_OUTER_LIMIT_WITH_GRAD, FORMULATIONS, OUTER_LIMIT, choose
 
 EPS32 = torch.finfo(torch.float32).eps
 
@@ -156,8 +158,33 @@ def test_auto_picks_symmetric_for_training_and_outer_for_small_inference():
     assert choose(torch.zeros(256, 64), weight) == "symmetric"
     with torch.no_grad():
         assert choose(torch.zeros(256, 64), weight) == "outer"
+        assert choose(torch.zeros(OUTER_LIMIT // 64**2, 64), weight) == "outer"  # up to the limit itself
         assert choose(torch.zeros(OUTER_LIMIT // 64**2 + 1, 64), weight) == "symmetric"
     assert choose(torch.zeros(256, 64), weight.detach()) == "outer"
+
+
+# (pair products b n^2, gradients needed, the formulation auto picks on a GPU): each limit and just past it
+ON_CUDA = [
+    (CUDA_OUTER_LIMIT_WITH_GRAD, True, "outer"),
+    (CUDA_OUTER_LIMIT_WITH_GRAD + 64**2, True, "symmetric"),
+    (OUTER_LIMIT, False, "outer"),
+    (OUTER_LIMIT + 64**2, False, "einsum"),
+]
+
+
+class OnCuda(NamedTuple):
+    """What choose() reads of a CUDA tensor, on a machine without one (tests/test_gpu.py asks a real one)."""
+
+    shape: tuple[int, int]
+    requires_grad: bool = False
+    is_cuda: bool = True
+
+
+@pytest.mark.claim("C3")
+@pytest.mark.parametrize(("pairs", "needs_grad", "expected"), ON_CUDA)
+def test_auto_for_a_cuda_tensor_picks_outer_up_to_its_limit_then_symmetric_or_einsum(pairs, needs_grad, expected):
+    weight = OnCuda((64, 64, 8), requires_grad=needs_grad)
+    assert choose(OnCuda((pairs // 64**2, 64)), weight) == expected
 
 
 @pytest.mark.claim("C3")

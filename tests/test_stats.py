@@ -193,3 +193,93 @@ def test_m4_reports_training_accuracy_both_ways_the_gap_and_an_equivalence_test(
 def test_only_the_claims_whose_configurations_ran_and_none_from_one_seed():
     assert [r["claim"] for r in analyse(synthetic_runs({"relu": 0.88, "tanh": 0.87}))] == ["M1", "M3"]
     assert analyse(synthetic_runs(REPORT_LIKE, seeds=1)) == []
+
+
+samples = st.lists(st.floats(0.5, 1.0, allow_nan=False), min_size=3, max_size=30).filter(
+    lambda v: max(v) - min(v) > 1e-3
+)
+
+
+@given(values=samples)
+def test_describe_is_a_student_t_interval_and_one_more_run_is_a_two_sample_t_test_at_the_prediction_edge(values):
+    mean = describe(values)
+    assert (mean.n, mean.sd) == (len(values), pytest.approx(np.std(values, ddof=1)))
+    one_sample = scipy_stats.ttest_1samp(values, 0.0).confidence_interval(stats.LEVEL)
+    assert mean.confidence == stats.Interval(pytest.approx(one_sample.low), pytest.approx(one_sample.high), stats.LEVEL)
+    # a run at either edge of the prediction interval is exactly as unlikely as its level allows: a pooled
+    # two-sample t-test of the runs against it has p = 1 - level
+    for edge in (mean.prediction.low, mean.prediction.high):
+        assert scipy_stats.ttest_ind(values, [edge]).pvalue == pytest.approx(1 - stats.PREDICTION_LEVEL)
+    assert mean.prediction.level == stats.PREDICTION_LEVEL
+
+
+def test_runs_that_all_end_at_one_number_give_intervals_of_that_number_at_their_levels():
+    mean = describe([0.875] * 4)
+    assert mean == stats.Mean(
+        4, 0.875, 0.0, stats.Interval(0.875, 0.875, stats.LEVEL), stats.Interval(0.875, 0.875, stats.PREDICTION_LEVEL)
+    )
+
+
+@given(a=samples, shift=st.floats(-0.05, 0.05), alternative=st.sampled_from(["two-sided", "less", "greater"]))
+def test_paired_is_scipys_related_t_test_with_a_two_sided_interval(a, shift, alternative):
+    b = [x - shift + 0.001 * math.sin(i) for i, x in enumerate(a)]
+    result = paired(a, b, alternative)
+    expected = scipy_stats.ttest_rel(a, b, alternative=alternative)
+    assert (result.n, result.alternative) == (len(a), alternative)
+    assert (result.t, result.p) == (pytest.approx(expected.statistic), pytest.approx(expected.pvalue))
+    assert result.mean == pytest.approx(np.mean(np.subtract(a, b)))
+    interval = scipy_stats.ttest_1samp(np.subtract(a, b), 0.0).confidence_interval(stats.LEVEL)
+    assert (result.interval.low, result.interval.high) == (pytest.approx(interval.low), pytest.approx(interval.high))
+    assert result.interval.level == stats.LEVEL
+
+
+@given(a=samples, shift=st.floats(-0.05, 0.05))
+def test_tost_is_equivalent_exactly_when_its_interval_lies_inside_the_margin(a, shift):
+    b = [x - shift + 0.002 * math.sin(3 * i) for i, x in enumerate(a)]
+    interval = tost(a, b, M4_MARGIN).interval
+    assert interval.level == 1 - 2 * stats.ALPHA
+    assert interval.low <= tost(a, b, M4_MARGIN).mean <= interval.high
+    edge = max(-interval.low, interval.high)  # the smallest margin the interval lies inside
+    inside, outside = tost(a, b, edge * 1.01), tost(a, b, edge * 0.99)
+    assert (inside.margin, outside.margin) == (edge * 1.01, edge * 0.99)
+    assert inside.equivalent and not outside.equivalent
+    assert inside.p_lower < stats.ALPHA and inside.p_upper < stats.ALPHA
+
+
+def test_m2_says_when_sigmoid_is_not_below_every_other_configuration_at_the_first_epoch():
+    slowest = by_claim(synthetic_runs(REPORT_LIKE))["M2"]["text"]
+    tanh_slow = {"relu": 0.8, "sigmoid": 0.7, "tanh": 0.6, "relu_dropout": 0.8}
+    not_slowest = by_claim(synthetic_runs(REPORT_LIKE, first=tanh_slow))["M2"]["text"]
+    assert "below every other configuration's (relu " in slowest
+    assert "below every other configuration's not for all (relu " in not_slowest
+
+
+def test_m3_says_whether_the_texts_figure_is_inside_one_runs_interval_and_when_no_difference_is_shown():
+    apart = by_claim(synthetic_runs(REPORT_LIKE))["M3"]["text"]
+    assert f", so the text's {stats.TEXTS_TANH} is outside it. " in apart
+    alike = by_claim(synthetic_runs(REPORT_LIKE | {"tanh": stats.TEXTS_TANH, "relu": stats.TEXTS_TANH}))["M3"]
+    assert f", so the text's {stats.TEXTS_TANH} is inside it. " in alike["text"]
+    assert not alike["tanh_below_relu"] and alike["text"].endswith(" (no difference shown).")
+    assert by_claim(synthetic_runs(REPORT_LIKE | {"tanh": 0.9}))["M3"]["text"].endswith(" (Tanh ends above ReLU).")
+
+
+@pytest.mark.parametrize(
+    ("dropout", "verdict"),
+    [
+        (REPORT_LIKE["relu_dropout"], "dropout does not raise it."),
+        (REPORT_LIKE["relu"], "equivalent."),
+        (REPORT_LIKE["relu"] + 2 * M4_MARGIN, "a gain is not ruled out."),
+    ],
+)
+def test_m4_ends_on_the_equivalence_tests_verdict(dropout, verdict):
+    m4 = by_claim(synthetic_runs(REPORT_LIKE | {"relu_dropout": dropout}))["M4"]
+    assert m4["text"].endswith(f"(not higher by the margin): {verdict}")
+    assert m4["test_acc"]["margin"] == M4_MARGIN
+
+
+def test_m4_asks_only_whether_dropout_lowers_training_accuracy_not_whether_it_changes_it():
+    # dropout's runs far above ReLU's: a two-sided test would call that a significant difference
+    m4 = by_claim(synthetic_runs(REPORT_LIKE | {"relu_dropout": 0.95}))["M4"]
+    assert not m4["lowers_training_accuracy"] and not m4["lowers_training_accuracy_in_eval_mode"]
+    assert m4["train_acc_during_epoch"]["alternative"] == "less"
+    assert m4["raises_test_accuracy"]

@@ -181,3 +181,29 @@ def test_a_claim_none_of_whose_checks_ran_is_missing_and_not_partial():
 def test_a_partial_claim_keeps_the_worst_result_of_the_checks_that_ran():
     results = [Result("X:a", "X", "pass"), Result("X:b", "X", "missing", "no b"), Result("X:c", "X", "fail", "bad")]
     assert claim_result(results) == ("fail", "[c] bad Partial: 1 of 3 checks could not run (no b)", True)
+
+
+def test_a_claims_detail_is_that_of_its_worst_checks_only():
+    results = [Result("X:a", "X", "pass", "Note: named otherwise"), Result("X:b", "X", "fail", "bad")]
+    results += [Result("X:c", "X", "fail"), Result("X:d", "X", "fail", "worse")]
+    assert claim_result(results) == ("fail", "[b] bad [d] worse", False)
+
+
+def test_a_lab_with_an_unknown_section_is_refused_naming_the_sections():
+    with pytest.raises(ValueError, match=r"Lab 'x': unknown sections \['block'\]; the sections are \['blocks', "):
+        Lab("x", block=object())
+
+
+def test_a_section_script_imports_its_siblings_and_is_its_own_module_while_it_runs(tmp_path):
+    """As ``python layers.py`` would run it: a helper file beside it imports, and a dataclass (which looks its
+    module up in sys.modules) defines."""
+    (tmp_path / "helpers_of_the_lab.py").write_text("WIDTH = 3\n")
+    (tmp_path / "layers.py").write_text(
+        "from dataclasses import dataclass\n"
+        "from helpers_of_the_lab import WIDTH\n\n\n"
+        "@dataclass\nclass Sizes:\n    width: int = WIDTH\n\n\n"
+        "class CenteredLayer:\n    sizes = Sizes()\n"
+    )
+    lab = load_lab(tmp_path, "student")
+    assert lab.layers.CenteredLayer.sizes.width == 3
+    assert str(tmp_path) not in sys.path

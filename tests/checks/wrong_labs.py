@@ -7,6 +7,7 @@ with their ``WRONG_VARIANTS`` tables), as are the sample submissions of ``exampl
 the roles written below are for the checks none of those fails.
 """
 
+import copy
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,8 +21,8 @@ from nnlab.checks import Lab, load_lab
 from nnlab.checks.module_properties import GENERAL_PROPERTIES
 from nnlab.checks.roles import MODULE_ROLES, ModuleRole
 from nnlab.labs import REFERENCE
-from nnlab.parameters import block1
-from nnlab.tutorial import architectures, custom_layers, debugging, efficiency, initialisation
+from nnlab.parameters import block1, tied_net
+from nnlab.tutorial import architectures, custom_layers, debugging, efficiency, initialisation, modules
 from tests.checks import test_blocks, test_classifier, test_fileio, test_layers, test_parameters
 from tests.checks.chapter import (
     test_architectures,
@@ -266,6 +267,12 @@ class NewNetworkWithTheOriginalHead(fileio.NewNetwork):
         self.fc_new = nn.Linear(128 * 8 * 8, 10)
 
 
+def new_network_with_conv_biases() -> fileio.NewNetwork:
+    """Wrong: NewNetwork built as the report writes it, with conv biases, where OriginalNetwork has none: layer1 and
+    layer2 hold other tensors, so OriginalNetwork's cannot be reused whole."""
+    return fileio.NewNetwork(conv_bias=True)
+
+
 def classifier_mlp_without_flatten(activation=nn.ReLU(), dropout_rate=0.0):  # noqa: B008  (the report's signature)
     """Wrong: no Flatten, so the first layer meets rows of 28 pixels, not images of 784."""
     mlp = test_classifier.SequentialMLP(activation, dropout_rate)
@@ -391,6 +398,211 @@ def histograms_shown_and_closed(model, layer_name=None):
     plt.close(fig)
 
 
+# ---------------------------------------------------------------- mistakes that reach the asserts the others pass
+
+
+class MySequentialRegisteringEachChildTwice(blocks.MySequential):
+    """Wrong: keeps its children in a ModuleList as well as in _modules, so state_dict() saves each tensor twice."""
+
+    def __init__(self, *modules):
+        super().__init__(*modules)
+        self.kept = nn.ModuleList(modules)
+
+
+class ParallelBlockDetachingItsSecondNet(blocks.ParallelBlock):
+    """Wrong: detaches the second net's output, so no loss reaches that net's parameters."""
+
+    def forward(self, X):
+        return torch.cat([self.net1(X), self.net2(X).detach()], dim=-1)
+
+
+class MLPWithItsHiddenLayerUnderNoGrad(blocks.MLP):
+    """Wrong: computes its hidden layer under torch.no_grad(), so hidden.weight and hidden.bias get no gradient."""
+
+    def forward(self, X):
+        with torch.no_grad():
+            hidden = F.relu(self.hidden(X))
+        return self.output(hidden)
+
+
+class CustomModuleWithABufferOfOnes(modules.CustomModule):
+    """Wrong: its buffer starts at ones, where the chapter's running mean starts at zeros."""
+
+    def __init__(self):
+        super().__init__()
+        self.running_mean.fill_(1.0)
+
+
+class CustomModuleWithANonPersistentBuffer(modules.CustomModule):
+    """Wrong: registers its buffer with persistent=False, so state_dict() does not save it."""
+
+    def __init__(self):
+        super().__init__()
+        del self.running_mean
+        self.register_buffer("running_mean", torch.zeros(5), persistent=False)
+
+
+class CustomModuleWhoseEvalSetsOnlyItsOwnFlag(modules.CustomModule):
+    """Wrong: overrides eval() to set its own training flag only, so its dropout stays in training mode."""
+
+    def eval(self):
+        self.training = False
+        return self
+
+
+class CustomModuleWhoseTrainSetsOnlyItsOwnFlag(modules.CustomModule):
+    """Wrong: overrides train() to set its own training flag only (eval() is nn.Module's), so after eval() its
+    dropout stays off."""
+
+    def train(self, mode=True):
+        if not mode:
+            return super().train(False)
+        self.training = True
+        return self
+
+
+class CustomModuleWithoutDropout(modules.CustomModule):
+    """Wrong: leaves dropout out, so training mode is as repeatable as eval mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.dropout = nn.Identity()
+
+
+class HookDemoRecordingUnderLayerIndices(test_hooks.SequentialHookDemo):
+    """Wrong: records under the Sequential's indices, "0" and "2", not the names the chapter reads, "fc1" and "fc2"."""
+
+    def forward(self, x):
+        y = super().forward(x)
+        self.activations = {"0": self.activations.pop("fc1"), "2": self.activations.pop("fc2")}
+        return y
+
+
+def classifier_mlp_ignoring_dropout_rate(activation=nn.ReLU(), dropout_rate=0.0):  # noqa: B008  (the report's signature)
+    """Wrong: ignores dropout_rate= and builds the network without dropout."""
+    return test_classifier.SequentialMLP(activation, 0.0)
+
+
+def load_checkpoint_giving_loss_then_epoch(path, model, optimizer):
+    """Wrong: restores everything and gives back (loss, epoch), the other order."""
+    epoch, loss = fileio.load_checkpoint(path, model, optimizer)
+    return loss, epoch
+
+
+def load_checkpoint_restoring_the_optimizer_only(path, model, optimizer):
+    """Wrong: restores the optimizer and leaves the model as it is."""
+    checkpoint = torch.load(path)
+    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+    return checkpoint["epoch"], checkpoint["loss"]
+
+
+class LinearWhoseReprLeavesOutTheBias(custom_layers.CustomLinear):
+    """Wrong: its repr shows the sizes only, so bias=True and bias=False print alike."""
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}"
+
+
+class AttentionDividingByTheScoresSum(custom_layers.SimpleAttention):
+    """Wrong: normalises the raw scores by their sum, not by softmax: weights that sum to 1 but may be negative, so
+    the output may leave the inputs' range."""
+
+    def forward(self, h):
+        scores = self.attention(h).squeeze(-1)
+        weights = scores / scores.sum(dim=-1, keepdim=True)
+        return (weights.unsqueeze(-1) * h).sum(dim=1), weights
+
+
+class StatefulDetachingItsInput(custom_layers.StatefulLayer):
+    """Wrong: detaches its input along with the state, so no loss reaches the input of the current call either."""
+
+    def forward(self, x):
+        return super().forward(x.detach())
+
+
+class DemoWithItsUniformLayerTwiceAsWide(initialisation.InitializationDemo):
+    """Wrong: its last layer drawn from U(-0.2, 0.2), where the chapter's scheme is U(-0.1, 0.1)."""
+
+    def __init__(self):
+        super().__init__()
+        nn.init.uniform_(self.layers[3].weight, -0.2, 0.2)
+
+
+def histograms_titled_by_position(model, layer_name=None):
+    """Wrong: titles each panel by its position, so no panel names the weight tensor it shows."""
+    fig = debugging.weight_histograms(model, layer_name)
+    for position, ax in enumerate(fig.axes):
+        ax.set_title(f"panel {position}")
+    return fig
+
+
+def save_model_in_half_precision(net, path):
+    """Wrong: saves a float16 copy to halve the file, so what loads back has lost precision."""
+    torch.save(copy.deepcopy(net).half(), path)
+
+
+def load_model_back_to_float(path):
+    return test_fileio.load_anything(path).float()
+
+
+SAVED_IN_MEMORY: dict[str, nn.Module] = {}
+
+
+def save_model_keeping_it(net, path):
+    """Wrong, with load_model_from_memory: keeps the module it saved, and gives that back rather than the file's."""
+    torch.save(net, path)
+    SAVED_IN_MEMORY[str(path)] = net
+
+
+def load_model_from_memory(path):
+    return SAVED_IN_MEMORY[str(path)]
+
+
+class BlockWithAProjectedSkip(architectures.ResidualBlock):
+    """Wrong: passes its input through a learned Linear before adding it back, a third h x h weight where the
+    chapter's skip is the identity."""
+
+    def __init__(self, hidden_size, dropout_rate=0.1):
+        super().__init__(hidden_size, dropout_rate)
+        self.skip = nn.Linear(hidden_size, hidden_size, bias=False)
+
+    def forward(self, x):
+        return F.relu(self.branch(x) + self.skip(x))
+
+
+class BlockWithoutRunningStatistics(architectures.ResidualBlock):
+    """Wrong: batch norms that keep no running statistics (track_running_stats=False): in eval mode each batch is
+    normalised by its own statistics."""
+
+    def __init__(self, hidden_size, dropout_rate=0.1):
+        super().__init__(hidden_size, dropout_rate)
+        self.bn1, self.bn2 = (nn.BatchNorm1d(hidden_size, track_running_stats=False) for _ in range(2))
+
+
+def on_linear_weights(init_weight):
+    """An init for net.apply: ``init_weight`` on each Linear's weight, its bias zeroed."""
+
+    def init(m):
+        if isinstance(m, nn.Linear):
+            init_weight(m.weight)
+            nn.init.zeros_(m.bias)
+
+    return init
+
+
+def textbook_init_zeroing_none(m):
+    """Wrong: draws |w| from U(5, 10) with a random sign, so no weight is zeroed where half should be."""
+    if isinstance(m, nn.Linear):
+        with torch.no_grad():
+            m.weight.uniform_(5.0, 10.0)
+            m.weight *= torch.randint(0, 2, m.weight.shape) * 2 - 1
+
+
+def tied_net_with_its_shared_layer_frozen():
+    """Wrong: the shared layer frozen (requires_grad=False), so training never moves it."""
+    return tied_net(nn.Linear(8, 8).requires_grad_(False))
+
+
 # ---------------------------------------------------------------- the table
 
 
@@ -417,6 +629,9 @@ CHAPTER_TABLES = (
     test_efficiency.WRONG_VARIANTS,
     test_debugging.WRONG_VARIANTS,
 )
+
+T2_BUFFER = "custom_module_buffer_is_saved_and_moved_but_not_trained"
+T3_MODES = "custom_module_eval_turns_dropout_off_and_train_back_on"
 
 WRONG_LABS: list[WrongLab] = [
     *(lab for spec in MODULE_ROLES if spec.claim is not None for lab in in_every_role(spec)),
@@ -723,6 +938,12 @@ WRONG_LABS: list[WrongLab] = [
         "F4:the_exercise_networks_classify_into_10_and_20_classes",
     ),
     wrong(
+        "NewNetwork with conv biases where OriginalNetwork has none",
+        "fileio",
+        {"NewNetwork": new_network_with_conv_biases},
+        "F4:the_exercise_networks_classify_into_10_and_20_classes",
+    ),
+    wrong(
         "reuse_layers copying parameters only",
         "fileio",
         {"reuse_layers": test_fileio.reuse_parameters_only},
@@ -837,6 +1058,7 @@ WRONG_LABS: list[WrongLab] = [
         "chapter",
         {"ResidualBlock": BlockWithoutAffineNorms},
         "T15:residual_block_has_two_linear_and_two_batchnorm_layers",
+        "T15:residual_block_in_eval_mode_is_relu_of_x_plus_bn2_fc2_relu_bn1_fc1",
     ),
     wrong(
         "checkpoint model with a path of its own when recording",
@@ -861,5 +1083,147 @@ WRONG_LABS: list[WrongLab] = [
         "chapter",
         {"visualize_weights": histograms_shown_and_closed},
         "T20:weight_histograms_can_be_written_to_an_image_file",
+    ),
+    wrong(
+        "ReLU perceptron, 0 at the probes",
+        "chapter",
+        {"Perceptron": test_modules.ReluPerceptron},
+        "T1:perceptron_is_the_sigmoid_of_an_affine_function",
+    ),
+    wrong(
+        "MySequential registering each child twice",
+        "blocks",
+        {"MySequential": MySequentialRegisteringEachChildTwice},
+        "L3:my_sequential_registers_its_children",
+    ),
+    wrong(
+        "ParallelBlock detaching its second net",
+        "blocks",
+        {"ParallelBlock": ParallelBlockDetachingItsSecondNet},
+        "L7:parallel_block_trains_both_nets",
+    ),
+    wrong(
+        "MLP with its hidden layer under no_grad",
+        "blocks",
+        {"MLP": MLPWithItsHiddenLayerUnderNoGrad},
+        "P7:mlp_parameters_are_reachable_by_attribute_and_name_and_get_gradients_of_their_shape",
+    ),
+    wrong(
+        "init_constant by eye_",
+        "parameters",
+        {"init_constant": on_linear_weights(nn.init.eye_)},  # ones on the diagonal only
+        "P3:init_constant_sets_weights_to_1_and_biases_to_0",
+    ),
+    wrong(
+        "xavier drawing normal",  # whose tails pass the uniform draw's bound
+        "parameters",
+        {"xavier": on_linear_weights(nn.init.xavier_normal_)},
+        "P3:xavier_draws_uniform_within_the_fan_bound_of_each_layer",
+    ),
+    wrong(
+        "textbook_init zeroing none",
+        "parameters",
+        {"textbook_init": textbook_init_zeroing_none},
+        "P3:textbook_init_keeps_uniform_weights_with_magnitude_5_to_10_and_zeroes_the_rest",
+    ),
+    wrong(
+        "tied_net with its shared layer frozen",
+        "parameters",
+        {"tied_net": tied_net_with_its_shared_layer_frozen},
+        "P6:tied_net_uses_stay_identical_while_it_trains",
+    ),
+    wrong(
+        "HookDemo recording under layer indices",
+        "chapter",
+        {"HookDemo": HookDemoRecordingUnderLayerIndices},
+        "T9:hook_demo_records_the_outputs_of_its_first_two_layers",
+    ),
+    wrong(
+        "classifier MLP ignoring dropout_rate",
+        "classifier",
+        {"MLP": classifier_mlp_ignoring_dropout_rate},
+        "M1:classifier_mlp_drops_hidden_units_in_training_only",
+    ),
+    *(
+        wrong(name, "fileio", {"load_checkpoint": role}, "F3:a_checkpoint_gives_back_its_epoch_and_loss")
+        for name, role in (
+            ("load_checkpoint giving loss then epoch", load_checkpoint_giving_loss_then_epoch),
+            ("load_checkpoint restoring the optimizer only", load_checkpoint_restoring_the_optimizer_only),
+        )
+    ),
+    wrong(
+        "linear whose repr leaves out the bias",
+        "chapter",
+        {"CustomLinear": LinearWhoseReprLeavesOutTheBias},
+        "T10:custom_linear_repr_shows_its_sizes_and_bias",
+    ),
+    wrong(
+        "attention dividing by the scores' sum",
+        "chapter",
+        {"SimpleAttention": AttentionDividingByTheScoresSum},
+        "T11:attention_weights_are_a_distribution_over_the_sequence",
+        "T11:attention_output_is_the_weighted_sum_of_the_inputs",
+    ),
+    wrong(
+        "stateful layer detaching its input",
+        "chapter",
+        {"StatefulLayer": StatefulDetachingItsInput},
+        "T12:stateful_layer_state_is_detached_from_the_graph",
+    ),
+    wrong(
+        "demo with its uniform layer twice as wide",
+        "chapter",
+        {"InitializationDemo": DemoWithItsUniformLayerTwiceAsWide},
+        "T13:demo_weights_follow_their_schemes_distributions",
+    ),
+    wrong(
+        "histograms titled by position",
+        "chapter",
+        {"visualize_weights": histograms_titled_by_position},
+        "T20:weight_histograms_have_one_panel_per_weight_tensor",
+    ),
+    *(
+        wrong(name, "fileio", roles, "F2:whole_module_loads_back_and_reproduces_the_outputs")
+        for name, roles in (
+            (
+                "save_model in half precision",
+                {"save_model": save_model_in_half_precision, "load_model": load_model_back_to_float},
+            ),
+            (
+                "load_model giving back the module in memory",
+                {"save_model": save_model_keeping_it, "load_model": load_model_from_memory},
+            ),
+        )
+    ),
+    wrong(
+        "residual block with a projected skip",
+        "chapter",
+        {"ResidualBlock": BlockWithAProjectedSkip},
+        "T15:residual_block_adds_its_input_back_before_the_last_relu",
+        "T15:residual_block_in_eval_mode_is_relu_of_x_plus_bn2_fc2_relu_bn1_fc1",
+    ),
+    wrong(
+        "residual block without running statistics",
+        "chapter",
+        {"ResidualBlock": BlockWithoutRunningStatistics},
+        "T15:residual_block_in_eval_mode_is_relu_of_x_plus_bn2_fc2_relu_bn1_fc1",
+    ),
+    *(
+        wrong(name, "chapter", {"CustomModule": role}, check_id)
+        for name, role, check_id in (
+            ("CustomModule with a buffer of ones", CustomModuleWithABufferOfOnes, "T2:" + T2_BUFFER),
+            ("CustomModule with a non-persistent buffer", CustomModuleWithANonPersistentBuffer, "T2:" + T2_BUFFER),
+            (
+                "CustomModule whose eval() sets only its own flag",
+                CustomModuleWhoseEvalSetsOnlyItsOwnFlag,
+                "T3:" + T3_MODES,
+            ),
+            (
+                "CustomModule whose train() sets only its own flag",
+                CustomModuleWhoseTrainSetsOnlyItsOwnFlag,
+                "T3:" + T3_MODES,
+            ),
+            ("CustomModule without dropout", CustomModuleWithoutDropout, "T3:" + T3_MODES),
+        )
     ),
 ]

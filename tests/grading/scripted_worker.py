@@ -59,7 +59,7 @@ def misbehave(step: str) -> None:
         sys.stdout.flush()
 
 
-print(script["printed"], end="", flush=True)
+print(os.path.expandvars(script["printed"]), end="", flush=True)  # $NAME: the environment it was given
 emit(event="loading")
 misbehave("loading")
 if script["error"]:

@@ -7,6 +7,7 @@ import threading
 
 import torch
 
+from nnlab import stats
 from nnlab.checks import CHECKS, all_checks, load_lab, run_check
 from nnlab.cli import main
 from nnlab.grading.guard import Snapshot, tampering, warm_up, watched_by_the_checks
@@ -97,3 +98,16 @@ def test_tampering_names_a_thread_a_profile_function_and_a_change_since_the_snap
     assert len(threads) == 1 and "patcher" in threads[0].split(": ")[1].split(", "), found
     assert found[-1] == "torch.allclose" and torch.allclose is original  # named, and put back
     assert "torch.allclose" not in tampering(snapshot)
+
+
+def test_a_module_replaced_in_sys_modules_and_a_functions_code_swapped_in_place_are_put_back_and_named():
+    # nnlab.stats: a module of plain functions, among those the checks' snapshot watches
+    module, code = sys.modules["nnlab.stats"], stats.epochs_run.__code__
+    snapshot = Snapshot(watched=watched_by_the_checks)
+    try:
+        sys.modules["nnlab.stats"] = type(sys)("nnlab.stats")
+        stats.epochs_run.__code__ = (lambda runs: 0).__code__
+    finally:
+        restored = snapshot.restore()
+    assert sys.modules["nnlab.stats"] is module and stats.epochs_run.__code__ is code
+    assert "nnlab.stats" in restored and "nnlab.stats.epochs_run.__code__" in restored

@@ -18,7 +18,7 @@ class Terminal(io.StringIO):
         return True
 
 
-def every_check_passes(path, name, limits, adapter, isolation) -> Checked:
+def every_check_passes(path, name, limits, adapter, isolation, questions=None) -> Checked:
     return Checked(name, results={c.id: Result(c.id, c.claim, "pass") for c in all_checks()}, seconds=2.0)
 
 
@@ -33,6 +33,9 @@ def test_each_submission_gets_a_line_and_no_bar_where_stderr_is_not_a_terminal(t
     printed = capsys.readouterr()
     assert re.findall(r"^\[(\d)/2\] (\w+): checked;", printed.out, re.MULTILINE) == [("1", "alice"), ("2", "bob")]
     assert printed.err == ""
+    # a checked submission's line: its status, then each result's count, then its time; no error to give
+    claims = len({c.claim for c in all_checks()})
+    assert f"[1/2] alice: checked; {claims} pass (2 s)\n" in printed.out
 
 
 def test_on_a_terminal_a_bar_counts_the_submissions_and_estimates_the_time_left(tmp_path, submissions, monkeypatch):

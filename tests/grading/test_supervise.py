@@ -60,7 +60,7 @@ class Script:
     error: str | None = None  # the submission's error while loading
     restored: list[str] = field(default_factory=list)
     notebooks: object = field(default_factory=list)  # what it says of the submission's notebooks, well-formed or not
-    printed: str = ""
+    printed: str = ""  # what it prints first, each $NAME replaced by that variable of its environment
     seconds_a_check: float = 0.0
     sent: dict[str, dict] = field(default_factory=dict)  # check ID -> the event sent in place of its result
 
@@ -284,6 +284,38 @@ def test_output_past_the_limit_stops_the_submission_and_its_first_mib_is_kept(tm
     assert outcome.output.startswith(b"epoch 1\nxxx") and len(outcome.output) == supervise.OUTPUT_KEPT
 
 
+# what the worker is given beside the grader's own environment
+ENVIRONMENT = (
+    "TMPDIR",
+    "HOME",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "CUDA_VISIBLE_DEVICES",
+    "MPLBACKEND",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONUNBUFFERED",
+)
+
+
+def test_the_worker_runs_in_a_folder_of_its_own_on_the_cpu_with_the_threads_and_the_backend_it_is_given(tmp_path):
+    printed = " ".join(f"{name}=${name}" for name in ENVIRONMENT)
+    told = dict(
+        pair.split("=")
+        for pair in checked(tmp_path, Script(printed=printed), Limits(threads=3)).output.decode().split()
+    )
+    work = Path(told.pop("TMPDIR"))
+    assert work.name.startswith("nnlab-check-lab-") and not work.exists()  # its own, removed once it is checked
+    assert told == {
+        "HOME": str(work),
+        "OMP_NUM_THREADS": "3",
+        "MKL_NUM_THREADS": "3",
+        "CUDA_VISIBLE_DEVICES": "",
+        "MPLBACKEND": "Agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
 def test_the_report_tells_each_claim_its_checks_results_and_what_was_put_back(tmp_path):
     failing, partial = CLAIM_OF[SECOND], CLAIM_OF[LAST]  # a check of the last claim reads missing: it is partial
     results = {SECOND: ["fail", "Y differs"], LAST: ["missing", "no blocks.MLP"]}
@@ -301,8 +333,11 @@ def test_the_report_tells_each_claim_its_checks_results_and_what_was_put_back(tm
     ran = sum(check != LAST for check, claim in CHECKS if claim == partial)
     assert f"| {partial} | pass (partial: {ran} of {ran + 1} checks ran) |" in markdown
     # Gradescope: a point for each claim that passed whole, none for the failed one or the partial one
-    tests = {t["name"].split(":")[0]: t for t in gradescope_results(report, every_claim())["tests"]}
+    results = gradescope_results(report, every_claim())
+    jsonschema.validate(results, GRADESCOPE_SCHEMA)
+    tests = {t["name"].split(":")[0]: t for t in results["tests"]}
     assert [c for c, t in tests.items() if t["score"] == 0] == [failing, partial]
+    assert [c for c, t in tests.items() if t["status"] == "failed"] == [failing, partial]
     assert tests[partial]["output"].startswith(f"pass (partial: {ran} of {ran + 1} checks ran).")
     assert gradescope_results(report, every_claim())["score"] == len(claims) - 2
 
@@ -382,7 +417,9 @@ def test_nnlab_check_on_a_batch_writes_each_report_the_summary_and_exits_1_for_a
     assert (out / "lab-2" / "report.md").read_text() == report_markdown(written)
     assert (out / "lab" / "output.txt").read_text() == "epoch 1\n" and not (out / "lab-2" / "output.txt").exists()
     assert json.loads((tmp_path / "g.json").read_text())["score"] == len(summary["claims"])
-    assert "[2/2] lab" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "[2/2] lab" in printed
+    assert f"Wrote 2 report(s) under {out}/ and {out / 'summary.md'}, summary.json, summary.png" in printed
     # without a course file, the gradebook counts a point for each claim that passed whole
     with gradebook.open(newline="") as f:
         header, *rows = csv.reader(f)
@@ -415,3 +452,16 @@ def test_nnlab_check_with_a_course_file_scores_gradescopes_results_and_the_grade
         header, row = csv.reader(f)
     assert header == ["submission", *course.claims, "total"]
     assert [float(points) for points in row[1:]] == [*expected.values(), pytest.approx(results["score"])]
+
+
+def test_a_submission_folder_is_copied_without_its_bytecode_cache_or_hidden_files_and_a_file_into_a_folder(tmp_path):
+    folder = tmp_path / "alice"
+    for name in ("lab.py", "data/notes.txt", "__pycache__/lab.cpython-311.pyc", ".git/HEAD", ".env"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(name)
+    (folder / "gone.py").symlink_to(tmp_path / "nowhere.py")  # dangling: copied as it is
+    copy = supervise.copy_submission(folder, tmp_path / "copy")
+    assert sorted(str(p.relative_to(copy)) for p in copy.rglob("*")) == ["data", "data/notes.txt", "gone.py", "lab.py"]
+    assert (copy / "gone.py").is_symlink()
+    single = supervise.copy_submission(folder / "lab.py", tmp_path / "single")
+    assert (single, single.read_text()) == (tmp_path / "single" / "lab.py", "lab.py")

@@ -27,11 +27,24 @@ def raised(source: str, folder):
         ("x = (", "SyntaxError: '(' was never closed (lab.py, line 1)"),
         ("import sys\nsys.exit(3)\n", "called sys.exit(3)"),
         ("def f():\n    return 1 / 0\nf()\n", "ZeroDivisionError: division by zero (lab.py, line 2)"),
+        # the innermost of three frames, and a message on two lines on one
+        (
+            "def g():\n    raise ValueError('bad\\n value')\ndef f():\n    g()\nf()\n",
+            "ValueError: bad value (lab.py, line 2)",
+        ),
+        ("raise KeyboardInterrupt\n", "KeyboardInterrupt: (no message) (lab.py, line 1)"),
     ],
-    ids=["syntax", "exit", "exception"],
+    ids=["syntax", "exit", "exception", "three frames", "no message"],
 )
 def test_an_error_is_one_line_naming_the_submissions_own_line(source, line, tmp_path):
     assert one_line(raised(source, tmp_path), tmp_path) == line
+
+
+def test_the_line_named_is_the_submission_folders_own_or_none(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    error = raised("import math\nmath.sqrt(-1)\n", tmp_path)
+    assert one_line(error, tmp_path / "lab.py") == "ValueError: math domain error (lab.py, line 2)"  # a file's folder
+    assert one_line(error, tmp_path / "elsewhere") == "ValueError: math domain error"
 
 
 def test_an_adapter_must_return_a_lab(tmp_path):
