@@ -11,8 +11,8 @@ drawn afresh for each commit, seeded by its hash: tests written against one samp
 sample's next score an overestimate, and the next commit draws another. Each run starts from scratch: mutmut keeps
 its own copy of the tests and would not see new ones.
 
-mutmut leaves decorated functions alone, and every check is one (``@check``, ``@statement``, and the
-``@forall`` properties inside them). So mutmut runs on a copy of the repository, ``mutation-tree/``, where those
+mutmut leaves decorated functions alone, and every check is one (``@judged`` judges, ``@check``, ``@statement``,
+and the ``@forall`` properties inside them). So mutmut runs on a copy of the repository, ``mutation-tree/``, where those
 decorators are applied after the function instead (``name = check("L1")(name)``): the same registration, the same
 checks, in the same order, and bodies mutmut mutates.
 """
@@ -45,7 +45,7 @@ FINISHED = {*CAUGHT, "survived", "suspicious", "no tests", "skipped"}
 
 
 # the decorators that register a function or make it a hypothesis test: harmless to apply after the definition
-APPLIED_AFTER = {"check", "statement", "forall", "one_thread"}
+APPLIED_AFTER = {"check", "judged", "statement", "forall", "one_thread"}
 
 
 def decorator_name(decorator: ast.expr) -> str | None:
