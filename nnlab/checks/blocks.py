@@ -20,7 +20,7 @@ from torch.nn import functional as F
 
 from nnlab.blocks import ListSequential
 from nnlab.checks.expect import assert_close, show
-from nnlab.checks.judged import Probe, drawn, judged, once
+from nnlab.checks.judged import Probe, drawn, judged, kept_draws, once
 from nnlab.checks.recorded import WIDEST, Replayed, output_if_taken, probe_batch, record
 from nnlab.checks.registry import statement
 from nnlab.checks.run import note
@@ -115,12 +115,12 @@ def matching_chain(module: nn.Module, role: str, layers: int, then: Callable = l
     raise AssertionError(f"{role} computes otherwise than its layers, {arrow(sizes_of(chains[0]))}, with ReLUs between")
 
 
-@functools.cache
-def batches_drawn(width: int, low: float = -10.0, high: float = 10.0) -> tuple[torch.Tensor, ...]:
-    """The questions' batches of ``width`` features, drawn once per process: several checks and every submission
-    ask at the same widths. Only up to the widest a record holds, as the width may come from the code under check."""
+def batches_drawn(width: int, low: float = -10.0, high: float = 10.0) -> list[torch.Tensor]:
+    """The questions' batches of ``width`` features, drawn once per process (``kept_draws``): several checks and
+    every submission ask at the same widths. Only up to the widest a record holds, as the width may come from the
+    code under check."""
     assert width <= WIDEST, f"an input width of {width} features: the grader asks at {WIDEST} at most"
-    return tuple(drawn(batches(width, low=low, high=high)))
+    return kept_draws(f"batches {width} {low:g} {high:g}", batches(width, low=low, high=high))
 
 
 def mlp(lab) -> nn.Module:

@@ -94,7 +94,21 @@ def without_local_constants():
 
 
 _asked: dict[Probe, list] = {}
-_asking = threading.Lock()  # the grader's supervisor asks from one thread per submission, hypothesis from one
+# the grader's supervisor asks from one thread per submission, hypothesis from one (re-entered: a surveyed probe's
+# questions are made of kept draws)
+_asking = threading.RLock()
+_kept: dict[str, list] = {}  # draws kept by name (``kept_draws``), as plain data
+
+
+def kept_draws(name: str, strategy) -> list:
+    """``drawn(strategy)``, drawn once per process under ``name``, or taken from the process that drew it first
+    (``take_questions``): surveyed probes ask at the widths the roles turn out to have, the same for most
+    submissions, and the grader's supervisor hands each new worker the draws it has kept so far."""
+    with _asking:
+        if name not in _kept:
+            _kept[name] = [plain.encode(value) for value in drawn(strategy)]
+        found = _kept[name]
+    return [plain.decode(value) for value in found]
 
 
 def questions(probe: Probe, survey=None) -> list:
@@ -123,10 +137,20 @@ def every_question() -> dict[str, list]:
     return {name: questions(probe) for name, probe in unsurveyed_probes()}
 
 
-def take_questions(drawn: dict[str, list]) -> None:
-    """Ask ``drawn`` (``every_question()``'s, from another process) instead of drawing the same questions here."""
+def handed_over(asked: dict[str, list]) -> dict:
+    """What the grader's supervisor hands a new worker: ``asked`` (``every_question()``'s) and the draws it has
+    kept so far (``kept_draws``)."""
     with _asking:
-        _asked.update((probe, drawn[name]) for name, probe in unsurveyed_probes() if name in drawn)
+        return {"questions": asked, "draws": dict(_kept)}
+
+
+def take_questions(handed: dict) -> None:
+    """Ask the questions ``handed`` holds (``handed_over``'s, from another process) and use its draws, instead of
+    drawing the same ones here."""
+    questions_, draws = handed["questions"], handed["draws"]
+    with _asking:
+        _asked.update((probe, questions_[name]) for name, probe in unsurveyed_probes() if name in questions_)
+        _kept.update(draws)
 
 
 def answers(probe: Probe, lab, into: list) -> None:

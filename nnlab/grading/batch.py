@@ -1,6 +1,5 @@
 """Checking a batch of submissions side by side, and writing every report and the summary."""
 
-import json
 import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -49,8 +48,9 @@ def check_batch(
     jobs = jobs or os.cpu_count() or 1
     names = submission_names(paths)
     reports: dict[str, dict] = {}
-    # drawn here once, as the supervisor judges them, instead of in every worker
-    questions = json.dumps(every_question())
+    # drawn here once, as the supervisor judges them, instead of in every worker; and before any submission is
+    # judged in a thread of its own (drawing a question can seed torch's global generator for a moment)
+    questions = every_question()
 
     def record(checked: Checked) -> None:
         report = build_report(checked)

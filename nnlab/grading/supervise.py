@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nnlab.checks import RESULTS, all_checks
-from nnlab.checks.judged import NotAnswers, judgement
+from nnlab.checks.judged import NotAnswers, handed_over, judgement
 from nnlab.checks.run import Result
 from nnlab.grading import reaper
 from nnlab.grading.sandbox import Sandbox, choose, worker_environment
@@ -103,10 +103,10 @@ def check_submission(
     limits: Limits,
     adapter: Path | None = None,
     sandbox: Sandbox | None = None,
-    questions: str | None = None,
+    questions: dict[str, list] | None = None,
 ) -> Checked:
     """Check one submission in a worker (a fresh one after a check that ran out of memory or hung); ``questions``,
-    the judged checks' questions as JSON (``nnlab.checks.judged.every_question``), spares the worker drawing them."""
+    the judged checks' questions (``nnlab.checks.judged.every_question``), spares the worker drawing them."""
     started = time.monotonic()
     sandbox = sandbox or choose("off", [])
     checked = Checked(name, sandbox=sandbox.note)
@@ -222,12 +222,12 @@ def run_worker(
     deadline: float,
     checked: Checked,
     sandbox: Sandbox,
-    questions: str | None = None,
+    questions: dict[str, list] | None = None,
 ) -> Attempt:
     asked = None
     if questions is not None:  # in its own folder: the only one of the supervisor's a sandboxed worker sees
         asked = work / "questions.json"
-        asked.write_text(questions)
+        asked.write_text(json.dumps(handed_over(questions)))
     events_read, events_write = os.pipe()
     token = secrets.token_hex(16)
     config = {

@@ -8,11 +8,14 @@ import pytest
 import torch
 
 from nnlab.checks import all_checks, judged, plain, run_check
+from nnlab.checks.blocks import batches_drawn
 from nnlab.checks.judged import (
     NotAnswers,
     Probe,
     answered,
     decide,
+    drawn,
+    handed_over,
     in_one_process,
     judgement,
     once,
@@ -21,6 +24,7 @@ from nnlab.checks.judged import (
     unsurveyed_probes,
 )
 from nnlab.checks.registry import Check
+from nnlab.checks.strategies import batches
 from nnlab.labs import REFERENCE
 from tests.checks.helpers import variant
 from tests.checks.wrong_labs import WRONG_LABS
@@ -178,9 +182,26 @@ def test_an_answer_that_is_a_tensor_subclass_fails_the_check_where_it_is_answere
 def test_a_process_handed_the_questions_asks_them_instead_of_drawing_its_own(monkeypatch):
     monkeypatch.setattr(judged, "_asked", {})  # a fresh worker's: nothing drawn yet
     probes = unsurveyed_probes()
-    handed = {name: [plain.encode(torch.full((1, 2), float(i)))] for i, (name, _) in enumerate(probes)}
-    take_questions(handed)
+    # one question for each probe, telling it apart (a documented probe may serve several checks)
+    number = {probe: float(i) for i, probe in enumerate(dict.fromkeys(probe for _, probe in probes))}
+    handed = {name: [plain.encode(torch.full((1, 2), number[probe]))] for name, probe in probes}
+    take_questions({"questions": handed, "draws": {}})
     assert [questions(probe) for _, probe in probes] == list(handed.values())
+
+
+def test_a_process_handed_kept_draws_uses_them_and_hands_them_on(monkeypatch):
+    monkeypatch.setattr(judged, "_kept", {})
+    batch = torch.arange(6.0).reshape(2, 3)
+    take_questions({"questions": {}, "draws": {"batches 3 -10 10": [plain.encode(batch)]}})
+    (used,) = batches_drawn(3)
+    assert torch.equal(used, batch)
+    assert handed_over({})["draws"] == {"batches 3 -10 10": [plain.encode(batch)]}
+
+
+def test_kept_draws_are_the_draws_of_their_strategy():
+    assert all(
+        torch.equal(a, b) for a, b in zip(batches_drawn(4, -1, 1), drawn(batches(4, low=-1, high=1)), strict=True)
+    )
 
 
 def test_every_unsurveyed_probe_has_a_name_of_its_own_in_every_process():
