@@ -30,12 +30,12 @@ from nnlab.checks.judged import NotAnswers, handed_over, judgement
 from nnlab.checks.run import Result
 from nnlab.grading import reaper
 from nnlab.grading.sandbox import Sandbox, choose, worker_environment
+from nnlab.grading.worker import EVENT_BYTES
 
 # how Python and torch's CPU allocator say an allocation was refused (by the memory cap, RLIMIT_DATA)
 OUT_OF_MEMORY = re.compile(r"(^|: )MemoryError\b|DefaultCPUAllocator: can't allocate memory")
 CHECKS_BY_ID = {check.id: check for check in all_checks()}
 FORGED = "wrote into nnlab's result channel a line its worker did not write"
-EVENT_BYTES = 64 << 20  # the longest line the result channel takes: far above a judged check's answers
 OUTPUT_KEPT = 1 << 20  # the first MiB of a submission's output is saved beside its report
 # what the worker says of a submission's notebooks is kept to its first entries, each text to its first characters
 NOTEBOOK_ENTRIES = 100

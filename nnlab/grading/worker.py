@@ -34,6 +34,11 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+# the longest line the supervisor reads from the channel: a longer one is no worker's of nnlab's (``tampered``)
+EVENT_BYTES = 64 << 20
+ANSWERS_BYTES = EVENT_BYTES // 2  # a judged check's answers longer than this fail their check: a lab's network may
+# be large, and an honest submission must not read as forged
+
 
 class RoleHung(Exception):
     """A role that ran past the per-check limit in an earlier check: the checks that need it fail at once."""
@@ -136,8 +141,17 @@ def main(config: dict) -> None:
         emit(event="start", check=check.id)
         with under_graders_settings():  # each check: a profile the submission loads itself is set aside
             event = checked(check, watched)
-        emit(**event)
+        emit(**bounded(event))
     emit(event="done")
+
+
+def bounded(event: dict) -> dict:
+    """``event``, or for answers longer than ``ANSWERS_BYTES`` none, with why: the check fails, not the channel."""
+    if event["event"] != "answer" or len(json.dumps(event)) <= ANSWERS_BYTES:
+        return event
+    size = len(json.dumps(event)) / 2**20
+    why = f"its answers run to {size:.0f} MiB, more than the {ANSWERS_BYTES >> 20} MiB the grader reads"
+    return {"event": "answer", "check": event["check"], "answers": [], "raised": why}
 
 
 def write_all(write, fd: int, data: bytes) -> None:

@@ -469,6 +469,20 @@ class CustomModuleWithoutDropout(modules.CustomModule):
         self.dropout = nn.Identity()
 
 
+class HookDemoShiftedByItsLastBatch(test_hooks.SequentialHookDemo):
+    """Wrong: a hook on its second layer adds the mean of the previous batch's output there, so every call after the
+    first computes something else than its layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.last = 0.0
+        self.net[2].register_forward_hook(self.shift)
+
+    def shift(self, module, inputs, output):
+        shifted, self.last = output + self.last, output.detach().mean()
+        return shifted
+
+
 class HookDemoRecordingUnderLayerIndices(test_hooks.SequentialHookDemo):
     """Wrong: records under the Sequential's indices, "0" and "2", not the names the chapter reads, "fc1" and "fc2"."""
 
@@ -556,6 +570,14 @@ def save_model_keeping_it(net, path):
 
 def load_model_from_memory(path):
     return SAVED_IN_MEMORY[str(path)]
+
+
+class BlockGivingZerosInEvalMode(architectures.ResidualBlock):
+    """Wrong: in eval mode its output is 0 whatever the input, which relu(x + c) matches for c = -x: no input is
+    added back."""
+
+    def forward(self, x):
+        return super().forward(x) if self.training else torch.zeros_like(x)
 
 
 class BlockWithAProjectedSkip(architectures.ResidualBlock):
@@ -1133,6 +1155,12 @@ WRONG_LABS: list[WrongLab] = [
         "P6:tied_net_uses_stay_identical_while_it_trains",
     ),
     wrong(
+        "HookDemo shifted by its last batch",
+        "chapter",
+        {"HookDemo": HookDemoShiftedByItsLastBatch},
+        "T9:hook_demo_computes_its_three_layers_unchanged_by_the_hooks",
+    ),
+    wrong(
         "HookDemo recording under layer indices",
         "chapter",
         {"HookDemo": HookDemoRecordingUnderLayerIndices},
@@ -1194,6 +1222,13 @@ WRONG_LABS: list[WrongLab] = [
                 {"save_model": save_model_keeping_it, "load_model": load_model_from_memory},
             ),
         )
+    ),
+    wrong(
+        "residual block giving zeros in eval mode",
+        "chapter",
+        {"ResidualBlock": BlockGivingZerosInEvalMode},
+        "T15:residual_block_adds_its_input_back_before_the_last_relu",
+        "T15:residual_block_in_eval_mode_is_relu_of_x_plus_bn2_fc2_relu_bn1_fc1",
     ),
     wrong(
         "residual block with a projected skip",

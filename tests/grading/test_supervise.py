@@ -7,6 +7,7 @@ results run in this process (Ctrl-C and nnlab's own errors are not scripted).
 """
 
 import csv
+import functools
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,16 +31,27 @@ SCRIPTED_WORKER = Path(__file__).with_name("scripted_worker.py")
 LIMITS = Limits(timeout=30, check_timeout=1)
 CHECKS = [(c.id, c.claim) for c in all_checks()]
 # what the reference lab answers for each judged check: a passing judged check's event (a failing one says why)
-ANSWERS = {check.id: answered(check, REFERENCE) for check in all_checks() if check.probe is not None}
+# the tests that run the scripted worker share one process: each needs the reference's answers, minutes to compute
+pytestmark = pytest.mark.xdist_group("scripted_worker")
+
+
+@functools.cache
+def reference_answers() -> dict[str, dict]:
+    """What the reference lab answers for each check: a passing check's event (a failing one says why); computed
+    when the first script is written, not while pytest collects."""
+    return {check.id: answered(check, REFERENCE) for check in all_checks()}
+
+
 # every check is judged: a scripted failure is answers that raised, whose reason the supervisor puts after the title
 FIRST, SECOND, LAST = CHECKS[0][0], CHECKS[1][0], CHECKS[-1][0]
 TITLE = {c.id: c.title.rstrip(".") for c in all_checks()}
 CLAIM_OF = dict(CHECKS)
-# a judged check whose answers are tensors, to several questions
-JUDGED, JUDGED_CLAIM = next(
-    (check.id, check.claim)
+# a check whose answers are tensors, to several questions: the first such, found without answering every check
+JUDGED, JUDGED_CLAIM, JUDGED_ANSWERS = next(
+    (check.id, check.claim, answers)
     for check in all_checks()
-    if check.id in ANSWERS and len(ANSWERS[check.id]["answers"]) > 1 and "tensor" in ANSWERS[check.id]["answers"][0]
+    for answers in [answered(check, REFERENCE)["answers"]]
+    if len(answers) > 1 and "tensor" in answers[0]
 )
 ALLOCATOR_REFUSED = "RuntimeError: DefaultCPUAllocator: can't allocate memory: you tried to allocate 4294967296 bytes."
 FORGED = f"tampered with the grader: {supervise.FORGED} (..."
@@ -66,7 +78,7 @@ class Script:
 
     def write(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({**asdict(self), "checks": CHECKS, "answers": ANSWERS}))
+        path.write_text(json.dumps({**asdict(self), "checks": CHECKS, "answers": reference_answers()}))
         return path
 
 
@@ -164,7 +176,7 @@ GOING_WRONG = {
         FORGED,
     ),
     "sends too few answers": (
-        Script(sent={JUDGED: {"event": "answer", "check": JUDGED, "answers": ANSWERS[JUDGED]["answers"][1:]}}),
+        Script(sent={JUDGED: {"event": "answer", "check": JUDGED, "answers": JUDGED_ANSWERS[1:]}}),
         LIMITS,
         "tampered",
         FORGED,
@@ -227,7 +239,7 @@ def test_a_worker_that_goes_wrong_ends_its_submission_with_a_reason_and_every_ot
 
 
 def test_answers_without_the_property_fail_their_check_where_the_supervisor_judges_them(tmp_path):
-    wrong = [{"tensor": {**answer["tensor"], "shape": [0]} | {"bytes": ""}} for answer in ANSWERS[JUDGED]["answers"]]
+    wrong = [{"tensor": {**answer["tensor"], "shape": [0]} | {"bytes": ""}} for answer in JUDGED_ANSWERS]
     outcome = checked(tmp_path, Script(sent={JUDGED: {"event": "answer", "check": JUDGED, "answers": wrong}}))
     assert (outcome.status, outcome.results[JUDGED].result) == ("checked", "fail")
     assert outcome.results[JUDGED].detail.endswith(f"(question 1 of {len(wrong)})")

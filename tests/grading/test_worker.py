@@ -8,7 +8,8 @@ from nnlab.checks import Lab, RoleMissing, all_checks
 from nnlab.checks.errors import one_line
 from nnlab.checks.judged import judgement
 from nnlab.checks.run import Result
-from nnlab.grading.worker import RoleHung, WatchedLab, checked, load, write_all
+from nnlab.grading import worker
+from nnlab.grading.worker import RoleHung, WatchedLab, bounded, checked, load, write_all
 
 
 def raised(source: str, folder):
@@ -90,3 +91,13 @@ def test_an_event_is_written_whole_though_each_write_takes_only_part_of_it():
     event = b'{"answers": "' + b"x" * 65_536 + b'"}\n'
     write_all(write_at_most_1000_bytes, 7, event)
     assert bytes(received) == event
+
+
+def test_answers_longer_than_the_grader_reads_fail_their_check_instead_of_reading_as_forged(monkeypatch):
+    monkeypatch.setattr(worker, "ANSWERS_BYTES", 1000)
+    check = next(c for c in all_checks() if c.probe is not None)
+    short = {"event": "answer", "check": check.id, "answers": ["a"]}
+    assert bounded(short) is short
+    long = bounded({"event": "answer", "check": check.id, "answers": ["a" * 2000]})
+    assert (long["answers"], long["raised"]) == ([], "its answers run to 0 MiB, more than the 0 MiB the grader reads")
+    assert judgement(check, long).result == "fail"

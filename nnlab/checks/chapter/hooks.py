@@ -108,10 +108,14 @@ def hook_demo(lab) -> nn.Module:
 
 
 def batches_through_its_layers(recorded: dict) -> list[dict]:
-    """Any (b, 10) batch, with the outputs of HookDemo's first two layers on it, computed from its own parameters:
+    """Any (b, 10) batch, with the outputs of HookDemo's three layers on it, computed from its own parameters:
     those of its record (``nnlab.checks.recorded``) whose ReLU stack gives the output it recorded."""
     layers = linear_stack(Replayed(recorded), HOOK_SIZES, probe_batch(HOOK_SIZES[0][0]))
-    return [{"X": X, "layers": relu_stack(layers, X.double())[:2]} for X in batches_drawn(HOOK_SIZES[0][0])]
+    questions = []
+    for X in batches_drawn(HOOK_SIZES[0][0]):
+        *first_two, output = relu_stack(layers, X.double())
+        questions.append({"X": X, "layers": first_two, "output": output})
+    return questions
 
 
 @judged("T9", ask=batches_through_its_layers, answer=output_on, subject=hook_demo, survey=record)
@@ -119,6 +123,8 @@ def hook_demo_computes_its_three_layers_unchanged_by_the_hooks(question: dict, y
     """HookDemo is Linear 10->20, ReLU, Linear 20->10, ReLU, Linear 10->1 on (b, 10): recording changes nothing."""
     X = question["X"]
     assert y.shape == (X.shape[0], 1), f"HookDemo gave shape {tuple(y.shape)} for {tuple(X.shape)}"
+    # its own float32 layers against the same layers in float64
+    assert_close(y.double(), question["output"], rtol=1e-4, atol=1e-5)
 
 
 def recorded_activations(model: nn.Module, question: dict) -> dict:
