@@ -231,32 +231,39 @@ RECIPES = {
 }
 
 
-def check_speed() -> str:
-    found = _newest_run(saved_runs.CHECK_GROUP)
+def _checked_in(group: str, target: float) -> tuple[float, str, str] | None:
+    """nnlab check's minimum time in the newest saved run of ``group``, that run cited, and the target met or
+    missed; None where no saved run has it."""
+    found = _newest_run(group)
     if found is None:
-        return "**Speed.** Not measured yet: `python -m pytest benchmarks/test_check_speed.py --benchmark-autosave`.\n"
+        return None
     path, run = found
-    seconds = saved_runs.fastest_times(run)[saved_runs.CHECK_GROUP]["nnlab check"]
-    met = "met" if seconds <= saved_runs.CHECK_TARGET else "missed"
+    seconds = saved_runs.fastest_times(run)[group]["nnlab check"]
+    return seconds, _cite(path, run), "met" if seconds <= target else "missed"
+
+
+def check_speed() -> str:
+    one = _checked_in(saved_runs.CHECK_GROUP, saved_runs.CHECK_TARGET)
+    if one is None:
+        return "**Speed.** Not measured yet: `python -m pytest benchmarks/test_check_speed.py --benchmark-autosave`.\n"
+    seconds, cited, met = one
     return (
         f"**Speed.** One submission of report sections 1 to 3 (`examples/correct_lab`'s `blocks.py`,"
         f" `parameters.py`, `layers.py`) takes {seconds:.1f} s with `--jobs 1`, worker start-up included (minimum"
-        f" time; `python -m pytest benchmarks/test_check_speed.py --benchmark-autosave`, {_cite(path, run)});"
+        f" time; `python -m pytest benchmarks/test_check_speed.py --benchmark-autosave`, {cited});"
         f" target {saved_runs.CHECK_TARGET:g} s: {met}.{class_speed()}\n"
     )
 
 
 def class_speed() -> str:
     """The class of 20's sentence, from the newest saved run that has it."""
-    found = _newest_run(saved_runs.CLASS_GROUP)
-    if found is None:
-        return " A class of 20: not measured yet."
-    path, run = found
-    seconds = saved_runs.fastest_times(run)[saved_runs.CLASS_GROUP]["nnlab check"]
-    met = "met" if seconds <= saved_runs.CLASS_TARGET else "missed"
+    batch = _checked_in(saved_runs.CLASS_GROUP, saved_runs.CLASS_TARGET)
+    if batch is None:
+        return f" A class of {saved_runs.CLASS_SIZE}: not measured yet."
+    seconds, cited, met = batch
     return (
         f" A class of {saved_runs.CLASS_SIZE} such submissions takes {seconds:.1f} s with `--jobs 2`, the reports and"
-        f" the class summary included ({_cite(path, run)}); target {saved_runs.CLASS_TARGET:g} s: {met}."
+        f" the class summary included ({cited}); target {saved_runs.CLASS_TARGET:g} s: {met}."
     )
 
 
