@@ -30,7 +30,8 @@ from tests.grading.conftest import EXAMPLE_COURSE, GRADESCOPE_SCHEMA
 SCRIPTED_WORKER = Path(__file__).with_name("scripted_worker.py")
 LIMITS = Limits(timeout=30, check_timeout=1)
 CHECKS = [(c.id, c.claim) for c in all_checks()]
-# what the reference lab answers for each judged check: a passing judged check's event (a failing one says why)
+
+
 @functools.cache
 def reference_answers() -> dict[str, dict]:
     """What the reference lab answers for each check: a passing check's event (a failing one says why); computed
