@@ -111,9 +111,9 @@ def count_all(model):
 
 def count_per_module(model):
     """Wrong: counts a tied parameter once per module holding it."""
-    return sum(
-        p.numel() for m in model.modules(remove_duplicate=False) for p in m.parameters(recurse=False) if p.requires_grad
-    )
+    # named_modules: its remove_duplicate is older than modules()' (torch 2.1 has it)
+    every_use = (m for _, m in model.named_modules(remove_duplicate=False))
+    return sum(p.numel() for m in every_use for p in m.parameters(recurse=False) if p.requires_grad)
 
 
 def freeze_weights_only(layer):
