@@ -147,10 +147,10 @@ def main(config: dict) -> None:
 
 def bounded(event: dict) -> dict:
     """``event``, or for answers longer than ``ANSWERS_BYTES`` none, with why: the check fails, not the channel."""
-    if event["event"] != "answer" or len(json.dumps(event)) <= ANSWERS_BYTES:
+    size = len(json.dumps(event)) if event["event"] == "answer" else 0
+    if size <= ANSWERS_BYTES:
         return event
-    size = len(json.dumps(event)) / 2**20
-    why = f"its answers run to {size:.0f} MiB, more than the {ANSWERS_BYTES >> 20} MiB the grader reads"
+    why = f"its answers run to {size / 2**20:.0f} MiB, more than the {ANSWERS_BYTES >> 20} MiB the grader reads"
     return {"event": "answer", "check": event["check"], "answers": [], "raised": why}
 
 
