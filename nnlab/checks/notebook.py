@@ -112,10 +112,13 @@ class Shell:
         self.cells: dict[str, int] = {}  # each cell's file name, as its code is compiled, to its number
 
     def drop(self) -> None:
-        caller = sys._getframe(2)  # the code that called the method that called this: a cell's, from the transform
-        filename = caller.f_code.co_filename
-        if filename not in self.cells:  # a call from outside the notebook (a test holding its shell): no line of it
+        # the nearest caller that is a cell's code, whatever wraps this shell's methods (a profiler, mutmut)
+        caller = sys._getframe(1)
+        while caller is not None and caller.f_code.co_filename not in self.cells:
+            caller = caller.f_back
+        if caller is None:  # a call from outside the notebook (a test holding its shell): no line of it
             return
+        filename = caller.f_code.co_filename
         entry = {"cell": self.cells[filename], "line": linecache.getline(filename, caller.f_lineno).strip()}
         if entry not in self.run.dropped:
             self.run.dropped.append(entry)

@@ -4,8 +4,11 @@ import json
 import shutil
 import sys
 import threading
+import types
 
 import torch
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from nnlab import stats
 from nnlab.checks import CHECKS, all_checks, load_lab, run_check
@@ -111,3 +114,60 @@ def test_a_module_replaced_in_sys_modules_and_a_functions_code_swapped_in_place_
         restored = snapshot.restore()
     assert sys.modules["nnlab.stats"] is module and stats.epochs_run.__code__ is code
     assert "nnlab.stats" in restored and "nnlab.stats.epochs_run.__code__" in restored
+
+
+# Edits a submission could make to a namespace: rebind a name, delete one, add one, delete and re-add a name with
+# its own value (same names and objects, another order), move a name's value to a new name (the same objects in the
+# same order, another name), import a submodule (which the guard lets stay).
+KINDS = ["rebind", "delete", "add", "reorder", "rename", "submodule"]
+EDITS = st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 3)), max_size=6)
+
+
+# a few hundred examples of a sub-millisecond test: the edits that leave the namespace a prefix of the snapshot's,
+# or the same names in another order, are few among those drawn (the guard's fast path must not take them)
+@settings(max_examples=300)
+@example(edits=[("delete", 3)])  # the last name gone: what remains is the snapshot's start
+@example(edits=[("reorder", 0), ("rebind", 0)])
+@example(edits=[("rename", 3)])
+@given(edits=EDITS)
+def test_every_rebound_deleted_or_added_name_is_named_and_put_back_and_nothing_else(edits):
+    probe = types.ModuleType("nnlab_guard_probe")
+    names = [f"name{i}" for i in range(4)]
+    for name in names:
+        setattr(probe, name, object())
+    original = dict(vars(probe))
+    sys.modules[probe.__name__] = probe
+    try:
+        snapshot = Snapshot(watched=lambda name: name == probe.__name__)
+        changed, submodules = set(), set()
+        for kind, index in edits:
+            name = names[index]
+            if kind == "rebind":
+                setattr(probe, name, object())
+                changed.add(name)
+            elif kind == "delete" and hasattr(probe, name):
+                delattr(probe, name)
+                changed.add(name)
+            elif kind == "add":
+                setattr(probe, f"added{index}", object())
+                changed.add(f"added{index}")
+            elif kind == "reorder" and hasattr(probe, name):
+                value = getattr(probe, name)
+                delattr(probe, name)
+                setattr(probe, name, value)  # the object it held at the snapshot, or not, as the edits before say
+                if value is original[name]:
+                    changed.discard(name)
+                else:
+                    changed.add(name)
+            elif kind == "rename" and hasattr(probe, name):
+                setattr(probe, f"renamed{index}", getattr(probe, name))
+                delattr(probe, name)
+                changed |= {name, f"renamed{index}"}
+            elif kind == "submodule":
+                setattr(probe, f"sub{index}", types.ModuleType(f"{probe.__name__}.sub{index}"))
+                submodules.add(f"sub{index}")
+        restored = snapshot.restore()
+    finally:
+        del sys.modules[probe.__name__]
+    assert sorted(restored) == sorted(f"{probe.__name__}.{name}" for name in changed)
+    assert {key: value for key, value in vars(probe).items() if key not in submodules} == original
