@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import torch
 
 from nnlab.cli import main
 from nnlab.grading.submission_report import report_markdown
@@ -246,3 +247,23 @@ def test_the_example_pytest_file_runs_the_checks_as_tests_of_the_users_own_suite
     )
     assert run.returncode == 0, run.stdout[-2000:]
     assert "2 passed" in run.stdout  # L7's two checks, one test each, on the sample lab
+
+
+def test_a_correct_save_and_load_passes_on_whatever_threads_the_grader_runs(tmp_path):
+    """F1 and F2 compare the reloaded outputs bitwise with the network the supervisor rebuilds: it computes them on
+    the threads each worker has (``--jobs 1``: every core), whatever its own count, and is back on that after."""
+    lab = tmp_path / "saves_and_loads"
+    lab.mkdir()
+    shutil.copy(EXAMPLES / "correct_lab" / "fileio.py", lab)
+    worker_threads = os.cpu_count() or 1
+    grader_threads = 1 if worker_threads > 1 else 2  # 1 and 2 threads round a batch-norm MLP's outputs apart
+    before = torch.get_num_threads()
+    torch.set_num_threads(grader_threads)
+    try:
+        main(["check", str(lab), "--out", str(tmp_path / "out"), "--jobs", "1"])
+        after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    claims = json.loads((tmp_path / "out" / lab.name / "report.json").read_text())["claims"]
+    assert {c["id"]: c["result"] for c in claims if c["id"] in ("F1", "F2")} == {"F1": "pass", "F2": "pass"}
+    assert after == grader_threads
