@@ -28,7 +28,6 @@ import math
 import types
 
 import torch
-from scipy import stats
 from torch import nn
 from torch.nn import functional as F
 
@@ -51,7 +50,7 @@ from nnlab.checks.judged import judged, once
 from nnlab.checks.recorded import Replayed, output_if_taken, probe_batch, record
 from nnlab.checks.registry import for_role, statement
 from nnlab.checks.run import note
-from nnlab.checks.sampling import assert_distributed_as, bonferroni, dkw_radius
+from nnlab.checks.sampling import assert_distributed_as, bonferroni, dkw_radius, normal, uniform
 
 # --- the network the initialisers are applied to ---------------------------------------
 
@@ -116,7 +115,7 @@ def init_normal_draws_weights_from_normal_0_001_and_zeroes_biases(before, after)
     """net.apply(init_normal) draws every Linear weight from N(0, 0.01²) (DKW test, α = 1e-6) and sets
     every bias to 0.
     """
-    assert_distributed_as(all_weights(after), stats.norm(0, 0.01), "init_normal's weights against N(0, 0.01²)")
+    assert_distributed_as(all_weights(after), normal(0, 0.01), "init_normal's weights against N(0, 0.01²)")
     assert_zero_biases("init_normal", after)
 
 
@@ -138,7 +137,7 @@ def xavier_draws_uniform_within_the_fan_bound_of_each_layer(before, after):
         largest = weight.abs().max().item()
         assert largest <= bound * (1 + 1e-6), f"xavier on {name}: |w| reaches {largest:.4f}, beyond a = {bound:.4f}"
         what = f"xavier's weights of {name} against U(-{bound:.4f}, {bound:.4f})"
-        assert_distributed_as(weight, stats.uniform(-bound, 2 * bound), what, bonferroni(len(layers)))
+        assert_distributed_as(weight, uniform(-bound, bound), what, bonferroni(len(layers)))
 
 
 def init_42_sets_every_linear_weight_to_42(before, after):
@@ -172,9 +171,7 @@ def textbook_init_keeps_uniform_weights_with_magnitude_5_to_10_and_zeroes_the_re
     )
     # ±[5, 10] folded onto [-1, 1]: uniform there exactly when the kept weights are uniform on ±[5, 10]
     folded = kept.sign() * (kept.abs() - 5) / 5
-    assert_distributed_as(
-        folded, stats.uniform(-1, 2), "textbook_init's kept weights against U(±[5, 10])", bonferroni(2)
-    )
+    assert_distributed_as(folded, uniform(-1, 1), "textbook_init's kept weights against U(±[5, 10])", bonferroni(2))
 
 
 def leaves_modules_other_than_linear_alone(role: str, before: dict, after: dict) -> None:

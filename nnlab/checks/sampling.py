@@ -1,5 +1,8 @@
 """The checks' sampling statistics: the level they run at, how a check shares it, and the one distribution test.
 
+scipy is imported by the functions that test, not here: every worker of ``nnlab check`` imports every check and
+tests nothing (the supervisor judges), and scipy.stats is half a second of each worker's start.
+
 A statistical check can fail a correct implementation by chance, and says how often: at most ``ALPHA``.
 Where one check makes several tests, each runs at ``bonferroni(k)``, so that together they keep ``ALPHA``;
 where a test runs once per hypothesis example, at ``per_example()``.
@@ -18,7 +21,6 @@ import math
 
 import torch
 from hypothesis import settings
-from scipy import stats
 
 ALPHA = 1e-6  # the chance that a correct implementation fails one statistical check
 
@@ -38,10 +40,33 @@ def dkw_radius(n: int, alpha: float) -> float:
     return math.sqrt(math.log(2 / alpha) / (2 * n))
 
 
+def uniform(low: float, high: float):
+    """U(low, high), frozen, for ``assert_distributed_as``."""
+    from scipy import stats
+
+    return stats.uniform(low, high - low)
+
+
+def normal(mean: float, std: float):
+    """N(mean, std²), frozen, for ``assert_distributed_as``."""
+    from scipy import stats
+
+    return stats.norm(mean, std)
+
+
+def binomial_pvalue(successes: int, trials: int, p: float) -> float:
+    """The exact two-sided binomial test's p-value for ``successes`` of ``trials`` at probability ``p``."""
+    from scipy import stats
+
+    return stats.binomtest(successes, trials, p).pvalue
+
+
 def assert_distributed_as(samples: torch.Tensor, distribution, what: str, alpha: float = ALPHA) -> None:
-    """``samples`` pass a Kolmogorov-Smirnov test against ``distribution`` (a frozen ``scipy.stats`` one) at
-    level ``alpha``, with the DKW bound as the critical distance.
+    """``samples`` pass a Kolmogorov-Smirnov test against ``distribution`` (a frozen ``scipy.stats`` one: ``uniform``,
+    ``normal``) at level ``alpha``, with the DKW bound as the critical distance.
     """
+    from scipy import stats
+
     x = samples.detach().double().flatten().numpy()
     test = stats.kstest(x, distribution.cdf)
     radius = dkw_radius(x.size, alpha)

@@ -1,5 +1,7 @@
 """The worker's parts that run before and around the checks, tested in this process (the batch runs them in others)."""
 
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -101,3 +103,14 @@ def test_answers_longer_than_the_grader_reads_fail_their_check_instead_of_readin
     long = bounded({"event": "answer", "check": check.id, "answers": ["a" * 2000]})
     assert (long["answers"], long["raised"]) == ([], "its answers run to 0 MiB, more than the 0 MiB the grader reads")
     assert judgement(check, long).result == "fail"
+
+
+def test_a_worker_imports_every_check_and_no_statistics_library():
+    """Workers answer and the supervisor judges: scipy.stats, half a second of each worker's start, is the judges'
+    alone (nnlab.checks.sampling imports it when a test runs). A fresh interpreter, as a worker starts."""
+    script = (
+        "import sys; from nnlab.checks import all_checks; import nnlab.grading.worker; "
+        "print(len(all_checks()), sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))"
+    )
+    printed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert printed.split(" ", 1) == [str(len(all_checks())), "[]\n"]

@@ -14,14 +14,13 @@ import re
 
 import torch
 from hypothesis import strategies as st
-from scipy import stats
 from torch import nn
 from torch.nn import functional as F
 
 from nnlab.checks.expect import assert_close
 from nnlab.checks.judged import Probe, drawn, judged, once
 from nnlab.checks.registry import statement
-from nnlab.checks.sampling import assert_distributed_as, bonferroni
+from nnlab.checks.sampling import assert_distributed_as, bonferroni, uniform
 from nnlab.checks.strategies import batches, forall, tensors, widths
 
 # ---------------------------------------------------------------- T10: CustomLinear
@@ -140,9 +139,8 @@ def assert_uniform(values: torch.Tensor, bound: float, what: str) -> None:
     assert largest <= bound * (1 + 1e-6), (
         f"{what}: |value| reaches {largest:.4g}, beyond the bound 1/sqrt(fan_in) = {bound:.4g}"
     )
-    uniform = stats.uniform(loc=-bound, scale=2 * bound)
     assert_distributed_as(
-        values, uniform, f"{what} against U(-{bound:.4g}, {bound:.4g})", bonferroni(2 * len(INIT_SIZES))
+        values, uniform(-bound, bound), f"{what} against U(-{bound:.4g}, {bound:.4g})", bonferroni(2 * len(INIT_SIZES))
     )
 
 
