@@ -1,12 +1,9 @@
 """Checking a batch of submissions side by side, and writing every report and the summary."""
 
 import os
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
 
 from nnlab.checks.judged import every_question
@@ -27,21 +24,6 @@ def submission_names(paths: list[Path]) -> list[str]:
             name = f"{stem}-{copy}"
         names.append(name)
     return names
-
-
-@contextmanager
-def threads_of_a_worker(threads: int) -> Iterator[None]:
-    """The supervisor on as many intra-op threads as each worker while it judges, on its own count after.
-
-    A product rounds by how torch splits its sums among threads (a batch-norm MLP's outputs differ by 4e-7 between
-    1 and 2 threads here): a judge that recomputes a network's outputs and compares them bitwise (F1, F2) must
-    compute them as the worker did, or a correct save and load fails under ``--jobs 2``."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def check_batch(
@@ -80,7 +62,6 @@ def check_batch(
         progress.update()
 
     with (
-        threads_of_a_worker(limits.threads),
         ThreadPoolExecutor(max_workers=jobs) as pool,
         tqdm(total=len(paths), unit="submission", disable=None) as progress,
     ):
