@@ -1,5 +1,7 @@
 """The checks of report section 1 catch the wrong implementations they are for, and pass correct ones."""
 
+import re
+
 import pytest
 import torch
 from torch import nn
@@ -7,6 +9,7 @@ from torch.nn import functional as F
 
 import nnlab.blocks
 from nnlab.checks import all_checks, all_statements, claim_result, run_check, run_statement
+from nnlab.checks.blocks import parameters_by_shape
 from nnlab.labs import REPORT
 from tests.checks.helpers import not_passing, results_of, variant
 
@@ -416,3 +419,13 @@ def test_other_sizes_cost_the_one_size_check_and_no_property(roles, size_check, 
     failing = not_passing(variant("blocks", **roles), ("L1", "L2", "L6", "P7"))
     assert list(failing) == [size_check], failing
     assert message in failing[size_check]
+
+
+def test_parameters_by_shape_takes_either_layout_once_and_names_what_a_missing_shape_was_sought_among():
+    layer = nn.Linear(3, 2)
+    weight, bias = parameters_by_shape(layer, [(3, 2), (2,)])  # the weight stored (2, 3): either way round
+    assert torch.equal(weight, layer.weight) and torch.equal(bias, layer.bias)
+    with pytest.raises(AssertionError, match=re.escape("no parameter of shape (2,) among []")):
+        parameters_by_shape(layer, [(2, 3), (2,), (2,)])  # the bias is taken once only
+    with pytest.raises(AssertionError, match=re.escape("no parameter of shape (4, 4) among [(2, 3), (2,)]")):
+        parameters_by_shape(layer, [(4, 4)])

@@ -9,7 +9,7 @@ from torch.torch_version import TorchVersion
 
 from nnlab import fileio
 from nnlab.checks import all_checks, plain, run_check
-from nnlab.checks.fileio import SEED, DrawnDropout, convolutions_into_norms, feeding_batch_norm
+from nnlab.checks.fileio import SEED, DrawnDropout, convolutions_into_norms, feeding_batch_norm, in_folder
 from nnlab.checks.judged import answered, judgement
 from nnlab.labs import REPORT
 from tests.checks.helpers import results_of, variant
@@ -324,3 +324,18 @@ def test_the_reports_answers_are_judged_as_run_check_judges_its_code(check):
     # what the documents' code does is judged from its answers too: the grader's qualified is the ledger's
     from_answers = judgement(check, json.loads(json.dumps(answered(check, REPORT))))
     assert from_answers == run_check(check, REPORT)
+
+
+def test_in_folder_runs_in_a_fresh_empty_folder_named_as_the_checks_and_removes_it():
+    seen = []
+
+    def inside(folder):
+        seen.append((folder, folder.is_dir(), list(folder.iterdir())))
+        (folder / "model.pt").write_bytes(b"saved")
+        return "returned"
+
+    assert in_folder(inside) == "returned"
+    [(folder, existed, contents)] = seen
+    assert existed and contents == []
+    assert folder.name.startswith("nnlab-check-"), folder  # a folder left by a killed worker says whose it is
+    assert not folder.exists()

@@ -1,10 +1,13 @@
 """The checks of report section 3 catch the wrong implementations they are for, and pass correct ones."""
 
+import pytest
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from nnlab.checks.layers import centered_layer_is_invariant_to_adding_a_constant
 from nnlab.labs import REPORT
+from nnlab.layers import CenteredLayer
 from tests.checks.helpers import results_of, variant
 
 C1_EXACT = "centered_layer_subtracts_the_mean_of_the_whole_batch"
@@ -32,6 +35,19 @@ def test_per_row_centring_passes_the_mean_zero_checks_but_fails_the_exact_one():
 
 def test_c1_passes_centring_written_as_a_sum_over_a_count():
     assert set(results_of(variant("layers", CenteredLayer=CenteredBySum), "C1").values()) == {"pass"}
+
+
+@pytest.mark.parametrize("c", [-100.0, -7.25, 31.7, 99.9])
+def test_c1_invariance_check_allows_the_rounding_a_large_constant_brings_to_a_correct_layer(c):
+    """X + c rounds each entry to c's float32 spacing: the correct layer's two outputs differ by that much, which
+    grows with |c|, and the check must let it through."""
+    X = torch.rand(3, 5, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    question = {"X": X, "c": c, "X + c": X + c}
+    outputs = [CenteredLayer()(X), CenteredLayer()(X + c)]
+    assert not torch.equal(outputs[0], outputs[1])  # the rounding the tolerance is for
+    centered_layer_is_invariant_to_adding_a_constant(question, outputs)
+    with pytest.raises(AssertionError):  # and no more than rounding: a shift of 1e-3 of the constant shows
+        centered_layer_is_invariant_to_adding_a_constant(question, [outputs[0], outputs[1] + 1e-3 * c])
 
 
 class AffineWithoutReLU(nn.Module):

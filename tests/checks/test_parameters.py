@@ -395,6 +395,7 @@ def test_p5_the_reports_equal_gradients_are_qualified_by_the_sum_of_both_uses():
     qualified = results["the_third_and_fifth_layers_get_the_same_gradient"]
     assert qualified.result == "qualified", qualified.detail
     assert "sum of the gradients its two uses contribute" in qualified.detail
+    assert "the two uses, as layers of equal values, get gradients up to" in qualified.detail  # measured, not crashed
     assert {r.result for name, r in results.items() if name != "the_third_and_fifth_layers_get_the_same_gradient"} == {
         "pass"
     }
@@ -422,6 +423,25 @@ class MLPWithUnregisteredOutput(nn.Module):
 def test_p7_fails_an_mlp_whose_output_layer_is_unregistered():
     name = "mlp_parameters_are_reachable_by_attribute_and_name_and_get_gradients_of_their_shape"
     assert results_of(variant("blocks", MLP=MLPWithUnregisteredOutput), "P7", name) == {name: "fail"}
+
+
+class MLPWithADetachedOutputLayer(nn.Module):
+    """Wrong: the output layer's parameters are used detached, so backward() gives them no gradient."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(20, 256)
+        self.out = nn.Linear(256, 10)
+
+    def forward(self, X):
+        return F.linear(F.relu(self.hidden(X)), self.out.weight.detach(), self.out.bias.detach())
+
+
+def test_p7_fails_an_mlp_with_parameters_that_get_no_gradient_and_names_them():
+    name = "mlp_parameters_are_reachable_by_attribute_and_name_and_get_gradients_of_their_shape"
+    failing = not_passing(variant("blocks", MLP=MLPWithADetachedOutputLayer), ("P7",))
+    assert list(failing) == [f"P7:{name}"], failing
+    assert "[('out.weight', None), ('out.bias', None)]" in failing[f"P7:{name}"]
 
 
 class MLPWhoseNamesLeadElsewhere(nn.Module):
@@ -476,3 +496,47 @@ def test_a_tied_net_of_other_sizes_costs_the_one_size_check_and_no_property(tied
     failing = not_passing(variant("parameters", tied_net=tied_net), ("P5", "P6"))
     assert list(failing) == ["P5:tied_net_is_4_8_8_8_1_as_the_report_writes_it"], failing
     assert message in failing["P5:tied_net_is_4_8_8_8_1_as_the_report_writes_it"]
+
+
+# --- P3: the xavier check's level is shared among the layers (Bonferroni) -------------------------
+
+
+def uniform_weights_at_ks_distance(shape: tuple[int, int], bound: float, distance: float) -> torch.Tensor:
+    """Weights of ``shape`` in U(-bound, bound)'s evenly spaced quantiles, squeezed towards 0 until their
+    Kolmogorov-Smirnov distance from U(-bound, bound) is ``distance``."""
+    from scipy import stats as scipy_stats
+
+    n = shape[0] * shape[1]
+    quantiles = torch.linspace(-bound, bound, 2 * n + 1, dtype=torch.float64)[1::2]
+
+    def ks(squeeze: float) -> float:
+        return scipy_stats.kstest((quantiles * squeeze).numpy(), scipy_stats.uniform(-bound, 2 * bound).cdf).statistic
+
+    low, high = 0.5, 1.0  # ks falls as squeeze rises to 1
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if ks(middle) > distance else (low, middle)
+    assert ks(high) == pytest.approx(distance, rel=1e-6)
+    return (quantiles * high).reshape(shape).float()
+
+
+@pytest.mark.parametrize(("share", "expected"), [(0.5, "pass"), (1.02, "fail")])
+def test_p3_xavier_check_tests_each_layer_at_its_bonferroni_share_of_the_level(share, expected):
+    """A layer whose draws lie between the radius of a test at ALPHA and that of one at ALPHA / layers passes: the
+    check as a whole fails a correct draw at most ALPHA; beyond the per-layer radius it fails."""
+    from nnlab.checks.parameters import xavier_draws_uniform_within_the_fan_bound_of_each_layer as check
+    from nnlab.checks.sampling import ALPHA, dkw_radius
+
+    sizes = [(16, 200), (120, 16)]  # the probe net's Linear(200, 16) and Linear(16, 120)
+    after = {}
+    for layer, shape in zip(("0", "3"), sizes, strict=True):
+        n, bound = shape[0] * shape[1], (6 / sum(shape)) ** 0.5
+        own, shared = dkw_radius(n, ALPHA), dkw_radius(n, ALPHA / len(sizes))
+        distance = own + share * (shared - own) if layer == "0" else own / 4
+        after[f"{layer}.weight"] = uniform_weights_at_ks_distance(shape, bound, distance)
+        after[f"{layer}.bias"] = torch.zeros(shape[0])
+    if expected == "pass":
+        check(None, after)
+    else:
+        with pytest.raises(AssertionError, match="Kolmogorov-Smirnov"):
+            check(None, after)
