@@ -196,6 +196,12 @@ SAYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("FixedHiddenMLP without the sum", "L5:fixed_hidden_output_is_at_most_one_in_magnitude"): (
         "FixedHiddenMLP gave an output of shape",
     ),
+    ("FixedHiddenMLP training its constant", "L5:fixed_hidden_trains_only_its_linear_layer"): (
+        "820 parameters; one Linear(20, 20) has 420",
+    ),
+    ("chimera missing two of its parts", "L6:chimera_runs_end_to_end_with_all_its_parts"): (
+        "840 parameters; its three parts have 4712",
+    ),
     ("NestMLP ending in 20", "L6:nest_mlp_is_20_64_32_16_as_the_report_writes_it"): ("the report's NestMLP is",),
     ("NestMLP without its inner ReLU", "L6:nest_mlp_applies_relu_after_each_of_its_first_two_layers"): (
         "NestMLP computes otherwise than its layers",
