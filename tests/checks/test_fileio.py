@@ -1,6 +1,7 @@
 """The checks of report section 4 catch the wrong implementations they are for, and pass correct ones."""
 
 import json
+import re
 
 import pytest
 import torch
@@ -9,7 +10,16 @@ from torch.torch_version import TorchVersion
 
 from nnlab import fileio
 from nnlab.checks import all_checks, plain, run_check
-from nnlab.checks.fileio import SEED, DrawnDropout, convolutions_into_norms, feeding_batch_norm, in_folder
+from nnlab.checks.fileio import (
+    SEED,
+    DrawnDropout,
+    batch_norm_mlp,
+    convolutions_into_norms,
+    feeding_batch_norm,
+    in_folder,
+    refused_then_loaded,
+    whole_module_loads_only_with_weights_only_false,
+)
 from nnlab.checks.judged import answered, judgement
 from nnlab.labs import REPORT
 from tests.checks.helpers import results_of, variant
@@ -339,3 +349,22 @@ def test_in_folder_runs_in_a_fresh_empty_folder_named_as_the_checks_and_removes_
     assert existed and contents == []
     assert folder.name.startswith("nnlab-check-"), folder  # a folder left by a killed worker says whose it is
     assert not folder.exists()
+
+
+@pytest.mark.parametrize(
+    ("refusal", "says"),
+    [
+        (None, "load_model loaded the module, so it is not the refusal this describes"),
+        ("invalid load key, 'x'.", "load_model failed, not for weights_only: invalid load key, 'x'."),
+    ],
+)
+def test_the_weights_only_statement_fails_a_load_not_refused_for_weights_only(refusal, says):
+    with pytest.raises(AssertionError, match=re.escape(says)):
+        whole_module_loads_only_with_weights_only_false({}, {"refusal": refusal})
+
+
+def test_the_weights_only_statement_holds_for_the_reports_plain_torch_load():
+    question = batch_norm_mlp()[0]
+    found = refused_then_loaded(REPORT, question)
+    assert "weights_only" in found["refusal"]
+    whole_module_loads_only_with_weights_only_false(question, found)
