@@ -13,11 +13,14 @@ from nnlab.checks import all_checks, plain, run_check
 from nnlab.checks.fileio import (
     SEED,
     DrawnDropout,
+    a_checkpoint_gives_back_its_epoch_and_loss,
     batch_norm_mlp,
+    checkpoints_to_restore,
     convolutions_into_norms,
     feeding_batch_norm,
     in_folder,
     refused_then_loaded,
+    restored,
     whole_module_loads_only_with_weights_only_false,
 )
 from nnlab.checks.judged import answered, judgement
@@ -368,3 +371,28 @@ def test_the_weights_only_statement_holds_for_the_reports_plain_torch_load():
     found = refused_then_loaded(REPORT, question)
     assert "weights_only" in found["refusal"]
     whole_module_loads_only_with_weights_only_false(question, found)
+
+
+def spoiled(found: dict, part: str) -> dict:
+    """``found`` with ``part`` wrong: the epoch off by one, the first parameter moved, or the momenta lost."""
+    if part == "returned":
+        return {**found, "returned": [found["returned"][0] + 1, found["returned"][1]]}
+    if part == "parameters":
+        return {**found, "parameters": [found["parameters"][0] + 1, *found["parameters"][1:]]}
+    return {**found, "momenta": [None] * len(found["momenta"])}
+
+
+@pytest.mark.parametrize(
+    ("part", "says"),
+    [
+        ("returned", "load_checkpoint gave"),
+        ("parameters", "the model was not restored"),
+        ("momenta", "the optimizer's momenta were not restored"),
+    ],
+)
+def test_the_checkpoint_judge_passes_the_reports_restore_and_fails_each_part_restored_wrong(part, says):
+    question = checkpoints_to_restore()[0]
+    found = restored(REPORT, question)
+    a_checkpoint_gives_back_its_epoch_and_loss(question, found)
+    with pytest.raises(AssertionError, match=re.escape(says)):
+        a_checkpoint_gives_back_its_epoch_and_loss(question, spoiled(found, part))
