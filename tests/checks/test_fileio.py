@@ -21,6 +21,7 @@ from nnlab.checks.fileio import (
     in_folder,
     refused_then_loaded,
     restored,
+    the_exercise_networks_classify_into_10_and_20_classes,
     whole_module_loads_only_with_weights_only_false,
 )
 from nnlab.checks.judged import answered, judgement
@@ -396,3 +397,25 @@ def test_the_checkpoint_judge_passes_the_reports_restore_and_fails_each_part_res
     a_checkpoint_gives_back_its_epoch_and_loss(question, found)
     with pytest.raises(AssertionError, match=re.escape(says)):
         a_checkpoint_gives_back_its_epoch_and_loss(question, spoiled(found, part))
+
+
+ALIKE = {"layer1.0.weight": (16, 3, 3, 3), "layer2.0.weight": (32, 16, 3, 3)}
+
+
+@pytest.mark.parametrize(
+    ("outputs", "reused", "says"),
+    [
+        ([(2, 10), (2, 20)], [ALIKE, ALIKE], None),
+        ([(2, 20), (2, 10)], [ALIKE, ALIKE], "the networks gave shapes ((2, 20), (2, 10)), not (2, 10) and (2, 20)"),
+        ([(2, 10), (2, 10)], [ALIKE, ALIKE], "the networks gave shapes"),
+        ([(2, 10), (2, 20)], [ALIKE, {**ALIKE, "layer2.0.weight": (8, 16, 3, 3)}], "layer1 and layer2 differ"),
+        ([(2, 10), (2, 20)], [{}, {}], "layer1 and layer2 differ"),
+    ],
+)
+def test_the_exercise_networks_judge_wants_10_and_20_classes_and_alike_reused_layers(outputs, reused, says):
+    found = {"outputs": [torch.zeros(shape) for shape in outputs], "reused": reused}
+    if says is None:
+        the_exercise_networks_classify_into_10_and_20_classes({}, found)
+    else:
+        with pytest.raises(AssertionError, match=re.escape(says)):
+            the_exercise_networks_classify_into_10_and_20_classes({}, found)
