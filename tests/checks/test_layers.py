@@ -1,5 +1,7 @@
 """The checks of report section 3 catch the wrong implementations they are for, and pass correct ones."""
 
+import re
+
 import pytest
 import torch
 from torch import nn
@@ -46,7 +48,8 @@ def test_c1_invariance_check_allows_the_rounding_a_large_constant_brings_to_a_co
     outputs = [CenteredLayer()(X), CenteredLayer()(X + c)]
     assert not torch.equal(outputs[0], outputs[1])  # the rounding the tolerance is for
     centered_layer_is_invariant_to_adding_a_constant(question, outputs)
-    with pytest.raises(AssertionError):  # and no more than rounding: a shift of 1e-3 of the constant shows
+    said = rf"(?<!\w){re.escape(f'c = {c:.4g}')}(?!\w)"  # the failure names the constant
+    with pytest.raises(AssertionError, match=said):  # and no more than rounding: 1e-3 of the constant shows
         centered_layer_is_invariant_to_adding_a_constant(question, [outputs[0], outputs[1] + 1e-3 * c])
 
 
