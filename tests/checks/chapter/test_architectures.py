@@ -9,9 +9,9 @@ from torch.nn import functional as F
 
 from nnlab.checks import all_checks, run_check
 from nnlab.checks.chapter import architectures as checks_architectures
-from nnlab.labs import REFERENCE
+from nnlab.labs import CHAPTER, REFERENCE
 from nnlab.tutorial import architectures
-from tests.checks.helpers import another_style_failures, result, variant, wrong_results
+from tests.checks.helpers import another_style_failures, result, results_of, variant, wrong_results
 
 # ---------------------------------------------------------------- T14: MultiClassifier
 
@@ -265,3 +265,8 @@ def test_the_closest_assignment_is_the_candidate_that_gives_the_target():
     gap, chosen = checks_architectures.closest_assignment(target + 1e-3, x, candidates)
     assert chosen is candidates[2]
     assert gap == pytest.approx(1e-3, abs=1e-12)
+
+
+@pytest.mark.parametrize("claim", ["T14", "T15"])
+def test_the_chapters_code_passes_every_check_of_its_claim(claim):
+    assert set(results_of(CHAPTER, claim).values()) == {"pass"}
