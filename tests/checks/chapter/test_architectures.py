@@ -2,13 +2,16 @@
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 from torch.nn import functional as F
 
 from nnlab.checks import all_checks, run_check
-from nnlab.labs import REFERENCE
+from nnlab.checks.chapter import architectures as checks_architectures
+from nnlab.labs import CHAPTER, REFERENCE
 from nnlab.tutorial import architectures
-from tests.checks.helpers import another_style_failures, result, variant, wrong_results
+from tests.checks.helpers import another_style_failures, result, results_of, variant, wrong_results
 
 # ---------------------------------------------------------------- T14: MultiClassifier
 
@@ -202,3 +205,68 @@ ANOTHER_STYLE = {
 @pytest.mark.parametrize("role", ANOTHER_STYLE)
 def test_a_correct_role_in_another_style_passes_every_check_of_its_role(role):
     assert not another_style_failures(role, *ANOTHER_STYLE[role])
+
+
+# ---------------------------------------------------------------- T15: the eval-mode reference and its probes
+
+
+@settings(max_examples=20, deadline=None)
+@given(h=st.integers(1, 6), b=st.integers(1, 5), seed=st.integers(0, 2**16))
+def test_the_residual_reference_is_relu_of_x_plus_bn2_fc2_relu_bn1_fc1_with_running_statistics(h, b, seed):
+    torch.manual_seed(seed)
+    fc1, fc2 = nn.Linear(h, h).double(), nn.Linear(h, h).double()
+    bn1, bn2 = nn.BatchNorm1d(h).double().eval(), nn.BatchNorm1d(h).double().eval()
+    with torch.no_grad():
+        for bn in (bn1, bn2):
+            bn.weight.normal_()
+            bn.bias.normal_()
+            bn.running_mean.normal_()
+            bn.running_var.uniform_(1e-4, 3.0)  # small variances make eps matter
+    x = torch.randn(b, h, dtype=torch.float64)
+    vectors = [fc1.bias, bn1.weight, bn1.bias, fc2.bias, bn2.weight, bn2.bias]
+    stats = [bn1.running_mean, bn1.running_var, bn2.running_mean, bn2.running_var]
+    with torch.no_grad():
+        expected = torch.relu(x + bn2(fc2(torch.relu(bn1(fc1(x))))))
+        got = checks_architectures.residual_branch_reference(x, fc1.weight, fc2.weight, vectors, stats)
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_the_h_vectors_set_on_the_block_are_distinct_of_magnitude_half_to_three_halves_and_the_same_each_call():
+    shared, own = checks_architectures.vector_values(6)
+    values = torch.stack([shared, *own])
+    assert values.shape == (7, checks_architectures.BLOCK_H)
+    assert ((values.abs() >= 0.5) & (values.abs() <= 1.5)).all()
+    assert (values > 0).any() and (values < 0).any()
+    assert len({tuple(v.tolist()) for v in values}) == 7  # a role's value tells which role it is
+    again_shared, again_own = checks_architectures.vector_values(6)
+    assert torch.equal(torch.stack([again_shared, *again_own]), values)
+
+
+def test_the_statistics_batches_move_the_running_statistics_off_zero_and_one():
+    batches = checks_architectures.statistics_batches()
+    assert [tuple(batch.shape) for batch in batches] == [(16, checks_architectures.BLOCK_H)] * 3
+    means = [batch.mean().item() for batch in batches]
+    assert [round(m) for m in means] == [3, -1, 2]
+    assert all(batch.std().item() > 1 for batch in batches)
+
+
+def test_the_closest_assignment_is_the_candidate_that_gives_the_target():
+    torch.manual_seed(0)
+    h = 3
+    x = torch.randn(4, h, dtype=torch.float64)
+
+    def candidate(scale):
+        vectors = [torch.full((h,), scale, dtype=torch.float64)] * 6
+        stats = [torch.zeros(h, dtype=torch.float64), torch.ones(h, dtype=torch.float64)] * 2
+        return torch.eye(h, dtype=torch.float64) * scale, torch.eye(h, dtype=torch.float64), vectors, stats
+
+    candidates = [candidate(s) for s in (0.5, 1.0, 2.0, 3.0)]
+    target = checks_architectures.residual_branch_reference(x, *candidates[2])
+    gap, chosen = checks_architectures.closest_assignment(target + 1e-3, x, candidates)
+    assert chosen is candidates[2]
+    assert gap == pytest.approx(1e-3, abs=1e-12)
+
+
+@pytest.mark.parametrize("claim", ["T14", "T15"])
+def test_the_chapters_code_passes_every_check_of_its_claim(claim):
+    assert set(results_of(CHAPTER, claim).values()) == {"pass"}

@@ -352,3 +352,7 @@ def test_the_t10_statement_holds_in_this_torch():
 def test_the_chapters_custom_linear_passes_its_checks():
     """The chapter's code is right here: its CustomLinear starts from randn, then reset_parameters draws nn.Linear's."""
     assert set(results_of(CHAPTER, "T10").values()) == {"pass"}
+
+
+def test_the_chapters_attention_passes_every_t11_check():
+    assert set(results_of(CHAPTER, "T11").values()) == {"pass"}

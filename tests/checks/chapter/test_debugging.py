@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from nnlab.checks.chapter import debugging as checks_debugging
 from nnlab.labs import CHAPTER, REFERENCE
 from nnlab.tutorial import debugging
 from tests.checks.helpers import another_style_failures, result, results_of, wrong_results
@@ -131,6 +132,12 @@ def test_the_chapters_three_panel_histograms_are_qualified():
     assert result(CHAPTER, "T20", "weight_histograms_have_one_panel_per_weight_tensor") == "qualified"
 
 
+def test_the_chapters_code_passes_every_other_t19_t20_check():
+    results = {**results_of(CHAPTER, "T19"), **results_of(CHAPTER, "T20")}
+    del results["weight_histograms_have_one_panel_per_weight_tensor"]  # qualified: the test above
+    assert set(results.values()) == {"pass"}
+
+
 # ---------------------------------------------------------------- each wrong variant above fails its checks
 
 # (claim, the roles swapped in, {check: result} for the checks named), the id naming what is wrong
@@ -207,3 +214,45 @@ ANOTHER_STYLE = {
 @pytest.mark.parametrize("role", ANOTHER_STYLE)
 def test_a_correct_role_in_another_style_passes_every_check_of_its_role(role):
     assert not another_style_failures(role, *ANOTHER_STYLE[role])
+
+
+# ---------------------------------------------------------------- T19: reading the chapter's stages off any layout
+
+
+def stored(weight: torch.Tensor, transposed: bool) -> nn.Parameter:
+    """``weight`` (nn.Linear's (out, in) layout) as a parameter, stored (in, out) when ``transposed``."""
+    return nn.Parameter(weight.T.clone() if transposed else weight.clone())
+
+
+@pytest.mark.parametrize("layout", [(a, b, c) for a in (False, True) for b in (False, True) for c in (False, True)])
+def test_debug_readings_find_the_stages_of_the_10_20_10_1_model_whatever_layout_each_weight_is_stored_in(layout):
+    torch.manual_seed(0)
+    weights = [torch.randn(20, 10), torch.randn(10, 20), torch.randn(1, 10)]
+    biases = [torch.randn(20), torch.randn(10), torch.randn(1)]
+    model = nn.Module()
+    model.params = nn.ParameterList([stored(w, t) for w, t in zip(weights, layout)] + biases)
+    x = torch.randn(3, 10)
+    h1 = torch.relu(x @ weights[0].T + biases[0])
+    h2 = torch.relu(h1 @ weights[1].T + biases[1])
+    expected = [x, h1, h2, h2 @ weights[2].T + biases[2]]
+    readings = checks_debugging.debug_readings(model)
+    assert any(
+        all(torch.allclose(got, want, atol=1e-5) for got, want in zip(reading(x), expected, strict=True))
+        for reading in readings
+    ), f"no reading of layout {layout} gives the model's stages"
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        [(20, 11), (10, 20), (1, 10), (20,), (10,), (1,)],  # a hidden weight off, the output weight right
+        [(20, 10), (10, 20), (2, 10), (20,), (10,), (1,)],  # the hidden weights right, the output weight off
+        [(20, 10), (10, 20), (1, 10), (20,), (10,), (2,)],  # a bias off
+        [(20, 10), (10, 20), (1, 10), (20,), (10,)],  # a bias missing
+    ],
+)
+def test_debug_readings_reject_parameters_not_of_linear_10_20_then_20_10_then_10_1(shapes):
+    model = nn.Module()
+    model.params = nn.ParameterList([nn.Parameter(torch.zeros(s)) for s in shapes])
+    with pytest.raises(AssertionError, match="not those of Linear"):
+        checks_debugging.debug_readings(model)

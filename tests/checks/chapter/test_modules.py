@@ -7,6 +7,7 @@ from torch.nn import functional as F
 
 from nnlab.labs import CHAPTER
 from tests.checks.helpers import (
+    not_passing,
     results_of,
     statements_not_passing,
     variant,
@@ -94,6 +95,46 @@ class CustomModuleAlwaysDropping(CustomModuleBase):
 
     def forward(self, x):
         return self.linear2(F.dropout(F.relu(self.linear1(x)), 0.2, training=True))
+
+
+class CustomModuleTrainingOnlyItself(CustomModuleBase):
+    """Wrong: train() sets the module's own flag and leaves linear1 in eval mode."""
+
+    def train(self, mode=True):
+        super().train(mode)
+        self.linear1.training = False
+        return self
+
+
+class CustomModuleEvaluatingOnlyItself(CustomModuleBase):
+    """Wrong: eval() sets the module's own flag and leaves linear1 in training mode."""
+
+    def train(self, mode=True):
+        super().train(mode)
+        self.linear1.training = True
+        return self
+
+
+class CustomModuleNeverDropping(CustomModuleBase):
+    """Wrong: no dropout in train mode either."""
+
+    def forward(self, x):
+        return self.linear2(F.relu(self.linear1(x)))
+
+
+@pytest.mark.parametrize(
+    ("custom_module", "says"),
+    [
+        (CustomModuleTrainingOnlyItself, "train() left a submodule in eval mode"),
+        (CustomModuleEvaluatingOnlyItself, "eval() left a submodule in training mode"),
+        (CustomModuleAlwaysDropping, "dropout is still on"),
+        (CustomModuleNeverDropping, "no dropout"),
+    ],
+)
+def test_t3_modes_check_names_the_mode_switch_a_custom_module_gets_wrong(custom_module, says):
+    failing = not_passing(variant("chapter", CustomModule=custom_module), ("T3",))
+    detail = failing["T3:custom_module_eval_turns_dropout_off_and_train_back_on"]
+    assert says in detail, detail
 
 
 def test_t2_t3_pass_a_custom_module_with_functional_dropout():
