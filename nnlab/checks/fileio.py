@@ -268,7 +268,7 @@ def loaded_whole(lab, question: dict) -> dict:
     """The eval outputs on X of the question's network and of what load_model gives back for it saved with
     save_model."""
 
-    def in_(folder: Path) -> torch.Tensor:
+    def in_(folder: Path) -> dict:
         net = saved_then_spoiled(lab, question, folder / "net.pt")
         try:
             loaded = lab.fileio.load_model(folder / "net.pt")
