@@ -250,8 +250,9 @@ def test_the_example_pytest_file_runs_the_checks_as_tests_of_the_users_own_suite
 
 
 def test_a_correct_save_and_load_passes_on_whatever_threads_the_grader_runs(tmp_path):
-    """F1 and F2 compare the reloaded outputs bitwise with the network the supervisor rebuilds: it computes them on
-    the threads each worker has (``--jobs 1``: every core), whatever its own count, and is back on that after."""
+    """F1 and F2's verdicts do not depend on the grader's thread count: the worker (``--jobs 1``: every core)
+    computes both the saved and the reloaded outputs, and the grader, here on another count, checks the saved ones
+    against its own to float32 rounding; nnlab check leaves the grader's count as it was."""
     lab = tmp_path / "saves_and_loads"
     lab.mkdir()
     shutil.copy(EXAMPLES / "correct_lab" / "fileio.py", lab)
