@@ -1,21 +1,26 @@
 """Fixtures for the Fashion-MNIST tests: small look-alikes of the real files (the real data is in ../conftest.py);
-and every test leaves its process no subreaper."""
+and every test leaves its process no child and no subreaper."""
 
 import ctypes
 
 import pytest
 
-from nnlab.grading.reaper import PR_SET_CHILD_SUBREAPER
+from nnlab.grading.reaper import PR_SET_CHILD_SUBREAPER, children, command_line
 from tests.fakedata import write_fake_fashion_mnist
 
 
 @pytest.fixture(autouse=True)
-def no_subreaper_left_behind():
-    """nnlab check run in a test's process makes it the subreaper of what its workers leave; the process is put back
-    after. Under mutmut it is the process that waits for its mutants' test runs, and an orphan handed to it (any
-    test's subprocess outliving its parent) is a child it never started, and crashes it."""
+def no_process_left_behind():
+    """A test leaves its process no child and no subreaper. Under mutmut the process that ran the tests once goes on
+    to wait for its mutants' test runs (``os.wait``), and any child it never started, running or exited, that ends
+    or is found there crashes it: a subprocess a test did not wait for, or an orphan handed to it as subreaper
+    (nnlab check run in the test's process makes it one)."""
+    before = set(children())
     yield
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+    left = set(children()) - before
+    if left:
+        pytest.fail(f"the test left {len(left)} child process(es): " + "; ".join(map(command_line, sorted(left))))
 
 
 @pytest.fixture

@@ -72,3 +72,38 @@ def reap(attempt: str, rounds: int = 20) -> list[str]:
                 continue
         time.sleep(0.01)  # their children are handed over as they exit
     return killed
+
+
+def reap_group(group: int, patience: float = 5.0) -> None:
+    """Wait for this process's children in process group ``group``, which was just killed: what its leader started
+    (bwrap's own init in the sandbox) is handed to this process, as subreaper, when the leader dies, and would stay
+    a zombie here for as long as this process lives. Gives up after ``patience`` seconds."""
+    give_up = time.monotonic() + patience
+    while time.monotonic() < give_up:
+        try:
+            pid, _ = os.waitpid(-group, os.WNOHANG)
+        except ChildProcessError:  # no child of this process is left in the group
+            return
+        if pid == 0:  # one is left and has not ended yet
+            time.sleep(0.01)
+
+
+def ended(pid: int) -> bool:
+    """Whether the process ``pid`` has ended and waits to be reaped (a zombie)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def reap_ended_orphans(spared: set[int]) -> None:
+    """Wait for this process's children that have ended, except those in ``spared`` (the live workers, which their
+    own threads wait for): an orphan handed to this process as subreaper, such as the first child of a daemon that
+    left its session, is nobody else's to wait for, and would stay a zombie here for as long as this process lives.
+    (Its mark is gone with its environment: a zombie's cannot be read.)"""
+    for pid in children():
+        if pid not in spared and ended(pid):
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                continue

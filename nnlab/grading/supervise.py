@@ -254,19 +254,19 @@ def run_worker(
         MPLBACKEND="Agg",
     )
     reaper.become_subreaper()  # what it starts and leaves behind comes back to this process, to be found
-    worker = subprocess.Popen(
-        sandbox.command([sys.executable, *WORKER], work, adapter),
-        cwd=work,
-        env=environment,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        pass_fds=(events_write,),
-        start_new_session=True,  # its own process group: stopping it stops whatever it started
-    )
-    os.close(events_write)
-    with _LIVE_LOCK:
+    with _LIVE_LOCK:  # known as a worker from its start: reaping what ended never takes one of them
+        worker = subprocess.Popen(
+            sandbox.command([sys.executable, *WORKER], work, adapter),
+            cwd=work,
+            env=environment,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(events_write,),
+            start_new_session=True,  # its own process group: stopping it stops whatever it started
+        )
         _LIVE.add(worker)
+    os.close(events_write)
     try:
         worker.stdin.write((json.dumps(config) + "\n").encode())  # stdin, not argv: the token stays unseen
         worker.stdin.close()
@@ -279,6 +279,7 @@ def run_worker(
             checked.outlived += killed
         with _LIVE_LOCK:
             _LIVE.discard(worker)
+            reaper.reap_ended_orphans(spared={live.pid for live in _LIVE})
         os.close(events_read)
         worker.stdout.close()
 
@@ -439,12 +440,13 @@ def bounded_text(sent) -> str:
 
 
 def stop(worker: subprocess.Popen) -> None:
-    """Kill the worker and everything in its process group, and reap it."""
+    """Kill the worker and everything in its process group, and reap them."""
     try:
         os.killpg(worker.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     worker.wait()
+    reaper.reap_group(worker.pid)
 
 
 def stop_all() -> None:

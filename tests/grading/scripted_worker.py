@@ -54,6 +54,12 @@ def misbehave(step: str) -> None:
         emit(event="done")
     elif what == "loaded":
         emit(event="loaded", restored=[])
+    elif what == "daemon":  # a first child leaves its session, starts a sleep, and ends, its parent not waiting
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                os.execvp("sleep", ["sleep", "3600"])
+            os._exit(0)
     elif what == "print":
         sys.stdout.write("x" * (3 << 20))
         sys.stdout.flush()

@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 from nnlab.checks import all_checks
 from nnlab.checks.judged import answered
 from nnlab.cli import main
-from nnlab.grading import supervise
+from nnlab.grading import reaper, supervise
 from nnlab.grading.course import every_claim, load_course
 from nnlab.grading.gradescope import gradescope_results
 from nnlab.grading.submission_report import build_report, report_markdown
@@ -285,6 +285,15 @@ def test_a_check_whose_worker_dies_fails_alone_and_a_fresh_worker_runs_the_rest(
     assert outcome.results[SECOND].result == "fail"
     assert outcome.results[SECOND].detail.endswith(f": the process {why} during this check")
     assert all(r.result == "pass" for check, r in outcome.results.items() if check != SECOND)
+
+
+def test_a_daemon_the_worker_leaves_is_killed_and_named_and_no_process_it_started_stays_behind(tmp_path):
+    # its first child ends as a zombie of the worker, handed to this process (the subreaper) when the worker is
+    # killed, with no mark left to find it by: it is reaped all the same, and nothing the worker started remains
+    before = set(reaper.children())
+    outcome = checked(tmp_path, Script(at={FIRST: "daemon"}))
+    assert [process.split(": ", 1)[1] for process in outcome.outlived] == ["sleep 3600"]
+    assert set(reaper.children()) == before
 
 
 def test_output_past_the_limit_stops_the_submission_and_its_first_mib_is_kept(tmp_path):
