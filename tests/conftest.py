@@ -18,7 +18,8 @@ def no_process_left_behind():
     before = set(children())
     yield
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
-    left = set(children()) - before
+    # torch.compile's pool of compile workers (torch 2.5 and older start one) serves the process until it exits
+    left = {pid for pid in set(children()) - before if "torch/_inductor/compile_worker" not in command_line(pid)}
     if left:
         pytest.fail(f"the test left {len(left)} child process(es): " + "; ".join(map(command_line, sorted(left))))
 
